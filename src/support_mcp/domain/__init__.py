@@ -1,0 +1,1 @@
+"""Plain types of the incident workflow; nothing here does I/O."""

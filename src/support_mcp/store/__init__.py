@@ -1,0 +1,1 @@
+"""PostgreSQL store: connection pool, migrations, the embedded server, repositories."""

@@ -1,0 +1,81 @@
+"""The connection pool every repository shares; one place that turns driver errors into ours."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from support_mcp.domain.errors import StoreUnavailable
+
+Row = dict[str, Any]
+
+
+def redact_dsn(dsn: str) -> str:
+    """A DSN safe for error messages: the password never leaves this function."""
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError:
+        return "<unparseable DSN>"
+    shown = {k: ("***" if k == "password" else v) for k, v in info.items()}
+    return " ".join(f"{k}={v}" for k, v in shown.items())
+
+
+class Database:
+    """An async connection pool over one DSN, opened explicitly (never at import time)."""
+
+    def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 8, timeout: float = 10.0) -> None:
+        self.dsn = dsn
+        self._timeout = timeout
+        self._pool = AsyncConnectionPool(
+            dsn,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=timeout,
+            open=False,
+            kwargs={"row_factory": dict_row, "autocommit": True},
+        )
+
+    async def open(self) -> None:
+        try:
+            await self._pool.open(wait=True, timeout=self._timeout)
+        except (PoolTimeout, psycopg.OperationalError) as exc:
+            await self._pool.close()
+            raise StoreUnavailable(
+                f"database unreachable ({redact_dsn(self.dsn)}): {str(exc).strip() or type(exc).__name__}"
+            ) from None
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Row]]:
+        """A pooled autocommit connection; use `conn.transaction()` for atomic work."""
+        try:
+            async with self._pool.connection() as conn:
+                yield conn
+        except PoolTimeout as exc:
+            raise StoreUnavailable(f"no database connection within {self._timeout}s: {exc}") from None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[psycopg.AsyncConnection[Row]]:
+        async with self.connection() as conn, conn.transaction():
+            yield conn
+
+    async def fetch_all(self, sql: str, params: Any = None) -> list[Row]:
+        async with self.connection() as conn:
+            cur = await conn.execute(sql, params)
+            return await cur.fetchall()
+
+    async def fetch_one(self, sql: str, params: Any = None) -> Row | None:
+        async with self.connection() as conn:
+            cur = await conn.execute(sql, params)
+            return await cur.fetchone()
+
+    async def execute(self, sql: str, params: Any = None) -> None:
+        async with self.connection() as conn:
+            await conn.execute(sql, params)

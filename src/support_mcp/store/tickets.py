@@ -1,0 +1,236 @@
+"""Repository of the playbook's ticket tables: tickets, messages, automation events."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from support_mcp.domain.errors import InvalidInput, NotFound
+from support_mcp.domain.models import AuthorKind, AutomationEvent, Message, Ticket
+from support_mcp.store.database import Database, Row
+
+_TICKET_COLUMNS = (
+    "id, subject, status, priority, tier, customer, escalation_path, assigned_agent, created_at, updated_at"
+)
+_MESSAGE_COLUMNS = "id, ticket_id, author_kind, author_name, body, internal_only, tags, metadata, created_at"
+_EVENT_COLUMNS = (
+    "id, ticket_id, agent, event_type, status, payload, resolves_event_id, idempotency_key, created_at"
+)
+
+
+def _ticket(row: Row) -> Ticket:
+    return Ticket(**row)
+
+
+def _message(row: Row) -> Message:
+    return Message(**row)
+
+
+def _event(row: Row) -> AutomationEvent:
+    return AutomationEvent(**row)
+
+
+class TicketStore:
+    """Reads and writes tickets; every query is parameterised, ids are UUIDs."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # -- tickets ---------------------------------------------------------------------------
+    async def create_ticket(
+        self,
+        *,
+        subject: str,
+        customer: str | None = None,
+        priority: str = "normal",
+        tier: int = 1,
+        status: str = "open",
+        ticket_id: uuid.UUID | None = None,
+    ) -> Ticket:
+        if not subject.strip():
+            raise InvalidInput("a ticket needs a subject")
+        row = await self._db.fetch_one(
+            f"""insert into support_tickets (id, subject, customer, priority, tier, status)
+                values (coalesce(%s, gen_random_uuid()), %s, %s, %s, %s, %s)
+                returning {_TICKET_COLUMNS}""",
+            (ticket_id, subject, customer, priority, tier, status),
+        )
+        assert row is not None
+        return _ticket(row)
+
+    async def get_ticket(self, ticket_id: uuid.UUID) -> Ticket:
+        row = await self._db.fetch_one(
+            f"select {_TICKET_COLUMNS} from support_tickets where id = %s", (ticket_id,)
+        )
+        if row is None:
+            raise NotFound(f"ticket {ticket_id} does not exist")
+        return _ticket(row)
+
+    async def list_tickets(self, *, status: str | None = None, limit: int = 50) -> list[Ticket]:
+        rows = await self._db.fetch_all(
+            f"""select {_TICKET_COLUMNS} from support_tickets
+                where %(status)s::text is null or status = %(status)s
+                order by updated_at desc limit %(limit)s""",
+            {"status": status, "limit": limit},
+        )
+        return [_ticket(r) for r in rows]
+
+    async def update_ticket(self, ticket_id: uuid.UUID, **fields: Any) -> Ticket:
+        allowed = {"status", "priority", "tier", "assigned_agent", "escalation_path"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise InvalidInput(f"cannot update ticket fields {sorted(unknown)}")
+        if not fields:
+            return await self.get_ticket(ticket_id)
+        # Column names come from the allowlist above, never from the caller.
+        assignments = ", ".join(f"{name} = %({name})s" for name in sorted(fields))
+        row = await self._db.fetch_one(
+            f"""update support_tickets set {assignments}, updated_at = now()
+                where id = %(id)s returning {_TICKET_COLUMNS}""",
+            {**fields, "id": ticket_id},
+        )
+        if row is None:
+            raise NotFound(f"ticket {ticket_id} does not exist")
+        return _ticket(row)
+
+    async def append_escalation(self, ticket_id: uuid.UUID, hop: str) -> Ticket:
+        row = await self._db.fetch_one(
+            f"""update support_tickets
+                set escalation_path = array_append(escalation_path, %s), updated_at = now()
+                where id = %s returning {_TICKET_COLUMNS}""",
+            (hop, ticket_id),
+        )
+        if row is None:
+            raise NotFound(f"ticket {ticket_id} does not exist")
+        return _ticket(row)
+
+    # -- messages --------------------------------------------------------------------------
+    async def add_message(
+        self,
+        ticket_id: uuid.UUID,
+        *,
+        body: str,
+        author_kind: AuthorKind = AuthorKind.AGENT,
+        author_name: str | None = None,
+        internal_only: bool = True,
+        tags: Sequence[str] = (),
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Message:
+        """Insert a message; with an idempotency key a repeated call returns the first message."""
+        await self.get_ticket(ticket_id)
+        row = await self._db.fetch_one(
+            f"""insert into support_ticket_messages
+                  (ticket_id, author_kind, author_name, body, internal_only, tags, metadata, idempotency_key)
+                values (%s, %s, %s, %s, %s, %s, %s, %s)
+                on conflict (idempotency_key) where idempotency_key is not null do nothing
+                returning {_MESSAGE_COLUMNS}""",
+            (
+                ticket_id,
+                str(author_kind),
+                author_name,
+                body,
+                internal_only,
+                list(tags),
+                Jsonb(metadata or {}),
+                idempotency_key,
+            ),
+        )
+        if row is None:
+            row = await self._db.fetch_one(
+                f"select {_MESSAGE_COLUMNS} from support_ticket_messages where idempotency_key = %s",
+                (idempotency_key,),
+            )
+            assert row is not None
+        await self._db.execute("update support_tickets set updated_at = now() where id = %s", (ticket_id,))
+        return _message(row)
+
+    async def messages(
+        self,
+        ticket_id: uuid.UUID,
+        *,
+        author_kind: AuthorKind | None = None,
+        internal_only: bool | None = None,
+        tag: str | None = None,
+        limit: int = 50,
+    ) -> list[Message]:
+        """The newest `limit` matching messages, returned oldest first."""
+        clauses = ["ticket_id = %(ticket_id)s"]
+        if author_kind is not None:
+            clauses.append("author_kind = %(author_kind)s")
+        if internal_only is not None:
+            clauses.append("internal_only = %(internal_only)s")
+        if tag is not None:
+            clauses.append("tags @> array[%(tag)s]::text[]")
+        rows = await self._db.fetch_all(
+            f"""select * from (
+                  select {_MESSAGE_COLUMNS} from support_ticket_messages
+                  where {" and ".join(clauses)}
+                  order by created_at desc, id desc limit %(limit)s) newest
+                order by created_at, id""",
+            {
+                "ticket_id": ticket_id,
+                "author_kind": str(author_kind) if author_kind else None,
+                "internal_only": internal_only,
+                "tag": tag,
+                "limit": limit,
+            },
+        )
+        return [_message(r) for r in rows]
+
+    # -- automation events (append-only) ------------------------------------------------------
+    async def add_event(
+        self,
+        ticket_id: uuid.UUID,
+        *,
+        event_type: str,
+        status: str = "info",
+        agent: str | None = None,
+        payload: dict[str, Any] | None = None,
+        resolves_event_id: uuid.UUID | None = None,
+        idempotency_key: str | None = None,
+    ) -> AutomationEvent:
+        await self.get_ticket(ticket_id)
+        row = await self._db.fetch_one(
+            f"""insert into support_automation_events
+                  (ticket_id, agent, event_type, status, payload, resolves_event_id, idempotency_key)
+                values (%s, %s, %s, %s, %s, %s, %s)
+                on conflict (idempotency_key) where idempotency_key is not null do nothing
+                returning {_EVENT_COLUMNS}""",
+            (ticket_id, agent, event_type, status, Jsonb(payload or {}), resolves_event_id, idempotency_key),
+        )
+        if row is None:
+            row = await self._db.fetch_one(
+                f"select {_EVENT_COLUMNS} from support_automation_events where idempotency_key = %s",
+                (idempotency_key,),
+            )
+            assert row is not None
+        return _event(row)
+
+    async def open_events(self, ticket_id: uuid.UUID, *, limit: int = 50) -> list[AutomationEvent]:
+        """Events with status `open` that no later event resolves."""
+        rows = await self._db.fetch_all(
+            f"""select {_EVENT_COLUMNS} from support_automation_events e
+                where e.ticket_id = %s and e.status = 'open'
+                  and not exists (select 1 from support_automation_events r
+                                  where r.resolves_event_id = e.id)
+                order by e.created_at desc limit %s""",
+            (ticket_id, limit),
+        )
+        return [_event(r) for r in rows]
+
+    async def events(
+        self, ticket_id: uuid.UUID | None = None, *, event_type: str | None = None, limit: int = 100
+    ) -> list[AutomationEvent]:
+        """Newest first; without a ticket, across all tickets (e.g. the last deployments)."""
+        rows = await self._db.fetch_all(
+            f"""select {_EVENT_COLUMNS} from support_automation_events
+                where (%(ticket_id)s::uuid is null or ticket_id = %(ticket_id)s)
+                  and (%(event_type)s::text is null or event_type = %(event_type)s)
+                order by created_at desc limit %(limit)s""",
+            {"ticket_id": ticket_id, "event_type": event_type, "limit": limit},
+        )
+        return [_event(r) for r in rows]
