@@ -1,0 +1,37 @@
+"""The one interface every command executor implements (local subprocess, SSH, ...)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What a command did. Output is raw (not yet redacted) but already capped in size."""
+
+    target: str
+    argv: tuple[str, ...]
+    exit_code: int | None  # None: killed on timeout
+    stdout: str
+    stderr: str
+    duration_ms: float
+    started_at: datetime
+    truncated: bool = False
+    timed_out: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+class CommandExecutor(Protocol):
+    """Runs an argv list on one target; never through a shell."""
+
+    target: str
+
+    async def run(
+        self, argv: Sequence[str], *, timeout: float, max_output_bytes: int
+    ) -> CommandResult: ...

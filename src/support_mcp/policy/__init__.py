@@ -1,0 +1,1 @@
+"""Policy: SQL guard, command model and allowlists, approvals, redaction, untrusted-text fencing."""

@@ -1,0 +1,1 @@
+"""Services: the incident workflow and the knowledge base, built on agents, policy and store."""
