@@ -1,1 +1,99 @@
-"""bootstrap"""
+"""The one wiring point: settings in, services out. The MCP server, the CLI and the portal all
+call `open_services`; nothing else opens connections or reads the environment."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from support_mcp.agents.registry import checks_for
+from support_mcp.bootstrap.settings import Settings
+from support_mcp.domain.clock import Clock, utc_now
+from support_mcp.executors.local import LocalExecutor
+from support_mcp.services.context import ContextService
+from support_mcp.services.journal import TicketJournal
+from support_mcp.services.knowledge import KnowledgeService, SearchHit, SuggestionService
+from support_mcp.services.runner import PlaybookRunner
+from support_mcp.store.database import Database
+from support_mcp.store.embedded import EmbeddedServer, start_embedded
+from support_mcp.store.knowledge import KnowledgeStore
+from support_mcp.store.migrate import migrate
+from support_mcp.store.runs import RunStore
+from support_mcp.store.tickets import TicketStore
+
+__all__ = ["Services", "Settings", "open_services"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything a surface needs, built from one Settings value."""
+
+    settings: Settings
+    db: Database
+    tickets: TicketStore
+    runs: RunStore
+    journal: TicketJournal
+    context: ContextService
+    knowledge: KnowledgeService
+    suggestions: SuggestionService
+    runner: PlaybookRunner
+    embedded: EmbeddedServer | None = None
+
+    async def search(self, query: str, agent: str | None = None, limit: int = 5) -> Sequence[SearchHit]:
+        return await self.knowledge.search(query, agent=agent, limit=limit)
+
+
+@asynccontextmanager
+async def open_services(
+    settings: Settings,
+    *,
+    sync_knowledge: bool = True,
+    clock: Clock = utc_now,
+    executors: dict[str, Any] | None = None,
+) -> AsyncIterator[Services]:
+    """Start (or connect to) the database, migrate it, sync the knowledge base, build services."""
+    embedded = None
+    dsn = settings.database_url
+    if dsn is None:
+        embedded = start_embedded(settings.data_dir / "pgdata")
+        dsn = embedded.dsn
+    db = Database(dsn)
+    try:
+        await db.open()
+        await migrate(db)
+        tickets = TicketStore(db)
+        runs = RunStore(db)
+        journal = TicketJournal(tickets, language=settings.language,
+                                output_cap_bytes=settings.output_cap_bytes, clock=clock)
+        context = ContextService(tickets, default_messages=settings.context_messages)
+        knowledge_store = KnowledgeStore(db)
+        knowledge = KnowledgeService(knowledge_store)
+        suggestions = SuggestionService(knowledge_store, clock=clock)
+        if sync_knowledge:
+            await knowledge.sync(settings.knowledge_globs, include_playbook=settings.include_playbook)
+
+        async def suggest(ticket_id: uuid.UUID, agent: str, title: str, body: str) -> uuid.UUID:
+            created = await suggestions.register(ticket_id=ticket_id, agent=agent, title=title, body=body)
+            return created.id
+
+        async def search(query: str, agent: str | None, limit: int) -> Sequence[SearchHit]:
+            return await knowledge.search(query, agent=agent, limit=limit)
+
+        runner = PlaybookRunner(
+            runs=runs, context=context, journal=journal, knowledge_search=search, checks_for=checks_for,
+            executors=executors or {"local": LocalExecutor()}, language=settings.language,
+            oncall_assignee=settings.oncall_assignee, suggest=suggest, clock=clock,
+        )
+        yield Services(settings=settings, db=db, tickets=tickets, runs=runs, journal=journal,
+                       context=context, knowledge=knowledge, suggestions=suggestions, runner=runner,
+                       embedded=embedded)
+    finally:
+        await db.close()
+        if embedded is not None:
+            embedded.stop()

@@ -29,7 +29,11 @@ class Settings:
     language: Language = "de"
     output_cap_bytes: int = 16_384
     context_messages: int = 10
+    # who gets `assigned_agent` when a run escalates (playbook 5.3); None: escalate only
+    oncall_assignee: str | None = None
     # token -> agent identity for `serve --http`
+    # identity of a stdio client (a desktop client is one person or agent)
+    stdio_identity: str = "tier2-lead"
     http_tokens: Mapping[str, str] = field(default_factory=dict)
     http_allowed_hosts: tuple[str, ...] = ("127.0.0.1:*", "localhost:*", "[::1]:*")
 
@@ -60,6 +64,8 @@ class Settings:
             knowledge_globs=globs,
             include_playbook=(get("INCLUDE_PLAYBOOK") or "1") not in ("0", "false", "no"),
             language=language,  # type: ignore[arg-type]
+            oncall_assignee=get("ONCALL"),
+            stdio_identity=get("IDENTITY") or "tier2-lead",
             http_tokens=tokens,
             http_allowed_hosts=tuple(hosts.split(",")) if hosts else cls.http_allowed_hosts,
         )

@@ -1,0 +1,105 @@
+"""Rich rendering for the CLI: tables, the ticket timeline, run reports; JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+from support_mcp.domain.models import Ticket
+from support_mcp.services.context import ContextBundle, TimelineEntry
+from support_mcp.services.runner import RunReport
+
+_STATUS_STYLE = {"ok": "green", "warn": "yellow", "fail": "red", "error": "magenta", "skipped": "dim"}
+_VERDICT_STYLE = {"confirmed": "bold green", "refuted": "bold yellow", "inconclusive": "bold magenta"}
+
+
+def to_jsonable(value: Any) -> Any:
+    """Domain objects, dataclasses and lists of them as plain JSON values."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: to_jsonable(getattr(value, k)) for k in value.__dataclass_fields__}
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def print_json(console: Console, value: Any) -> None:
+    console.print_json(json.dumps(to_jsonable(value), ensure_ascii=False))
+
+
+def tickets_table(tickets: Sequence[Ticket]) -> Table:
+    table = Table(title="support_tickets")
+    for col in ("id", "subject", "status", "priority", "customer", "assigned_agent", "updated"):
+        table.add_column(col)
+    for t in tickets:
+        table.add_row(str(t.id), escape(t.subject), t.status, t.priority, escape(t.customer or ""),
+                      t.assigned_agent or "", t.updated_at.strftime("%Y-%m-%d %H:%M"))
+    return table
+
+
+def context_panel(bundle: ContextBundle) -> Panel:
+    t = bundle.ticket
+    lines = [
+        f"[bold]{escape(t.subject)}[/bold]  ({t.status}, {t.priority}, tier {t.tier})",
+        f"customer: {escape(t.customer or '—')}   assigned_agent: {t.assigned_agent or '—'}",
+        f"escalation_path: {' → '.join(t.escalation_path) or '—'}",
+        "open support_automation_events: "
+        + (", ".join(f"{e.event_type}" for e in bundle.open_events) or "—"),
+        "",
+        "[bold]Kundennachrichten[/bold]",
+        *(f"  › {escape(m.body)}" for m in bundle.customer_messages),
+    ]
+    return Panel("\n".join(lines), title=f"Ticket {t.id}")
+
+
+def timeline_table(entries: Sequence[TimelineEntry], *, full: bool = False) -> Table:
+    table = Table(title="Timeline", show_lines=True, expand=True)
+    table.add_column("Zeit (UTC)", no_wrap=True)
+    table.add_column("Wer", no_wrap=True)
+    table.add_column("Art", no_wrap=True)
+    table.add_column("Inhalt")
+    for e in entries:
+        kind = e.title if e.kind == "event" else ("intern" if e.internal_only else "öffentlich")
+        tags = f" [dim]{', '.join(e.tags)}[/dim]" if e.tags else ""
+        body = e.body if full else _shorten(e.body, 14)
+        style = "cyan" if e.kind == "event" else ("" if e.internal_only else "bold")
+        table.add_row(e.at.strftime("%H:%M:%S.%f")[:-3], escape(e.who), f"[{style}]{escape(kind)}[/]{tags}",
+                      escape(body))
+    return table
+
+
+def report_panel(report: RunReport) -> Panel:
+    lines = [
+        f"Hypothese: {escape(report.hypothesis.suspected_cause)}",
+        f"Wissensbasis: {escape('; '.join(report.knowledge) or '—')}",
+        f"Urteil: [{_VERDICT_STYLE.get(str(report.verdict), 'bold')}]{report.verdict}[/]"
+        + ("  (eskaliert: manual_followup)" if report.escalated else ""),
+        "",
+        "[bold]Befunde[/bold]",
+    ]
+    for f in report.findings:
+        style = _STATUS_STYLE.get(str(f.status), "")
+        lines.append(f"  [{style}]{str(f.status):7}[/] {escape(f.title)}" + (f" — {escape(f.detail)}" if f.detail else ""))
+    lines += ["", "[bold]Checkliste (Abschnitt 6)[/bold]"]
+    lines += [f"  [{'x' if done else ' '}] {escape(line)}" for line, done in report.checklist.items()]
+    title = f"Lauf {report.run_id} · {report.agent}" + (" (fortgesetzt)" if report.resumed else "")
+    return Panel("\n".join(lines), title=title)
+
+
+def _shorten(body: str, max_lines: int) -> str:
+    lines = body.splitlines()
+    if len(lines) <= max_lines:
+        return body
+    return "\n".join(lines[:max_lines] + [f"… (+{len(lines) - max_lines} Zeilen)"])

@@ -1,0 +1,203 @@
+"""The MCP server: the only module that imports the MCP SDK.
+
+stdio for desktop clients (one configured identity), streamable HTTP for servers: bearer
+tokens map to identities, unknown Host headers are refused, and each identity sees and calls
+only the tools of its scopes.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from typing import Any
+
+import anyio
+from mcp.server import MCPServer
+from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.auth.provider import AccessToken, TokenVerifier
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.server.transport_security import TransportSecuritySettings
+from mcp_types import ListToolsResult, ToolAnnotations
+
+from support_mcp.bootstrap import Services, Settings, open_services
+from support_mcp.domain.errors import PolicyViolation, SupportMCPError
+from support_mcp.domain.models import AGENTS
+from support_mcp.mcp.tools import ToolBox, ToolSpec, current_identity, ticket_resource
+from support_mcp.policy.fencing import FENCE_NOTICE, fence
+from support_mcp.policy.scopes import Identity, identity
+from support_mcp.services.playbook import playbook_text, strategy_prompt
+
+INSTRUCTIONS = (
+    "Support MCP carries out the Tier-2 incident playbook on support tickets: secure the context, "
+    "consult the knowledge base, record a hypothesis before any command, log every command on the "
+    "ticket, record findings with a verdict, then hand over to Tier 1 or escalate (manual_followup). "
+    "Notes for staff are German unless asked otherwise. " + FENCE_NOTICE
+)
+
+
+class StaticTokenVerifier(TokenVerifier):
+    """Bearer tokens from configuration, each naming an identity; compared in constant time."""
+
+    def __init__(self, tokens: Mapping[str, str]) -> None:
+        self._tokens = {token: identity(name) for token, name in tokens.items()}
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        found: Identity | None = None
+        for known, ident in self._tokens.items():
+            if hmac.compare_digest(known.encode(), token.encode()):
+                found = ident
+        if found is None:
+            return None
+        return AccessToken(token=token, client_id=found.name, scopes=sorted(found.scopes))
+
+
+class SupportMCPServer(MCPServer[Any]):
+    """MCPServer that filters and guards tools by the caller's identity."""
+
+    def __init__(self, *args: Any, default_identity: Identity | None, tool_scopes: dict[str, ToolSpec],
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._default_identity = default_identity
+        self._tool_scopes = tool_scopes
+
+    def _identity(self) -> Identity:
+        token = get_access_token()
+        if token is not None:
+            return identity(token.client_id)
+        if self._default_identity is None:
+            raise PolicyViolation("unauthenticated call refused")
+        return self._default_identity
+
+    async def _handle_list_tools(self, ctx: Any, params: Any) -> ListToolsResult:
+        me = self._identity()
+        tools = await self.list_tools()
+        return ListToolsResult(tools=[t for t in tools if me.allows(self._tool_scopes[t.name].scope)])
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        try:
+            me = self._identity()
+            spec = self._tool_scopes.get(name)
+            if spec is not None:
+                me.require(spec.scope)
+        except SupportMCPError as exc:
+            raise ToolError(str(exc)) from None
+        reset = current_identity.set(me)
+        try:
+            return await super().call_tool(name, arguments, context)
+        finally:
+            current_identity.reset(reset)
+
+
+def _unwrap_errors(fn: Any) -> Any:
+    """Our errors become ToolError: a message the model can act on, not an 'unexpected' crash."""
+    import functools
+
+    @functools.wraps(fn)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await fn(*args, **kwargs)
+        except SupportMCPError as exc:
+            raise ToolError(f"{type(exc).__name__}: {exc}") from None
+
+    return wrapper
+
+
+def build_server(services: Services, *, default_identity: Identity | None,
+                 token_verifier: TokenVerifier | None = None, auth: AuthSettings | None = None) -> SupportMCPServer:
+    """The MCP server over already-opened services."""
+    box = ToolBox(services)
+    specs: dict[str, ToolSpec] = {}
+    server = SupportMCPServer(
+        "support-mcp", instructions=INSTRUCTIONS, version="0.1.0",
+        token_verifier=token_verifier, auth=auth,
+        default_identity=default_identity, tool_scopes=specs,
+    )
+    for fn, spec in box.tool_methods():
+        specs[fn.__name__] = spec
+        server.add_tool(
+            _unwrap_errors(fn), name=fn.__name__, title=spec.title,
+            annotations=ToolAnnotations(title=spec.title, read_only_hint=spec.read_only,
+                                        destructive_hint=False, open_world_hint=False),
+            structured_output=False,
+        )
+
+    @server.resource("playbook://tier2-incident-playbook", name="tier2-incident-playbook",
+                     title="Tier-2 Incident Playbook", mime_type="text/markdown")
+    def playbook_resource() -> str:
+        return playbook_text()
+
+    @server.resource("kb://{document}/{anchor}", name="knowledge-section", mime_type="text/markdown",
+                     title="Knowledge-base section (document key / anchor)")
+    async def knowledge_resource(document: str, anchor: str) -> str:
+        try:
+            sec = await services.knowledge.get_section_by_anchor(document, anchor)
+        except SupportMCPError as exc:
+            raise ResourceError(str(exc)) from None
+        return f"# {sec.breadcrumb}\n{fence(sec.body, 'knowledge-section')}"
+
+    @server.resource("ticket://{ticket_id}", name="ticket", mime_type="text/markdown",
+                     title="Ticket with its timeline")
+    async def ticket(ticket_id: str) -> str:
+        try:
+            return await ticket_resource(services, ticket_id)
+        except SupportMCPError as exc:
+            raise ResourceError(str(exc)) from None
+
+    for agent in AGENTS:
+        _add_strategy_prompt(server, agent)
+    return server
+
+
+def _add_strategy_prompt(server: SupportMCPServer, agent: str) -> None:
+    @server.prompt(name=agent, title=f"{agent} strategy",
+                   description=f"Playbook strategy of {agent}: section 1, its own section, section 5.")
+    def prompt(ticket_id: str) -> str:
+        return (f"Du bist {agent} (Tier 2). Bearbeite Ticket {ticket_id} streng nach diesem Playbook. "
+                f"Beginne mit ticket_context, dann knowledge_search, dann record_hypothesis, bevor du "
+                f"irgendein Kommando ausführst.\n\n{strategy_prompt(agent)}\n\n{FENCE_NOTICE}")
+
+
+def stdio_identity(settings: Settings) -> Identity:
+    return identity(settings.stdio_identity)
+
+
+def serve_stdio(settings: Settings) -> None:
+    """Serve over stdio as the configured identity (SUPPORT_MCP_IDENTITY, default tier2-lead)."""
+
+    async def main() -> None:
+        async with open_services(settings) as services:
+            await build_server(services, default_identity=stdio_identity(settings)).run_stdio_async()
+
+    anyio.run(main)
+
+
+def http_app(services: Services, settings: Settings, *, host: str, port: int) -> Any:
+    """The Starlette app for streamable HTTP with bearer-token auth and Host checks."""
+    if not settings.http_tokens:
+        raise PolicyViolation("HTTP needs SUPPORT_MCP_HTTP_TOKENS ('identity=token,…'); refusing to run open")
+    url = f"http://{host}:{port}"
+    server = build_server(
+        services, default_identity=None, token_verifier=StaticTokenVerifier(settings.http_tokens),
+        auth=AuthSettings(issuer_url=url, resource_server_url=f"{url}/mcp", validate_token_resource=False),
+    )
+    return server.streamable_http_app(
+        transport_security=TransportSecuritySettings(
+            enable_dns_rebinding_protection=True, allowed_hosts=list(settings.http_allowed_hosts),
+            allowed_origins=[f"http://{h}" for h in settings.http_allowed_hosts],
+        ),
+        host=host,
+    )
+
+
+def serve_http(settings: Settings, *, host: str, port: int) -> None:
+    """Serve streamable HTTP on host:port until interrupted."""
+    import uvicorn
+
+    async def main() -> None:
+        async with open_services(settings) as services:
+            app = http_app(services, settings, host=host, port=port)
+            config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+            await uvicorn.Server(config).serve()
+
+    anyio.run(main)

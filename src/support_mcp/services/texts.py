@@ -1,0 +1,129 @@
+"""Every sentence Support MCP writes for support staff or customers, in German and English.
+
+German is the default (the customer's support team works in German); English on request.
+Kept in one table so a translator sees all of it at once and no text hides in code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from support_mcp.domain.models import Language
+
+TEXTS: dict[str, dict[Language, str]] = {
+    "hypothesis.title": {"de": "Hypothese ({agent})", "en": "Hypothesis ({agent})"},
+    "hypothesis.symptom": {"de": "Fehlerbild", "en": "Symptom"},
+    "hypothesis.cause": {"de": "Mögliche Ursache", "en": "Suspected cause"},
+    "hypothesis.tools": {"de": "Benötigte Tools", "en": "Tools needed"},
+    "command.title": {"de": "Kommando ausgeführt", "en": "Command executed"},
+    "command.time": {"de": "Zeit", "en": "Time"},
+    "command.agent": {"de": "Agent", "en": "Agent"},
+    "command.target": {"de": "Ziel", "en": "Target"},
+    "command.command": {"de": "Kommando", "en": "Command"},
+    "command.exit": {"de": "Exit-Code", "en": "Exit code"},
+    "command.timeout": {"de": "Zeitüberschreitung", "en": "timed out"},
+    "command.duration": {"de": "Dauer", "en": "Duration"},
+    "command.output": {"de": "Ausgabe (geschwärzt, gekürzt)", "en": "Output (redacted, capped)"},
+    "command.truncated": {"de": "Ausgabe gekürzt", "en": "output truncated"},
+    "findings.title": {"de": "Befunde ({agent})", "en": "Findings ({agent})"},
+    "findings.none": {"de": "Keine Befunde.", "en": "No findings."},
+    "verdict.confirmed": {"de": "Hypothese bestätigt", "en": "Hypothesis confirmed"},
+    "verdict.refuted": {"de": "Hypothese widerlegt", "en": "Hypothesis refuted"},
+    "verdict.inconclusive": {
+        "de": "Hypothese weder bestätigt noch widerlegt (Prüfungen unvollständig)",
+        "en": "Hypothesis neither confirmed nor refuted (checks incomplete)",
+    },
+    "next_steps.title": {"de": "Nächste Schritte", "en": "Next steps"},
+    "next_steps.blocker": {"de": "Blocker", "en": "Blocker"},
+    "next_steps.next_action": {"de": "Empfohlene nächste Aktion", "en": "Recommended next action"},
+    "next_steps.resources": {"de": "Benötigte Ressourcen", "en": "Resources needed"},
+    "tier1.title": {"de": "Zusammenfassung für Tier 1", "en": "Summary for Tier 1"},
+    "tier1.customer": {"de": "Empfohlene Kundenkommunikation", "en": "Recommended customer communication"},
+    "customer_draft.title": {
+        "de": "Entwurf Kundennachricht (nicht versendet)",
+        "en": "Draft customer message (not sent)",
+    },
+    "customer_draft.greeting": {"de": "Hallo,", "en": "Hello,"},
+    "customer_draft.ask": {"de": "Kunde bitte um: {ask}", "en": "Please ask the customer to: {ask}"},
+    "customer_draft.closing": {
+        "de": "Viele Grüße\nIhr Support-Team",
+        "en": "Kind regards\nYour support team",
+    },
+    "escalation.title": {"de": "Eskalation: manuelle Nachbearbeitung nötig", "en": "Escalation: manual follow-up"},
+    "escalation.context": {"de": "Kontext", "en": "Context"},
+    "handover.title": {
+        "de": "Übergabe an {assignee}",
+        "en": "Handed over to {assignee}",
+    },
+    "handover.summary": {
+        "de": "Problem: {problem}; Ursache: {cause}. Durchgeführt: {steps}. "
+        "Aktueller Zustand: {state}; empfohlene Maßnahme: {action}.",
+        "en": "Problem: {problem}; cause: {cause}. Done: {steps}. "
+        "Current state: {state}; recommended action: {action}.",
+    },
+    "research.title": {"de": "Externe Recherche", "en": "External research"},
+    "research.sources": {"de": "Quellen", "en": "Sources"},
+    "research.suggestion": {
+        "de": "Wissensbasis-Update eingeplant: {title}",
+        "en": "Knowledge-base update planned: {title}",
+    },
+    "run.started": {"de": "{agent} übernimmt Ticket (Lauf {run})", "en": "{agent} takes the ticket (run {run})"},
+    "run.no_checks": {
+        "de": "Für {agent} sind noch keine Prüfungen hinterlegt.",
+        "en": "No checks are registered for {agent} yet.",
+    },
+    "context.escalation_running": {
+        "de": "Achtung: Eskalation läuft bereits ({path}).",
+        "en": "Note: an escalation is already running ({path}).",
+    },
+    "runner.remedy": {"de": "{title} beheben ({detail}).", "en": "Resolve {title} ({detail})."},
+    "runner.reproduce": {
+        "de": "Reproduktion erneut prüfen und Ergebnis im Ticket festhalten.",
+        "en": "Re-run the reproduction and record the result on the ticket.",
+    },
+    "runner.confirmed_summary": {
+        "de": "{cause} — bestätigt durch: {evidence}.",
+        "en": "{cause} — confirmed by: {evidence}.",
+    },
+    "runner.confirmed_ask": {
+        "de": "kurz zu bestätigen, ob das Problem nach der Behebung weiterhin auftritt",
+        "en": "confirm briefly whether the problem persists after the fix",
+    },
+    "runner.blocker": {
+        "de": "Hypothese „{cause}“ nicht bestätigt; Ursache weiter unklar.",
+        "en": "Hypothesis '{cause}' not confirmed; cause still unknown.",
+    },
+    "runner.next_action": {
+        "de": "Tier-2-Prüfungen der weiteren Agenten ausführen bzw. manuell prüfen.",
+        "en": "Run the other agents' Tier-2 checks or investigate manually.",
+    },
+    "runner.resources": {
+        "de": "Zugriff auf Server-Logs und das Supabase-Projekt.",
+        "en": "Access to server logs and the Supabase project.",
+    },
+    "runner.escalated_summary": {
+        "de": "Tier 2 ({agent}) hat {count} Befunde erhoben, Ursache unklar; an das Team eskaliert.",
+        "en": "Tier 2 ({agent}) collected {count} findings, cause unknown; escalated to the team.",
+    },
+    "runner.escalated_ask": {
+        "de": "etwas Geduld; wir melden uns, sobald das Team die Ursache gefunden hat",
+        "en": "be patient; we will follow up as soon as the team has found the cause",
+    },
+    "runner.steps_taken": {"de": "{count} Prüfungen ausgeführt", "en": "{count} checks run"},
+    "runner.suggestion_title": {
+        "de": "Symptom „{symptom}“ → Ursache „{cause}“",
+        "en": "Symptom '{symptom}' → cause '{cause}'",
+    },
+    "runner.suggestion_body": {
+        "de": "Lauf {run} ({agent}) hat die Hypothese bestätigt. Belege:\n{evidence}\n"
+        "Vorschlag: diesen Zusammenhang im passenden Abschnitt der Wissensbasis ergänzen.",
+        "en": "Run {run} ({agent}) confirmed the hypothesis. Evidence:\n{evidence}\n"
+        "Suggestion: add this relation to the matching knowledge-base section.",
+    },
+    "hypothesis.references": {"de": "Wissensbasis", "en": "Knowledge base"},
+}
+
+
+def text(key: str, language: Language = "de", **values: Any) -> str:
+    """The text for `key` in `language`, with `values` filled in."""
+    return TEXTS[key][language].format(**values)

@@ -1,0 +1,169 @@
+"""Route a ticket to the right Tier-2 agent(s) and derive a first hypothesis from its text.
+
+Ticket text is data: it is only matched against the symptom table below, never executed and
+never obeyed. The table is data too, so support staff can read why a ticket went where.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from support_mcp.domain.models import AGENTS, AgentName, Hypothesis, Language
+
+
+@dataclass(frozen=True)
+class Symptom:
+    """A recognisable failure pattern, the agent that owns it and what would confirm it."""
+
+    key: str
+    agent: AgentName
+    patterns: tuple[str, ...]
+    cause: dict[Language, str]
+    tools: tuple[str, ...]
+    # Checks whose warn/fail confirms the hypothesis; all of them ok refutes it.
+    confirming_checks: tuple[str, ...]
+
+
+SYMPTOMS: tuple[Symptom, ...] = (
+    Symptom(
+        "resource_pressure", "hetzner-ops-agent",
+        (r"langsam", r"\bslow", r"no space left", r"enospc", r"festplatte", r"speicher(platz)? (ist )?voll",
+         r"disk", r"out of memory", r"\boom\b", r"arbeitsspeicher", r"\bram\b", r"\bcpu\b", r"\bload\b",
+         r"hängt", r"timeouts?\b"),
+        {"de": "Ressourcenengpass auf dem Server (CPU-Last, Arbeitsspeicher oder Festplatte)",
+         "en": "Resource pressure on the server (CPU load, memory or disk)"},
+        ("uptime", "df", "free", "top"), ("host.load", "host.disk", "host.memory"),
+    ),
+    Symptom(
+        "bad_gateway", "hetzner-ops-agent",
+        (r"\b502\b", r"bad gateway", r"\b503\b", r"nicht erreichbar", r"site (is )?down", r"offline",
+         r"caddy", r"nginx", r"pm2", r"errored", r"eaddrinuse", r"neustart", r"restart"),
+        {"de": "App-Prozess hinter Caddy antwortet nicht (PM2-Prozess gestoppt/abgestürzt, Port 3000 frei)",
+         "en": "App process behind Caddy does not answer (PM2 process stopped/crashed, port 3000 free)"},
+        ("ssh", "pm2", "journalctl", "ss", "caddy"), ("pm2_status", "port_3000", "caddy_status"),
+    ),
+    Symptom(
+        "stale_deploy", "hetzner-ops-agent",
+        (r"deploy", r"nach dem update", r"after (the )?update", r"alte version", r"old version", r"\.next"),
+        {"de": "Deployment unvollständig oder veralteter Build ausgeliefert",
+         "en": "Incomplete deployment or a stale build being served"},
+        ("ssh", "pm2", "npm"), ("deploy_age",),
+    ),
+    Symptom(
+        "auth_session", "supabase-analyst-agent",
+        (r"login", r"anmeld", r"einloggen", r"\botp\b", r"magic ?link", r"passwort", r"password",
+         r"session", r"sign ?-?up", r"registrier", r"\bauth", r"database error saving new user",
+         r"profil", r"profile", r"abo\b", r"subscription"),
+        {"de": "Auth/Profile inkonsistent (Trigger handle_new_user() oder create_free_subscription())",
+         "en": "Auth/profiles inconsistent (trigger handle_new_user() or create_free_subscription())"},
+        ("supabase-sql", "supabase-rpc"), ("auth_consistency", "signup_path"),
+    ),
+    Symptom(
+        "rls_policy", "supabase-analyst-agent",
+        (r"\brls\b", r"polic", r"permission denied", r"keine daten", r"no rows", r"leer(e|en)? (liste|tabelle)",
+         r"empty (list|table)", r"42501", r"42p17", r"row.level", r"infinite recursion", r"supabase", r"\brpc\b"),
+        {"de": "RLS-Policy blockiert oder rekursiert für die betroffene Rolle",
+         "en": "An RLS policy blocks or recurses for the affected role"},
+        ("supabase-sql",), ("rls_policies", "reproduce_rpc"),
+    ),
+    Symptom(
+        "build_failure", "frontend-diagnostics-agent",
+        (r"npm run build", r"build (failed|fehlgeschlagen|bricht)", r"type ?error", r"module not found",
+         r"kompil", r"compile", r"\blint"),
+        {"de": "Build bricht ab (Typfehler, fehlendes Modul oder Syntaxfehler)",
+         "en": "Build fails (type error, missing module or syntax error)"},
+        ("npm",), ("build",),
+    ),
+    Symptom(
+        "runtime_digest", "frontend-diagnostics-agent",
+        (r"digest", r"application error", r"client-side exception", r"server components? render",
+         r"weiße seite", r"white (screen|page)", r"blank page", r"fehlerseite"),
+        {"de": "Server-Komponente wirft zur Laufzeit (Browser zeigt nur einen Digest)",
+         "en": "A server component throws at run time (the browser shows only a digest)"},
+        ("npm", "browser"), ("digest",),
+    ),
+    Symptom(
+        "csp_assets", "frontend-diagnostics-agent",
+        (r"\bcsp\b", r"content.security.policy", r"blocked", r"blockiert", r"bild(er)? fehl", r"image",
+         r"stylesheet", r"\bcss\b", r"font", r"\b404\b", r"asset"),
+        {"de": "CSP blockiert eine Ressource oder ein statisches Asset fehlt",
+         "en": "The CSP blocks a resource or a static asset is missing"},
+        ("curl", "browser"), ("csp", "assets"),
+    ),
+)
+
+_COMPILED = {s.key: [re.compile(p, re.IGNORECASE) for p in s.patterns] for s in SYMPTOMS}
+_GENERIC_CAUSE: dict[AgentName, dict[Language, str]] = {
+    "hetzner-ops-agent": {"de": "Server- oder Prozessproblem auf dem Hetzner-Host",
+                          "en": "Server or process problem on the Hetzner host"},
+    "supabase-analyst-agent": {"de": "Datenbank-, Auth- oder Policy-Problem in Supabase",
+                               "en": "Database, auth or policy problem in Supabase"},
+    "frontend-diagnostics-agent": {"de": "Build-, Laufzeit- oder Asset-Problem im Next.js-Frontend",
+                                   "en": "Build, run-time or asset problem in the Next.js frontend"},
+}
+
+
+@dataclass(frozen=True)
+class SymptomMatch:
+    symptom: Symptom
+    matched: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TriageResult:
+    """Agents in order of fit, with the reason for the choice in words and as data."""
+
+    agents: tuple[AgentName, ...]
+    scores: dict[str, float]
+    matches: tuple[SymptomMatch, ...]
+    reason: str
+
+    @property
+    def primary(self) -> AgentName:
+        return self.agents[0]
+
+
+def match_symptoms(ticket_text: str) -> list[SymptomMatch]:
+    """The symptoms whose patterns occur in the text, most matched terms first."""
+    found = []
+    for symptom in SYMPTOMS:
+        hits = tuple(dict.fromkeys(m.group(0).lower() for rx in _COMPILED[symptom.key]
+                                   for m in [rx.search(ticket_text)] if m))
+        if hits:
+            found.append(SymptomMatch(symptom, hits))
+    found.sort(key=lambda m: -len(m.matched))
+    return found
+
+
+def triage(ticket_text: str, knowledge_agents: Sequence[Sequence[str]] = ()) -> TriageResult:
+    """Score agents by symptom terms (1 per term) and knowledge hits (0.5 per hit, by rank)."""
+    matches = match_symptoms(ticket_text)
+    scores: dict[str, float] = dict.fromkeys(AGENTS, 0.0)
+    for m in matches:
+        scores[m.symptom.agent] += len(m.matched)
+    for rank, tags in enumerate(knowledge_agents[:5]):
+        for agent in tags:
+            if agent in scores:
+                scores[agent] += 0.5 / (rank + 1)
+    ranked = tuple(a for a in sorted(AGENTS, key=lambda a: -scores[a]) if scores[a] > 0)
+    if not ranked:
+        return TriageResult(("hetzner-ops-agent",), scores, (),
+                            "no symptom recognised; hetzner-ops-agent checks the host first")
+    parts = [f"{m.symptom.key} → {m.symptom.agent} ({', '.join(m.matched)})" for m in matches]
+    if any(knowledge_agents):
+        parts.append("knowledge hits: " + "; ".join(",".join(t) or "all" for t in knowledge_agents[:5]))
+    return TriageResult(ranked, scores, tuple(matches), "; ".join(parts))
+
+
+def hypothesis_for(
+    agent: AgentName, ticket_subject: str, triage_result: TriageResult, language: Language = "de"
+) -> tuple[Hypothesis, tuple[str, ...]]:
+    """The first hypothesis of `agent`, and the checks that would confirm it."""
+    own = [m for m in triage_result.matches if m.symptom.agent == agent]
+    if own:
+        s = own[0].symptom
+        return Hypothesis(symptom=ticket_subject, suspected_cause=s.cause[language], tools=list(s.tools)), \
+            s.confirming_checks
+    return Hypothesis(symptom=ticket_subject, suspected_cause=_GENERIC_CAUSE[agent][language], tools=[]), ()
