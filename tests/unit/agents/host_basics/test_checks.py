@@ -4,11 +4,8 @@ high load, and commands that fail, time out or cannot start."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 
+from helpers.replay import FIXTURES, HEALTHY, RECORDED_AT, Replay, ReplayExecutor  # noqa: F401
 from support_mcp.agents.base import Check, CheckContext
 from support_mcp.agents.host_basics.checks import (
     HOST_BASICS_CHECKS,
@@ -16,55 +13,9 @@ from support_mcp.agents.host_basics.checks import (
     MemoryCheck,
     SystemLoadCheck,
 )
-from support_mcp.domain.errors import ExecutionError
 from support_mcp.domain.models import CheckStatus, Finding, Language
 from support_mcp.executors.base import CommandResult
 from support_mcp.policy.commands import Operation
-
-FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "host_basics"
-RECORDED_AT = datetime(2025, 3, 14, 14, 22, 7, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Replay:
-    """What one program answers: a fixture file (or literal stdout), exit code, stderr."""
-
-    fixture: str | None = None
-    stdout: str = ""
-    exit_code: int | None = 0
-    stderr: str = ""
-    timed_out: bool = False
-    missing: bool = False
-
-
-HEALTHY = {
-    "nproc": Replay("local_nproc.txt"),
-    "uptime": Replay("local_uptime.txt"),
-    "df": Replay("local_df.txt"),
-    "free": Replay("local_free.txt"),
-    "top": Replay("local_top.txt"),
-}
-
-
-class ReplayExecutor:
-    """A CommandExecutor that replays recorded real output from tests/fixtures/host_basics
-    instead of running the command, so that faults of a remote server can be injected here."""
-
-    def __init__(self, replies: dict[str, Replay], target: str = "local") -> None:
-        self.target = target
-        self.replies = replies
-        self.calls: list[tuple[str, ...]] = []
-
-    async def run(self, argv: Sequence[str], *, timeout: float, max_output_bytes: int) -> CommandResult:
-        self.calls.append(tuple(argv))
-        reply = self.replies[argv[0]]
-        if reply.missing:
-            raise ExecutionError(f"program {argv[0]!r} not found on target {self.target!r}")
-        stdout = (FIXTURES / reply.fixture).read_text() if reply.fixture else reply.stdout
-        return CommandResult(
-            target=self.target, argv=tuple(argv), exit_code=reply.exit_code, stdout=stdout[:max_output_bytes],
-            stderr=reply.stderr, duration_ms=12.5, started_at=RECORDED_AT, timed_out=reply.timed_out,
-        )
 
 
 async def run_check(check: Check, language: Language = "de", **faults: Replay) -> tuple[list[Finding], list[str]]:

@@ -1,0 +1,137 @@
+"""The playbook runner end to end over a real PostgreSQL, with replayed host output."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from support_mcp.bootstrap import Services
+from support_mcp.domain.errors import Conflict
+from support_mcp.domain.models import MANUAL_FOLLOWUP, AuthorKind, RunStatus, Verdict
+from support_mcp.services.demo import create_demo_ticket
+
+AGENT = "hetzner-ops-agent"
+
+
+async def _ticket(s: Services, text: str = "Server extrem langsam, no space left on device") -> object:
+    t = await s.tickets.create_ticket(subject="Dashboard langsam", customer="acme")
+    await s.tickets.add_message(t.id, body=text, author_kind=AuthorKind.CUSTOMER, internal_only=False)
+    return t
+
+
+async def test_pressure_confirms_hypothesis_and_hands_over_to_tier1(pressure_services: Services) -> None:
+    s = pressure_services
+    t = await _ticket(s)
+    report = await s.runner.run(t.id, AGENT)
+    assert report.verdict == Verdict.CONFIRMED
+    assert not report.escalated
+    assert "Ressourcenengpass" in report.hypothesis.suspected_cause
+    assert {f.check for f in report.findings if f.status == "fail"} >= {"host.disk", "host.memory", "host.load"}
+    assert report.checklist["CPU/RAM/Disk ok?"] is True
+    assert report.checklist["Änderungen & Ergebnisse protokolliert?"] is True
+    assert report.checklist["Dienste gezielt neu gestartet?"] is False
+
+    notes = await s.tickets.messages(t.id, internal_only=True, limit=100)
+    tags = [tag for m in notes for tag in m.tags]
+    # hypothesis is written before the first command
+    first_hyp = next(i for i, m in enumerate(notes) if "hypothesis" in m.tags)
+    first_cmd = next(i for i, m in enumerate(notes) if "command" in m.tags)
+    assert first_hyp < first_cmd
+    assert tags.count("command") >= 4  # nproc, uptime, (top), df, free
+    assert {"findings", "next_steps", "tier1_handover", "customer_draft"} <= set(tags)
+    assert any("Hypothese bestätigt" in m.body for m in notes)
+    run = await s.runs.get_run(report.run_id)
+    assert run.status == RunStatus.SUCCEEDED and run.verdict == Verdict.CONFIRMED
+    assert [st.name for st in run.steps] == ["context", "knowledge", "hypothesis", "checks", "verdict",
+                                             "communication", "suggestion"]
+    suggestions = await s.suggestions.list_suggestions()
+    assert len(suggestions) == 1 and suggestions[0].ticket_id == t.id
+
+
+async def test_healthy_host_refutes_and_escalates_with_manual_followup(services: Services) -> None:
+    t = await _ticket(services)
+    report = await services.runner.run(t.id, AGENT)
+    assert report.verdict == Verdict.REFUTED and report.escalated
+    ticket = await services.tickets.get_ticket(t.id)
+    assert ticket.escalation_path == [f"{AGENT}:{MANUAL_FOLLOWUP}"]
+    assert ticket.assigned_agent == "Tier-2 Bereitschaft"
+    followups = await services.tickets.messages(t.id, tag=MANUAL_FOLLOWUP)
+    assert len(followups) == 1
+    assert [e.event_type for e in await services.tickets.open_events(t.id)] == [MANUAL_FOLLOWUP]
+    assert any("Hypothese widerlegt" in m.body for m in await services.tickets.messages(t.id, limit=100))
+
+
+async def test_run_without_checks_is_inconclusive_and_says_so(services: Services) -> None:
+    t = await _ticket(services, "Login schlägt fehl, OTP kommt nicht an")
+    report = await services.runner.run(t.id, "supabase-analyst-agent")
+    assert report.verdict == Verdict.INCONCLUSIVE and report.escalated
+    assert report.findings[0].status == "skipped"
+    assert "Auth/Profile" in report.hypothesis.suspected_cause
+
+
+async def test_notes_are_english_on_request(english_services: Services) -> None:
+    t = await _ticket(english_services)
+    await english_services.runner.run(t.id, AGENT)
+    bodies = "\n".join(m.body for m in await english_services.tickets.messages(t.id, limit=100))
+    assert "Hypothesis confirmed" in bodies and "Summary for Tier 1" in bodies
+    assert "Hypothese bestätigt" not in bodies
+
+
+async def test_resumed_run_writes_no_duplicate_notes_or_events(pressure_services: Services) -> None:
+    s = pressure_services
+    t = await _ticket(s)
+    original = s.runner._step_verdict  # crash once, right after the checks were logged
+
+    async def crash(state: object) -> dict[str, object]:
+        raise RuntimeError("process killed")
+
+    s.runner._step_verdict = crash  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        await s.runner.run(t.id, AGENT)
+    crashed = (await s.runs.runs_for_ticket(t.id))[0]
+    assert crashed.status == RunStatus.FAILED
+    before = len(await s.tickets.messages(t.id, limit=500))
+
+    # a failed run is not resumed automatically: mark it running, as a killed process leaves it
+    await s.runs.update_run(crashed.id, status=RunStatus.RUNNING)
+    s.runner._step_verdict = original  # type: ignore[method-assign]
+    report = await s.runner.run(t.id, AGENT)
+    assert report.resumed and report.run_id == crashed.id
+    messages = await s.tickets.messages(t.id, limit=500)
+    commands = [m for m in messages if "command" in m.tags]
+    assert len([m for m in messages if "hypothesis" in m.tags]) == 1
+    assert len(commands) == len([m for m in messages[:before] if "command" in m.tags])
+    events = await s.tickets.events(t.id, limit=500)
+    assert len([e for e in events if e.event_type == "run_started"]) == 1
+
+    # a finished run is not resumed: the next run is a new one
+    again = await s.runner.run(t.id, AGENT)
+    assert again.run_id != report.run_id and not again.resumed
+
+
+async def test_one_run_per_ticket_at_a_time(pressure_services: Services) -> None:
+    s = pressure_services
+    t = await _ticket(s)
+    async with s.runs.ticket_lock(t.id):
+        with pytest.raises(Conflict):
+            await s.runner.run(t.id, AGENT)
+    report = await s.runner.run(t.id, AGENT)
+    assert report.verdict == Verdict.CONFIRMED
+
+
+async def test_concurrent_runs_on_one_ticket_one_wins(pressure_services: Services) -> None:
+    s = pressure_services
+    t = await _ticket(s)
+    results = await asyncio.gather(s.runner.run(t.id, AGENT), s.runner.run(t.id, AGENT), return_exceptions=True)
+    assert sorted(type(r).__name__ for r in results) == ["Conflict", "RunReport"]
+
+
+async def test_prompt_injection_in_customer_message_is_not_obeyed(pressure_services: Services) -> None:
+    s = pressure_services
+    demo = await create_demo_ticket(s.tickets)
+    executor = s.runner._executors["local"]
+    await s.runner.run(demo.ticket.id, AGENT)
+    ran = {call[0] for call in executor.calls}
+    assert ran <= {"nproc", "uptime", "df", "free", "top"}
+    assert not any("restart" in " ".join(c) or "rm" in c for c in executor.calls)
