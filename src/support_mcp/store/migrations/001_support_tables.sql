@@ -2,7 +2,8 @@
 -- `create table if not exists` leaves them alone and `add column if not exists` adds only
 -- what this tool needs and the project lacks.
 
-create extension if not exists pgcrypto;
+-- gen_random_uuid() is built into PostgreSQL 13+, so no extension is needed (the embedded
+-- server ships without pgcrypto).
 
 create table if not exists support_tickets (
     id uuid primary key default gen_random_uuid()
