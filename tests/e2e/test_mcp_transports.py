@@ -1,0 +1,101 @@
+"""Real transports: the `support-mcp serve` process over stdio, and over streamable HTTP with
+and without a valid bearer token and with a foreign Host header."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import httpx2
+import pytest
+from mcp.client import Client
+from mcp.client.stdio import StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+
+BIN = Path(sys.executable).parent / "support-mcp"
+TOKEN = "test-token-3f9a1c7e5b2d4f60a8e1"
+TIER1_TOKEN = "tier1-token-0b8c2e4f6a1d3c5e7f90"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _env(dsn: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUPPORT_MCP_")}
+    return {**env, "SUPPORT_MCP_DATABASE_URL": dsn, **extra}
+
+
+@pytest.fixture
+def http_server(fresh_dsn: str) -> Iterator[str]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [str(BIN), "serve", "--http", "--port", str(port)],
+        env=_env(fresh_dsn, SUPPORT_MCP_HTTP_TOKENS=f"hetzner-ops-agent={TOKEN},tier1={TIER1_TOKEN}"),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"server did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_http_refuses_missing_and_wrong_tokens(http_server: str) -> None:
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    assert httpx.post(http_server, json=body, headers=headers, timeout=10).status_code == 401
+    wrong = httpx.post(http_server, json=body, headers={**headers, "Authorization": "Bearer nope"}, timeout=10)
+    assert wrong.status_code == 401
+
+
+def test_http_refuses_unknown_host_header(http_server: str) -> None:
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json",
+               "Authorization": f"Bearer {TOKEN}", "Host": "evil.example.com"}
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    response = httpx.post(http_server, json=body, headers=headers, timeout=10)
+    assert response.status_code in (400, 421)
+
+
+async def test_http_with_valid_token_lists_tools_of_that_identity(http_server: str) -> None:
+    async def names(token: str) -> set[str]:
+        http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=20)
+        async with http, Client(streamable_http_client(http_server, http_client=http)) as client:
+            tools = {t.name for t in (await client.list_tools()).tools}
+            result = await client.call_tool("knowledge_search", {"query": "RLS policy blocks profile"})
+            assert not result.is_error
+            return tools
+
+    agent_tools = await names(TOKEN)
+    tier1_tools = await names(TIER1_TOKEN)
+    assert "start_run" in agent_tools and "start_run" not in tier1_tools
+
+
+async def test_stdio_session_with_the_real_command(fresh_dsn: str) -> None:
+    params = StdioServerParameters(command=str(BIN), args=["serve"],
+                                   env=_env(fresh_dsn, SUPPORT_MCP_IDENTITY="tier1"))
+    async with Client(params, read_timeout_seconds=60) as client:
+        tools = {t.name for t in (await client.list_tools()).tools}
+        assert "ticket_context" in tools and "escalate" not in tools
+        result = await client.call_tool("knowledge_search", {"query": "OTP login fails"})
+        assert not result.is_error and "Supabase" in result.content[0].text  # type: ignore[union-attr]
