@@ -31,17 +31,25 @@ from support_mcp.policy.scopes import identity
 TOKEN = "bench-token-8c1e0f2a4b6d"
 
 
-async def measure(name: str, call: Callable[[], Awaitable[object]], n: int) -> dict[str, float | str]:
-    for _ in range(min(20, n)):  # warm-up: pool connections, caches, JIT of nothing
-        await call()
-    samples = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        await call()
-        samples.append((time.perf_counter() - t0) * 1000)
-    samples.sort()
-    return {"name": name, "p50": statistics.median(samples), "p99": samples[int(0.99 * (len(samples) - 1))],
-            "mean": statistics.fmean(samples)}
+async def measure(paths: dict[str, Callable[[], Awaitable[object]]], n: int) -> list[dict[str, float | str]]:
+    """Call every path n times, interleaved round by round, so that drift of a shared machine
+    hits all paths alike; returns p50/p99/mean in ms per path."""
+    names = list(paths)
+    for name in names:  # warm-up: pool connections, sessions, caches
+        for _ in range(20):
+            await paths[name]()
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for i in range(n):
+        for name in names[i % len(names):] + names[: i % len(names)]:
+            t0 = time.perf_counter()
+            await paths[name]()
+            samples[name].append((time.perf_counter() - t0) * 1000)
+    rows: list[dict[str, float | str]] = []
+    for name in names:
+        xs = sorted(samples[name])
+        rows.append({"name": name, "p50": statistics.median(xs), "p99": xs[int(0.99 * (len(xs) - 1))],
+                     "mean": statistics.fmean(xs)})
+    return rows
 
 
 def free_port() -> int:
@@ -65,26 +73,24 @@ async def run(calls: int, dsn: str) -> None:
         tid = await seed(services)
         box = ToolBox(services)
         current_identity.set(identity("hetzner-ops-agent"))
-        rows = [
-            await measure("service: context.bundle()", lambda: services.context.bundle(tid), calls),
-            await measure("tool function (bundle + fencing)", lambda: box.ticket_context(str(tid)), calls),
-        ]
         server = build_server(services, default_identity=identity("hetzner-ops-agent"))
-        async with Client(server) as client:
-            rows.append(await measure("MCP in-memory client", lambda: client.call_tool(
-                "ticket_context", {"ticket_id": str(tid)}), calls))
-
         port = free_port()
         app = http_app(services, services.settings, host="127.0.0.1", port=port)
         uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="on"))
         task = asyncio.create_task(uv.serve())
         while not uv.started:
             await asyncio.sleep(0.05)
+        args = {"ticket_id": str(tid)}
         try:
             http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
-            async with http, Client(streamable_http_client(f"http://127.0.0.1:{port}/mcp", http_client=http)) as c:
-                rows.append(await measure("MCP streamable HTTP (loopback)", lambda: c.call_tool(
-                    "ticket_context", {"ticket_id": str(tid)}), calls))
+            async with Client(server) as memory, http, \
+                    Client(streamable_http_client(f"http://127.0.0.1:{port}/mcp", http_client=http)) as remote:
+                rows = await measure({
+                    "service: context.bundle()": lambda: services.context.bundle(tid),
+                    "tool function (bundle + fencing)": lambda: box.ticket_context(str(tid)),
+                    "MCP in-memory client": lambda: memory.call_tool("ticket_context", args),
+                    "MCP streamable HTTP (loopback)": lambda: remote.call_tool("ticket_context", args),
+                }, calls)
         finally:
             uv.should_exit = True
             await task

@@ -109,7 +109,7 @@ def build_server(services: Services, *, default_identity: Identity | None,
     box = ToolBox(services)
     specs: dict[str, ToolSpec] = {}
     server = SupportMCPServer(
-        "support-mcp", instructions=INSTRUCTIONS, version="0.1.0",
+        "support-mcp", instructions=INSTRUCTIONS, version="0.1.0", log_level="WARNING",
         token_verifier=token_verifier, auth=auth,
         default_identity=default_identity, tool_scopes=specs,
     )

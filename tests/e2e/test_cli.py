@@ -1,0 +1,101 @@
+"""The `support-mcp` command as a user runs it: real processes, real database, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent / "support-mcp"
+
+
+def cli(*args: str, dsn: str | None, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("SUPPORT_MCP_")}
+    if dsn is not None:
+        base["SUPPORT_MCP_DATABASE_URL"] = dsn
+    return subprocess.run([str(BIN), *args], env={**base, **env, "COLUMNS": "120"}, capture_output=True,
+                          text=True, timeout=timeout, check=False)
+
+
+def test_create_run_and_show_a_ticket(fresh_dsn: str) -> None:
+    created = cli("tickets", "create", "--subject", "Server langsam", "--message",
+                  "Seit heute extrem langsam, Festplatte voll?", "--customer", "acme", "--json", dsn=fresh_dsn)
+    assert created.returncode == 0, created.stderr
+    ticket_id = json.loads(created.stdout)["id"]
+
+    triaged = cli("triage", ticket_id, "--json", dsn=fresh_dsn)
+    assert json.loads(triaged.stdout)["agents"][0] == "hetzner-ops-agent"
+
+    run = cli("run", "--ticket", ticket_id, "--agent", "hetzner-ops", "--json", dsn=fresh_dsn)
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report["verdict"] in ("confirmed", "refuted")  # real checks on this machine
+    assert {f["check"] for f in report["findings"]} == {"host.load", "host.disk", "host.memory"}
+    assert report["checklist"]["CPU/RAM/Disk ok?"] is True
+
+    shown = cli("tickets", "show", ticket_id, "--json", dsn=fresh_dsn)
+    timeline = json.loads(shown.stdout)["timeline"]
+    assert any("hypothesis" in e["tags"] for e in timeline)
+    assert sum("command" in e["tags"] for e in timeline) >= 4
+
+    human = cli("tickets", "show", ticket_id, dsn=fresh_dsn)
+    assert "Hypothese (hetzner-ops-agent)" in human.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("tickets", "show", "not-a-uuid"), 2, "malformed ticket id"),
+        (("tickets", "show", "00000000-0000-0000-0000-000000000000"), 4, "does not exist"),
+        (("run", "--ticket", "x'; drop table support_tickets; --", "--agent", "hetzner-ops"), 2, "malformed ticket id"),
+        (("run", "--ticket", "00000000-0000-0000-0000-000000000000", "--agent", "root"), 2, "unknown agent"),
+        (("tickets", "note", "00000000-0000-0000-0000-000000000000", "--file", "/nonexistent/n.md"), 2, "cannot read"),
+    ],
+)
+def test_bad_input_gets_a_clear_error_and_exit_code(fresh_dsn: str, args: tuple[str, ...], code: int,
+                                                    message: str) -> None:
+    result = cli(*args, dsn=fresh_dsn)
+    assert result.returncode == code, (result.stdout, result.stderr)
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_database_down_is_exit_6_without_password() -> None:
+    result = cli("tickets", "list", dsn="postgresql://app:s3cretpw@127.0.0.1:1/app?connect_timeout=2")
+    assert result.returncode == 6
+    assert "database unreachable" in result.stderr and "s3cretpw" not in result.stderr
+
+
+def test_kb_search_finds_the_playbook_section(fresh_dsn: str) -> None:
+    result = cli("kb", "search", "Deploy Pipeline prüfen", "--json", dsn=fresh_dsn)
+    hits = json.loads(result.stdout)
+    assert any("3.1 Diagnose" in h["breadcrumb"] for h in hits[:3])
+
+
+@pytest.mark.embedded
+def test_demo_on_the_embedded_server_end_to_end() -> None:
+    data = tempfile.mkdtemp(prefix="support-mcp-demo-", dir="/tmp")
+    os.chmod(data, 0o755)  # the embedded server runs as the `pgserver` user when we are root
+    try:
+        first = cli("demo", "--json", dsn=None, SUPPORT_MCP_DATA_DIR=data, timeout=300)
+        assert first.returncode == 0, first.stderr
+        out = json.loads(first.stdout)
+        tags = [t for e in out["timeline"] for t in e["tags"]]
+        assert "hypothesis" in tags and "findings" in tags and "tier1_handover" in tags
+        assert tags.index("hypothesis") < tags.index("command")
+        # the injected instruction in the customer message was not executed
+        argv = [e["body"] for e in out["timeline"] if "command" in e["tags"]]
+        assert not any("restart" in a or "rm -rf" in a for a in argv)
+        # the data folder is reused: a second run sees the first ticket
+        listed = cli("tickets", "list", "--json", dsn=None, SUPPORT_MCP_DATA_DIR=data)
+        assert out["ticket_id"] in {t["id"] for t in json.loads(listed.stdout)}
+        # a human reads the same demo as a timeline
+        human = cli("demo", dsn=None, SUPPORT_MCP_DATA_DIR=data, timeout=300)
+        assert "Timeline" in human.stdout and "Hypothese" in human.stdout
+    finally:
+        subprocess.run(["rm", "-rf", data], check=False)
