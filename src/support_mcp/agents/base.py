@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from support_mcp.domain.models import Finding, Language
+from support_mcp.domain.targets import Targets
 from support_mcp.executors.base import CommandExecutor, CommandResult
 from support_mcp.policy.commands import Operation
 
@@ -24,6 +25,7 @@ class CheckContext:
     executors: dict[str, CommandExecutor]
     record: CommandRecorder
     language: Language = "de"
+    targets: Targets = field(default_factory=Targets)
     max_output_bytes: int = 1_048_576
     results: list[CommandResult] = field(default_factory=list)
 
@@ -47,3 +49,57 @@ class Check(Protocol):
     tools: Sequence[str]
 
     async def run(self, ctx: CheckContext) -> list[Finding]: ...
+
+
+# --- repairs: gated plans ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RepairStep:
+    """One operation of a repair plan, rendered exactly as it will run."""
+
+    kind: str  # "command" | "sql" | "file" | "rsync"
+    target: str  # executor/target name, e.g. "hetzner-prod", "supabase", "local"
+    display: str  # what a human approves: the argv joined, the SQL text, the diff
+    payload: dict[str, Any] = field(default_factory=dict)  # what apply needs: argv list, sql, paths
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What a dry-run showed, and the fingerprint of the state the plan was made against."""
+
+    ok: bool
+    output: str  # affected rows, before/after of policies or functions, the diff, `caddy validate`
+    fingerprint: str  # e.g. a hash of the touched schema objects or config file; apply compares it
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    ok: bool
+    output: str
+    changed: list[str] = field(default_factory=list)  # corrected rows, restarted apps, files written
+
+
+class Repair(Protocol):
+    """A repair an agent can propose. Nothing in it runs without an approved plan hash: the
+    RepairService calls `dry_run` before approval and `fingerprint` + `apply` only after."""
+
+    name: str
+    agent: str
+    title: str
+
+    def proposes(self, findings: Sequence[Finding]) -> dict[str, Any] | None:
+        """Parameters for a plan when these findings call for this repair, else None."""
+        ...
+
+    async def plan(self, ctx: CheckContext, params: dict[str, Any]) -> list[RepairStep]: ...
+
+    async def dry_run(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> DryRun: ...
+
+    async def fingerprint(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> str: ...
+
+    async def apply(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> ApplyResult: ...
+
+    async def validate(self, ctx: CheckContext, params: dict[str, Any]) -> list[Finding]:
+        """Re-run the reproduction; findings with status ok mean the repair worked."""
+        ...

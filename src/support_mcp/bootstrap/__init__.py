@@ -86,9 +86,10 @@ async def open_services(
             return await knowledge.search(query, agent=agent, limit=limit)
 
         runner = PlaybookRunner(
-            runs=runs, context=context, journal=journal, knowledge_search=search, checks_for=checks_for,
+            runs=runs, context=context, journal=journal, knowledge_search=search,
+            checks_for=lambda agent: checks_for(agent, settings.targets),
             executors=executors or {"local": LocalExecutor()}, language=settings.language,
-            oncall_assignee=settings.oncall_assignee, suggest=suggest, clock=clock,
+            oncall_assignee=settings.oncall_assignee, suggest=suggest, targets=settings.targets, clock=clock,
         )
         yield Services(settings=settings, db=db, tickets=tickets, runs=runs, journal=journal,
                        context=context, knowledge=knowledge, suggestions=suggestions, runner=runner,

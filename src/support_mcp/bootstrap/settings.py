@@ -9,6 +9,7 @@ from pathlib import Path
 
 from support_mcp.domain.errors import InvalidInput
 from support_mcp.domain.models import Language
+from support_mcp.domain.targets import Targets
 
 ENV_PREFIX = "SUPPORT_MCP_"
 
@@ -36,6 +37,7 @@ class Settings:
     stdio_identity: str = "tier2-lead"
     http_tokens: Mapping[str, str] = field(default_factory=dict)
     http_allowed_hosts: tuple[str, ...] = ("127.0.0.1:*", "localhost:*", "[::1]:*")
+    targets: Targets = field(default_factory=Targets)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

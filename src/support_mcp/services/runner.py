@@ -27,6 +27,7 @@ from support_mcp.domain.models import (
     RunStatus,
     Verdict,
 )
+from support_mcp.domain.targets import Targets
 from support_mcp.policy.commands import Operation
 from support_mcp.services import playbook
 from support_mcp.services.context import ContextBundle, ContextService
@@ -89,6 +90,7 @@ class PlaybookRunner:
         language: Language = "de",
         oncall_assignee: str | None = None,
         suggest: SuggestFn | None = None,
+        targets: Targets | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._runs = runs
@@ -100,6 +102,7 @@ class PlaybookRunner:
         self._language = language
         self._oncall = oncall_assignee
         self._suggest = suggest
+        self._targets = targets or Targets()
         self._clock = clock
 
     async def run(
@@ -200,7 +203,7 @@ class PlaybookRunner:
 
         async def run_one(check: Check) -> list[Finding]:
             ctx = CheckContext(ticket_id=state.ticket_id, agent=state.agent, executors=self._executors,
-                               record=record, language=self._language)
+                               record=record, language=self._language, targets=self._targets)
             try:
                 return await check.run(ctx)
             except SupportMCPError as exc:  # a probe that could not run is a finding, not a crash

@@ -1,0 +1,60 @@
+"""Configured targets the agents work on: plain values, validated once, read by checks and repairs.
+
+Each agent owns its target type. Settings (bootstrap) reads them from the environment; tests and
+labs build them directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class SupabaseTarget:
+    """The customer's Supabase project as the supabase-analyst-agent sees it."""
+
+    database_url: str  # a role that may read the catalog and auth schema (never shown in notes)
+    migrations_dir: Path | None = None  # the project's `supabase/migrations`
+    drafts_dir: Path | None = None  # where migration drafts go (the playbook's tmp/sql/…)
+    monitoring_url: str | None = None  # the app's getMonitoringSnapshot endpoint
+    project_ref: str | None = None  # Management API (logs)
+    management_token: str | None = field(default=None, repr=False)
+    management_api_url: str = "https://api.supabase.com"
+    exposed_schemas: tuple[str, ...] = ("public",)
+
+
+@dataclass(frozen=True)
+class HostTarget:
+    """The Hetzner host of the hetzner-ops-agent, reached over SSH (host key pinned)."""
+
+    name: str
+    host: str
+    port: int = 22
+    user: str = "deploy"
+    key_path: Path | None = None
+    known_hosts_path: Path | None = None  # pinned host key
+    app: str = "whatsapp-bot-builder"  # the PM2 app; the only one that may be named
+    app_port: int = 3000
+    units: tuple[str, ...] = ("whatsapp-bot-builder", "caddy")
+    deploy_root: Path = Path("/var/www/whatsapp-bot-builder")
+    public_url: str | None = None  # through Caddy, for the smoke check
+
+
+@dataclass(frozen=True)
+class FrontendTarget:
+    """The Next.js app of the frontend-diagnostics-agent: source workspace and deployed URL."""
+
+    source_dir: Path  # the project's frontend folder (never built in place)
+    workspace_dir: Path | None = None  # where copies are built; default under the data dir
+    base_url: str | None = None  # the running app, for CSP, assets and the browser smoke test
+    deploy_dir: Path | None = None  # rsync destination of an approved deployment
+    chromium_path: Path = Path("/usr/bin/chromium")
+    pages: tuple[str, ...] = ("/",)
+
+
+@dataclass(frozen=True)
+class Targets:
+    supabase: SupabaseTarget | None = None
+    hosts: tuple[HostTarget, ...] = ()
+    frontend: FrontendTarget | None = None
