@@ -5,23 +5,27 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from support_mcp.agents.registry import checks_for
+from support_mcp.agents.base import Check, Repair
+from support_mcp.agents.registry import checks_for, repairs_for
 from support_mcp.bootstrap.settings import Settings
 from support_mcp.domain.clock import Clock, utc_now
 from support_mcp.executors.local import LocalExecutor
 from support_mcp.services.context import ContextService
+from support_mcp.services.execution import ContextFactory
 from support_mcp.services.journal import TicketJournal
 from support_mcp.services.knowledge import KnowledgeService, SearchHit, SuggestionService
+from support_mcp.services.repairs import RepairService
 from support_mcp.services.runner import PlaybookRunner
 from support_mcp.store.database import Database
 from support_mcp.store.embedded import EmbeddedServer, start_embedded
 from support_mcp.store.knowledge import KnowledgeStore
 from support_mcp.store.migrate import migrate
+from support_mcp.store.plans import PlanStore
 from support_mcp.store.runs import RunStore
 from support_mcp.store.tickets import TicketStore
 
@@ -43,6 +47,8 @@ class Services:
     knowledge: KnowledgeService
     suggestions: SuggestionService
     runner: PlaybookRunner
+    repairs: RepairService
+    contexts: ContextFactory
     embedded: EmbeddedServer | None = None
 
     async def search(self, query: str, agent: str | None = None, limit: int = 5) -> Sequence[SearchHit]:
@@ -56,8 +62,13 @@ async def open_services(
     sync_knowledge: bool = True,
     clock: Clock = utc_now,
     executors: dict[str, Any] | None = None,
+    checks: Callable[[str], Sequence[Check]] | None = None,
+    repairs: Callable[[str], Sequence[Repair]] | None = None,
 ) -> AsyncIterator[Services]:
-    """Start (or connect to) the database, migrate it, sync the knowledge base, build services."""
+    """Start (or connect to) the database, migrate it, sync the knowledge base, build services.
+
+    `executors`, `checks` and `repairs` replace the configured ones (tests, labs).
+    """
     embedded = None
     dsn = settings.database_url
     if dsn is None:
@@ -85,14 +96,22 @@ async def open_services(
         async def search(query: str, agent: str | None, limit: int) -> Sequence[SearchHit]:
             return await knowledge.search(query, agent=agent, limit=limit)
 
+        contexts = ContextFactory(journal, executors or {"local": LocalExecutor()}, settings.targets,
+                                  settings.language)
+        repair_service = RepairService(
+            plans=PlanStore(db), runs=runs, journal=journal, contexts=contexts,
+            repairs_for=repairs or (lambda agent: repairs_for(agent, settings.targets)),
+            output_cap_bytes=settings.output_cap_bytes, clock=clock,
+        )
         runner = PlaybookRunner(
             runs=runs, context=context, journal=journal, knowledge_search=search,
-            checks_for=lambda agent: checks_for(agent, settings.targets),
-            executors=executors or {"local": LocalExecutor()}, language=settings.language,
-            oncall_assignee=settings.oncall_assignee, suggest=suggest, targets=settings.targets, clock=clock,
+            checks_for=checks or (lambda agent: checks_for(agent, settings.targets)),
+            contexts=contexts, repairs=repair_service, language=settings.language,
+            oncall_assignee=settings.oncall_assignee, suggest=suggest, clock=clock,
         )
         yield Services(settings=settings, db=db, tickets=tickets, runs=runs, journal=journal,
                        context=context, knowledge=knowledge, suggestions=suggestions, runner=runner,
+                       repairs=repair_service, contexts=contexts,
                        embedded=embedded)
     finally:
         await db.close()

@@ -204,23 +204,36 @@ class Suggestion(_Frozen):
     created_at: datetime
 
 
+PlanStatus = Literal["draft", "dry_run", "approved", "applied", "failed", "validated", "validation_failed"]
+
+
 class Plan(_Frozen):
     """A repair plan: drafted, dry-run, hashed; applied only with an approval of its hash."""
 
     id: uuid.UUID
     ticket_id: uuid.UUID
+    run_id: uuid.UUID | None = None
     agent: str
+    repair: str
     title: str
-    operations: list[dict[str, Any]]
-    dry_run_output: str = ""
+    params: dict[str, Any] = Field(default_factory=dict)
+    steps: list[dict[str, Any]] = Field(default_factory=list)
+    dry_run_ok: bool | None = None
+    dry_run_output: str | None = None
+    fingerprint: str | None = None
     plan_hash: str | None = None
-    status: Literal["draft", "dry_run", "approved", "applied", "failed", "validated"] = "draft"
+    status: PlanStatus = "draft"
+    apply_output: str | None = None
+    validation: list[dict[str, Any]] | None = None
     created_at: datetime
+    updated_at: datetime
 
 
 class Approval(_Frozen):
+    id: uuid.UUID
     plan_id: uuid.UUID
     plan_hash: str
     approver: str
     approved_at: datetime
     expires_at: datetime
+    used_at: datetime | None = None

@@ -13,12 +13,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 
-from support_mcp.domain.models import AgentName
+from support_mcp.domain.models import AgentName, Run
 
 PLAYBOOK_RESOURCE = "tier2_incident_playbook.md"
 
 # Runner steps, in order (services/runner.py).
-RUNNER_STEPS = ("context", "knowledge", "hypothesis", "checks", "verdict", "communication", "suggestion")
+RUNNER_STEPS = (
+    "context", "knowledge", "hypothesis", "checks", "verdict", "repair", "communication", "suggestion",
+)
 
 
 @dataclass(frozen=True)
@@ -235,3 +237,16 @@ def strategy_prompt(agent: str, markdown: str | None = None) -> str:
         sections["5. Eskalation & Übergabe"],
         "## Checkliste\n" + "\n".join(checklist),
     ])
+
+
+def checklist_for_run(run: Run, plan_states: Iterable[str] = ()) -> dict[str, bool]:
+    """The checklist of a stored run, re-evaluated with the states its repair plans reached."""
+    steps = {s.name: s.output for s in run.steps if s.status == "done"}
+    findings = steps.get("checks", {}).get("findings", [])
+    return evaluate_checklist(
+        run.agent,
+        checks_ok=[f["check"] for f in findings if f["status"] not in ("error", "skipped")],
+        steps_done=steps.keys(),
+        plan_states=plan_states,
+        verdict=str(run.verdict) if run.verdict else None,
+    )

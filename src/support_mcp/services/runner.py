@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from support_mcp.agents.base import Check, CheckContext, CommandExecutor, CommandResult
+from support_mcp.agents.base import Check
 from support_mcp.domain.clock import Clock, utc_now
 from support_mcp.domain.errors import SupportMCPError
 from support_mcp.domain.models import (
@@ -27,11 +27,11 @@ from support_mcp.domain.models import (
     RunStatus,
     Verdict,
 )
-from support_mcp.domain.targets import Targets
-from support_mcp.policy.commands import Operation
 from support_mcp.services import playbook
 from support_mcp.services.context import ContextBundle, ContextService
+from support_mcp.services.execution import ContextFactory
 from support_mcp.services.journal import Blocker, HumanHandover, TicketJournal
+from support_mcp.services.repairs import RepairService
 from support_mcp.services.texts import text
 from support_mcp.services.triage import hypothesis_for, triage
 from support_mcp.store.runs import RunStore
@@ -86,11 +86,11 @@ class PlaybookRunner:
         journal: TicketJournal,
         knowledge_search: KnowledgeSearch,
         checks_for: ChecksFor,
-        executors: Mapping[str, CommandExecutor],
+        contexts: ContextFactory,
+        repairs: RepairService | None = None,
         language: Language = "de",
         oncall_assignee: str | None = None,
         suggest: SuggestFn | None = None,
-        targets: Targets | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._runs = runs
@@ -98,11 +98,11 @@ class PlaybookRunner:
         self._journal = journal
         self._search = knowledge_search
         self._checks_for = checks_for
-        self._executors = dict(executors)
+        self._contexts = contexts
+        self._repairs = repairs
         self._language = language
         self._oncall = oncall_assignee
         self._suggest = suggest
-        self._targets = targets or Targets()
         self._clock = clock
 
     async def run(
@@ -189,21 +189,10 @@ class PlaybookRunner:
 
     async def _step_checks(self, state: _RunState) -> dict[str, Any]:
         checks = list(self._checks_for(state.agent))
-        counters: dict[str, int] = {}
-
-        async def record(agent: str, op: Operation, result: CommandResult) -> None:
-            counters[op.name] = counters.get(op.name, 0) + 1
-            await self._journal.log_command(
-                state.ticket_id, agent=agent, target=result.target, command=list(result.argv),
-                exit_code=result.exit_code, duration_ms=result.duration_ms,
-                output=result.stdout + (f"\n[stderr]\n{result.stderr}" if result.stderr.strip() else ""),
-                started_at=result.started_at, timed_out=result.timed_out,
-                key=state.key(f"cmd:{op.name}:{counters[op.name]}"),
-            )
+        # One context (and so one command counter) for all checks of the run.
+        ctx = self._contexts(state.ticket_id, state.agent, f"run:{state.run_id}")
 
         async def run_one(check: Check) -> list[Finding]:
-            ctx = CheckContext(ticket_id=state.ticket_id, agent=state.agent, executors=self._executors,
-                               record=record, language=self._language, targets=self._targets)
             try:
                 return await check.run(ctx)
             except SupportMCPError as exc:  # a probe that could not run is a finding, not a crash
@@ -229,6 +218,22 @@ class PlaybookRunner:
         await self._runs.update_run(state.run_id, verdict=verdict)
         return {"verdict": str(verdict)}
 
+    async def _step_repair(self, state: _RunState) -> dict[str, Any]:
+        """Confirmed causes get repair plans drafted and dry-run; they wait for a human's approval."""
+        if self._repairs is None or state.done["verdict"]["verdict"] != Verdict.CONFIRMED:
+            return {"plans": []}
+        findings = [Finding(**f) for f in state.done["checks"]["findings"]]
+        plans = []
+        for repair in self._repairs.available(state.agent):
+            params = repair.proposes(findings)
+            if params is None:
+                continue
+            plan = await self._repairs.draft(state.ticket_id, state.agent, repair.name, params, run_id=state.run_id)
+            plan = await self._repairs.dry_run(plan.id)
+            plans.append({"plan_id": str(plan.id), "title": plan.title, "plan_hash": plan.plan_hash,
+                          "dry_run_ok": plan.dry_run_ok})
+        return {"plans": plans}
+
     async def _step_communication(self, state: _RunState) -> dict[str, Any]:
         lang = self._language
         bundle = await self._bundle(state)
@@ -238,6 +243,8 @@ class PlaybookRunner:
         bad = [f for f in findings if f.status in (CheckStatus.WARN, CheckStatus.FAIL)]
         if verdict == Verdict.CONFIRMED:
             steps = [text("runner.remedy", lang, title=f.title, detail=f.detail or f.status) for f in bad]
+            steps += [text("plan.pending", lang, title=p["title"], plan=p["plan_id"], hash=p["plan_hash"])
+                      for p in state.done["repair"]["plans"] if p["dry_run_ok"]]
             steps.append(text("runner.reproduce", lang))
             await self._journal.next_steps(state.ticket_id, state.agent, verdict, steps=steps, key=state.key("next"))
             summary = text("runner.confirmed_summary", lang, cause=hyp.suspected_cause,

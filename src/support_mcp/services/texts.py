@@ -133,6 +133,27 @@ TEXTS: dict[str, dict[Language, str]] = {
         "Suggestion: add this relation to the matching knowledge-base section.",
     },
     "hypothesis.references": {"de": "Wissensbasis", "en": "Knowledge base"},
+    "plan.drafted": {"de": "Reparaturplan (Entwurf): {title}", "en": "Repair plan (draft): {title}"},
+    "plan.dry_run": {"de": "Trockentest: {title}", "en": "Dry-run: {title}"},
+    "plan.dry_run_ok": {"de": "Trockentest erfolgreich; wartet auf Freigabe.",
+                        "en": "Dry-run succeeded; waiting for approval."},
+    "plan.dry_run_failed": {"de": "Trockentest fehlgeschlagen; Plan kann nicht freigegeben werden.",
+                            "en": "Dry-run failed; the plan cannot be approved."},
+    "plan.approved": {
+        "de": "Reparaturplan „{title}“ freigegeben von {approver} (gültig bis {until}, Hash `{hash}`).",
+        "en": "Repair plan '{title}' approved by {approver} (valid until {until}, hash `{hash}`).",
+    },
+    "plan.applied": {"de": "Reparatur ausgeführt: {title}", "en": "Repair applied: {title}"},
+    "plan.apply_failed": {"de": "Reparatur fehlgeschlagen: {title}", "en": "Repair failed: {title}"},
+    "plan.changed": {"de": "Änderungen", "en": "Changes"},
+    "plan.validated": {"de": "Validierung erfolgreich: {title}", "en": "Validation passed: {title}"},
+    "plan.validation_failed": {"de": "Validierung fehlgeschlagen: {title}", "en": "Validation failed: {title}"},
+    "plan.pending": {
+        "de": "Reparaturplan „{title}“ wartet auf Freigabe: `support-mcp plans approve {plan} --hash {hash} "
+        "--approver <Name>`",
+        "en": "Repair plan '{title}' awaits approval: `support-mcp plans approve {plan} --hash {hash} "
+        "--approver <name>`",
+    },
 }
 
 

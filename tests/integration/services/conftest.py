@@ -7,10 +7,9 @@ from dataclasses import replace
 
 import pytest
 
+from helpers.replay import HEALTHY, PRESSURE, ReplayExecutor
 from support_mcp.bootstrap import Services, Settings, open_services
 from support_mcp.store.database import Database
-
-from helpers.replay import HEALTHY, PRESSURE, ReplayExecutor
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ async def test_pressure_confirms_hypothesis_and_hands_over_to_tier1(pressure_ser
     assert any("Hypothese bestätigt" in m.body for m in notes)
     run = await s.runs.get_run(report.run_id)
     assert run.status == RunStatus.SUCCEEDED and run.verdict == Verdict.CONFIRMED
-    assert [st.name for st in run.steps] == ["context", "knowledge", "hypothesis", "checks", "verdict",
+    assert [st.name for st in run.steps] == ["context", "knowledge", "hypothesis", "checks", "verdict", "repair",
                                              "communication", "suggestion"]
     suggestions = await s.suggestions.list_suggestions()
     assert len(suggestions) == 1 and suggestions[0].ticket_id == t.id
@@ -130,7 +130,7 @@ async def test_concurrent_runs_on_one_ticket_one_wins(pressure_services: Service
 async def test_prompt_injection_in_customer_message_is_not_obeyed(pressure_services: Services) -> None:
     s = pressure_services
     demo = await create_demo_ticket(s.tickets)
-    executor = s.runner._executors["local"]
+    executor = s.contexts.executor("local")
     await s.runner.run(demo.ticket.id, AGENT)
     ran = {call[0] for call in executor.calls}
     assert ran <= {"nproc", "uptime", "df", "free", "top"}

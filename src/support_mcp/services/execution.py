@@ -1,0 +1,56 @@
+"""How services give agents a CheckContext whose every command lands on the ticket."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+
+from support_mcp.agents.base import CheckContext, CommandExecutor, CommandResult
+from support_mcp.domain.models import Language
+from support_mcp.domain.targets import Targets
+from support_mcp.policy.commands import Operation
+from support_mcp.services.journal import TicketJournal
+
+
+class CommandLogger:
+    """The recorder of a CheckContext: one internal note per command (playbook 1.4).
+
+    Keys are `<prefix>:cmd:<operation>:<n>`, so a resumed run re-logs nothing it logged before.
+    """
+
+    def __init__(self, journal: TicketJournal, ticket_id: uuid.UUID, key_prefix: str) -> None:
+        self._journal = journal
+        self._ticket_id = ticket_id
+        self._prefix = key_prefix
+        self._counters: dict[str, int] = {}
+
+    async def __call__(self, agent: str, op: Operation, result: CommandResult) -> None:
+        self._counters[op.name] = self._counters.get(op.name, 0) + 1
+        stderr = f"\n[stderr]\n{result.stderr}" if result.stderr.strip() else ""
+        await self._journal.log_command(
+            self._ticket_id, agent=agent, target=result.target, command=list(result.argv),
+            exit_code=result.exit_code, duration_ms=result.duration_ms, output=result.stdout + stderr,
+            started_at=result.started_at, timed_out=result.timed_out,
+            key=f"{self._prefix}:cmd:{op.name}:{self._counters[op.name]}",
+        )
+
+
+class ContextFactory:
+    """Builds CheckContexts over the configured executors and targets."""
+
+    def __init__(self, journal: TicketJournal, executors: Mapping[str, CommandExecutor], targets: Targets,
+                 language: Language) -> None:
+        self._journal = journal
+        self._executors = dict(executors)
+        self._targets = targets
+        self.language = language
+
+    def executor(self, target: str) -> CommandExecutor:
+        return self._executors[target]
+
+    def __call__(self, ticket_id: uuid.UUID, agent: str, key_prefix: str) -> CheckContext:
+        return CheckContext(
+            ticket_id=ticket_id, agent=agent, executors=self._executors,
+            record=CommandLogger(self._journal, ticket_id, key_prefix), language=self.language,
+            targets=self._targets,
+        )
