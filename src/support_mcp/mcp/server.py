@@ -19,11 +19,12 @@ from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import ListToolsResult, ToolAnnotations
+from pydantic import BaseModel, Field
 
 from support_mcp.bootstrap import Services, Settings, open_services
 from support_mcp.domain.errors import PolicyViolation, SupportMCPError
 from support_mcp.domain.models import AGENTS
-from support_mcp.mcp.tools import ToolBox, ToolSpec, current_identity, ticket_resource
+from support_mcp.mcp.tools import ToolBox, ToolSpec, current_approver, current_identity, ticket_resource
 from support_mcp.policy.fencing import FENCE_NOTICE, fence
 from support_mcp.policy.scopes import Identity, identity
 from support_mcp.services.playbook import playbook_text, strategy_prompt
@@ -83,10 +84,31 @@ class SupportMCPServer(MCPServer[Any]):
         except SupportMCPError as exc:
             raise ToolError(str(exc)) from None
         reset = current_identity.set(me)
+        reset_approver = current_approver.set(_elicit_approver(context))
         try:
             return await super().call_tool(name, arguments, context)
         finally:
+            current_approver.reset(reset_approver)
             current_identity.reset(reset)
+
+
+class ApprovalForm(BaseModel):
+    approver: str = Field(description="Your name (recorded as the approver)")
+    approve: bool = Field(description="Approve exactly this plan hash")
+
+
+def _elicit_approver(context: Any) -> Any:
+    """An approver that asks the human at the client; None when there is no request context."""
+    if context is None:
+        return None
+
+    async def ask(message: str) -> str | None:
+        result = await context.elicit(message, ApprovalForm)
+        if result.action != "accept" or not result.data.approve or not result.data.approver.strip():
+            return None
+        return str(result.data.approver).strip()
+
+    return ask
 
 
 def _unwrap_errors(fn: Any) -> Any:

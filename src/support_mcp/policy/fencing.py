@@ -28,10 +28,11 @@ _NONCE_BYTES = 16
 
 # ANSI/VT escape sequences: CSI (ESC [ ... final byte, or the 8-bit CSI U+009B), terminated OSC,
 # DCS, SOS, PM and APC strings (ESC ] ... BEL or ESC \), and two-character escapes. Removed whole so
-# no terminal control survives; an unterminated string loses only its introducer, not the text.
+# no terminal control survives; an unterminated string loses only its introducer, not the text. A
+# string body stops at the next introducer, so a run of introducers cannot make the scan quadratic.
 _ANSI = re.compile(
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
-    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]{0,8192}(?:\x07|\x1b\\|\x9c)"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x90\x98\x9c-\x9f]{0,8192}+(?:\x07|\x1b\\|\x9c)"
     r"|\x1b[ -/]*[0-~]"
 )
 # C0 and C1 control characters except tab and line feed (carriage returns become line feeds first),
@@ -42,13 +43,19 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 _INVISIBLE = r"[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2060-\u2064\ufeff]"
 _SPACE = rf"(?:\s|{_INVISIBLE})"
 _LT = r"(?:<|\uff1c|\ufe64|\u2039|\u3008|&lt;?|&#0*60;?|&#x0*3c;?|\\u003c|\\x3c|%3c)"
+_SLASH = r"[/\uff0f\u2215\u2044]"
+
+
+def _spelled(word: str) -> str:
+    return f"{_INVISIBLE}*".join(word)
+
+
 # Anything a reader could take for an opening or closing fence tag, in any case, with spaces,
-# invisible characters, underscores or nothing between the words, and the look-alike "<" forms a
-# model may decode (full-width, HTML entities, JSON and URL escapes).
+# invisible characters, underscores or nothing between the words, and the look-alike "<" and "/"
+# forms a model may decode (full-width, HTML entities, JSON and URL escapes).
 _TAG = re.compile(
-    rf"(?P<open>{_LT}{_SPACE}*(?:/{_SPACE}*)?)(?P<word>u{_INVISIBLE}*n{_INVISIBLE}*t{_INVISIBLE}*r"
-    rf"{_INVISIBLE}*u{_INVISIBLE}*s{_INVISIBLE}*t{_INVISIBLE}*e{_INVISIBLE}*d(?:[\s_\-.:]|{_INVISIBLE})*"
-    rf"d{_INVISIBLE}*a{_INVISIBLE}*t{_INVISIBLE}*a)",
+    rf"(?P<open>{_LT}{_SPACE}*(?:{_SLASH}{_SPACE}*)?)"
+    rf"(?P<word>{_spelled('untrusted')}(?:[\s_\-.:]|{_INVISIBLE})*{_spelled('data')})",
     re.IGNORECASE,
 )
 

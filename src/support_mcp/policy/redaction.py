@@ -1,9 +1,8 @@
 """Redaction of secrets in text and data, and capping of command output for tickets.
 
-A secret is replaced by a marker naming its kind (``[REDACTED:jwt]``); the value is gone, the
-context around it (user, host, variable name) stays. Everything a command prints passes
-`prepare_output` before it is written to a ticket: cut to a byte budget first, so a 50 MB log
-costs no more than the budget, then redacted piece by piece.
+A secret becomes a marker naming its kind (``[REDACTED:jwt]``); its context (user, host, variable
+name) stays. `prepare_output` is the one way command output reaches a ticket: cut to a byte budget
+first, so 50 MB cost no more than the budget, then redacted piece by piece.
 """
 
 from __future__ import annotations
@@ -16,16 +15,15 @@ from typing import Any
 from support_mcp.domain.errors import InvalidInput
 
 MIN_CAP_BYTES = 64
-# How far a cut may move to land on a line break (else a delimiter). Not scaled down with small
-# budgets: showing less is better than cutting "Authorization: Bearer |token" in two.
-_SNAP_WINDOW = 4096
+# How far a cut may move to land on a line break, else a delimiter; not scaled down for small budgets:
+_SNAP_WINDOW = 4096  # showing less is better than cutting "Authorization: Bearer |token" in two
 _DELIMITERS = tuple(bytes([c]) for c in b" \t,;&|{}[]()<>")
 
 Replacement = Callable[[re.Match[str]], str]
 
 
 def _marker(kind: str) -> str:
-    return f"[REDACTED:{kind}]"
+    return f"[REDACTED:{kind}]"  # the kind is named, the value is gone
 
 
 # --- PEM private keys: whole blocks, and halves of a block that a cut or a log rotation left ---
@@ -44,8 +42,6 @@ _PEM_BODY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxy
 
 def _redact_orphan_pem_ends(text: str) -> str:
     """Replace an END line and the key body before it whose BEGIN line is not in the text."""
-    if "PRIVATE KEY" not in text:
-        return text
     pieces: list[str] = []
     pos = 0
     for m in _PEM_END.finditer(text):
@@ -141,9 +137,8 @@ def _auth_header(m: re.Match[str]) -> str:
     cred = m["cred"]
     if not _starts_word(m) or _is_placeholder(cred) or cred.lower() in _SCHEMES:
         return m[0]
-    scheme = m["scheme"] or ""
-    kind = "basic-auth" if scheme.strip().lower() == "basic" else "bearer-token"
-    return f"{m['head']}{scheme}{_marker(kind)}"
+    kind = "basic-auth" if (m["scheme"] or "").strip().lower() == "basic" else "bearer-token"
+    return f"{m['head']}{m['scheme'] or ''}{_marker(kind)}"
 
 
 def _bearer(m: re.Match[str]) -> str:
@@ -155,9 +150,8 @@ def _cookie_header(m: re.Match[str]) -> str:
     first_only = m["name"].lower() == "set-cookie"  # the rest of a Set-Cookie are attributes
 
     def pair(p: re.Match[str]) -> str:
-        if _is_placeholder(p["value"]) or (first_only and p.start() > 0):
-            return p[0]
-        return f"{p['name']}={_marker('cookie')}"
+        keep = _is_placeholder(p["value"]) or (first_only and p.start() > 0)
+        return p[0] if keep else f"{p['name']}={_marker('cookie')}"
 
     return m["head"] + _COOKIE_PAIR.sub(pair, m["value"])
 
@@ -175,21 +169,24 @@ _ASSIGNMENT = re.compile(
 )
 # The value is matched only after the name proved secret, and never consumed otherwise, so the scan
 # goes on inside other values: "query":"grant_type=refresh_token&refresh_token=..." finds the pair.
-_VALUE = re.compile(r"\"(?:[^\"\\\r\n]|\\.){0,4096}\"|'[^'\r\n]{0,4096}'|[^\s\"'`&\[{][^\s\"'`&]{0,4095}")
+# An unquoted value ends at "&" only where a query string goes on ("&next_name="), not in "pa&ss".
+_AMP = r"&(?![A-Za-z_][A-Za-z0-9_.\-]{0,79}=)"
+_VALUE = re.compile(
+    rf"\"(?:[^\"\\\r\n]|\\.){{0,4096}}\"|'[^'\r\n]{{0,4096}}'|(?:[^\s\"'`&\[{{]|{_AMP})(?:[^\s\"'`&]|{_AMP}){{0,4095}}"
+)
 _SECRET_SUFFIXES = ("password", "passwd", "passphrase", "secret", "token", "apikey", "accesskey",
                     "privatekey", "secretkey", "credential", "credentials", "pwd")
 _SECRET_TOKENS = frozenset({"pass", "jwt", "auth", "authorization", "cookie"})
-_KEY_QUALIFIERS = frozenset({"api", "access", "private", "secret", "signing", "encryption", "master",
-                             "anon", "role", "service", "session", "client", "license", "publishable",
-                             "webhook", "app", "auth", "ssh", "deploy", "hmac", "jwt", "admin"})
-# A secret word followed by one of these names a property of the secret, not the secret.
-_PROPERTY_TOKENS = frozenset({
-    "type", "types", "count", "length", "len", "min", "max", "size", "expires", "expiry", "expiration",
-    "exp", "ttl", "lifetime", "timeout", "at", "time", "date", "url", "uri", "endpoint", "host", "file",
-    "path", "dir", "name", "id", "ids", "enabled", "enable", "required", "policy", "rotation", "header",
-    "prefix", "suffix", "limit", "version", "mode", "kind", "strength", "changed", "sent", "provider",
-    "field", "format", "usage", "used", "hint", "label", "valid", "validity", "error", "errors",
-    "method", "algorithm", "algo", "source", "location", "ref", "env", "var", "set",
+_KEY_QUALIFIERS = frozenset({"api", "access", "private", "secret", "signing", "encryption", "master", "anon",
+    "role", "service", "session", "client", "license", "publishable", "webhook", "app", "auth", "ssh",
+    "deploy", "hmac", "jwt", "admin"})
+# After its last secret word a name may go on only with these ("SECRET_KEY_BASE", "DB_PASSWORD_PROD");
+# anything else names a property of the secret (token_type, password_min_length, AUTH_URL).
+_TRAILING_WORDS = frozenset({
+    "key", "keys", "value", "base", "hash", "b64", "base64", "encoded", "raw", "plain", "pem", "json", "prod",
+    "production", "staging", "stage", "dev", "development", "test", "live", "old", "new", "current", "next",
+    "prev", "previous", "primary", "secondary", "backup", "main", "default", "local", "remote", "admin",
+    "root", "ro", "rw", "readonly", "read", "write", "enc", "encrypted", "string", "str"
 })
 _LIBPQ_CONTEXT = re.compile(r"(?:^|\s)(?:host|hostaddr|dbname|port|user|sslmode)=\S")
 _ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
@@ -205,13 +202,15 @@ def _name_tokens(name: str) -> tuple[str, ...]:
 def is_secret_name(name: str) -> bool:
     """Whether a variable, field or header name says its value is a secret (DB_PASSWORD, apiKey)."""
     tokens = _name_tokens(name)
-    if not tokens or tokens[-1] in _PROPERTY_TOKENS:
+    if tokens in (("pwd",), ("oldpwd",)):  # the shell's working directory, in every environment dump
         return False
-    if any(t.endswith(_SECRET_SUFFIXES) or t in _SECRET_TOKENS for t in tokens):
-        return True
-    if tokens[-1] in ("key", "keys"):
+    for i in range(len(tokens) - 1, -1, -1):
+        token = tokens[i]
         # SOMETHING_KEY in an environment is a secret often enough; "sort_key" in prose is not.
-        return _ENV_NAME.fullmatch(name) is not None or (len(tokens) > 1 and tokens[-2] in _KEY_QUALIFIERS)
+        qualified = _ENV_NAME.fullmatch(name) is not None or (i > 0 and tokens[i - 1] in _KEY_QUALIFIERS)
+        key = token in ("key", "keys") and qualified
+        if key or token.endswith(_SECRET_SUFFIXES) or token in _SECRET_TOKENS:
+            return all(t in _TRAILING_WORDS or t.lstrip("v").isdigit() for t in tokens[i + 1 :])
     return False
 
 
@@ -310,21 +309,24 @@ def redact_mapping(obj: Any) -> Any:
 
 
 def _redact_entry(key: object, value: Any) -> Any:
-    if isinstance(key, str) and is_secret_name(key):
-        empty = value is None or isinstance(value, bool) or value in ("", [], {})
-        if not empty and not (isinstance(value, str) and _is_placeholder(value)):
-            return _marker(_kind_for_name(key))
+    empty = value is None or isinstance(value, bool) or (isinstance(value, list | dict | tuple) and not value)
+    no_secret = _is_placeholder(value) if isinstance(value, str) else empty  # "" is a placeholder too
+    if isinstance(key, str) and is_secret_name(key) and not no_secret:
+        return _marker(_kind_for_name(key))
     return redact_mapping(value)
 
 
 # --- capping ---
+
+
 def _omission(omitted: int) -> str:
     return f"\n… [{omitted} bytes omitted] …\n"
 
 
-def _check_cap(max_bytes: int) -> None:
+def _encode_for_cap(text: str, max_bytes: int) -> bytes:
     if max_bytes < MIN_CAP_BYTES:
         raise InvalidInput(f"max_bytes must be at least {MIN_CAP_BYTES}, got {max_bytes}")
+    return text.encode("utf-8", "replace")  # a lone surrogate (from surrogateescape) becomes "?"
 
 
 def _budgets(total: int, max_bytes: int) -> tuple[int, int]:
@@ -368,10 +370,9 @@ def _cut(data: bytes, head_budget: int, tail_budget: int) -> tuple[bytes, bytes]
 def cap_output(text: str, max_bytes: int) -> tuple[str, bool]:
     """Cap text at max_bytes of UTF-8, keeping head and tail around a `… [N bytes omitted] …` line.
     Cuts at line breaks where it can, never inside a character; returns (text, truncated)."""
-    _check_cap(max_bytes)
-    data = text.encode("utf-8", "replace")
+    data = _encode_for_cap(text, max_bytes)
     if len(data) <= max_bytes:
-        return text, False
+        return data.decode(), False
     head, tail = _cut(data, *_budgets(len(data), max_bytes))
     return head.decode() + _omission(len(data) - len(head) - len(tail)) + tail.decode(), True
 
@@ -379,20 +380,18 @@ def cap_output(text: str, max_bytes: int) -> tuple[str, bool]:
 def prepare_output(text: str, max_bytes: int) -> tuple[str, bool]:
     """Cap and redact command output for a ticket: the one safe way to store what a command printed.
     Returns (text, truncated); the text is at most max_bytes of UTF-8."""
-    _check_cap(max_bytes)
-    data = text.encode("utf-8", "replace")
+    data = _encode_for_cap(text, max_bytes)
     if len(data) <= max_bytes:
-        redacted = redact(text)
+        redacted = redact(data.decode())
         if len(redacted.encode()) <= max_bytes:
             return redacted, False
         data = redacted.encode()  # markers made it longer than the budget: cut the redacted text
     head_budget, tail_budget = _budgets(len(data), max_bytes)
     head_raw, tail_raw = _cut(data, head_budget, tail_budget)
     omitted = len(data) - len(head_raw) - len(tail_raw)
-    # Cut first, then redact each piece alone: the work is bounded by the budget, and a secret the
-    # cut split is not glued together across the marker. Cuts land on line breaks or delimiters, so
-    # a secret is split only inside a very long unbroken token; shape rules (a JWT header alone,
-    # an orphan PEM half) catch the common pieces.
+    # Cut first, then redact each piece alone: the work is bounded by the budget. Cuts land on line
+    # breaks or delimiters, so a secret is split only inside a very long unbroken token, and shape
+    # rules (a JWT header alone, half a PEM block) catch the common pieces.
     head, tail = redact(head_raw.decode()).encode(), redact(tail_raw.decode()).encode()
     # A marker can be longer than the secret it replaced, so trim again. No second redaction is
     # needed: cutting text that is already redacted shows nothing that was not shown before.

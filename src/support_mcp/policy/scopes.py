@@ -19,8 +19,9 @@ KB_READ = "kb:read"
 KB_SUGGEST = "kb:suggest"
 RUNS_READ = "runs:read"
 RUNS_EXECUTE = "runs:execute"
+PLANS_APPROVE = "plans:approve"  # the approval itself comes from a human through elicitation
 
-ALL_SCOPES = frozenset({TICKETS_READ, TICKETS_WRITE, KB_READ, KB_SUGGEST, RUNS_READ, RUNS_EXECUTE})
+ALL_SCOPES = frozenset({TICKETS_READ, TICKETS_WRITE, KB_READ, KB_SUGGEST, RUNS_READ, RUNS_EXECUTE, PLANS_APPROVE})
 _AGENT_SCOPES = ALL_SCOPES
 
 ROLE_SCOPES: Mapping[str, frozenset[str]] = {

@@ -45,9 +45,14 @@ class Database:
             await self._pool.open(wait=True, timeout=self._timeout)
         except (PoolTimeout, psycopg.OperationalError) as exc:
             await self._pool.close()
-            raise StoreUnavailable(
-                f"database unreachable ({redact_dsn(self.dsn)}): {str(exc).strip() or type(exc).__name__}"
-            ) from None
+            cause = str(exc).strip() or type(exc).__name__
+            # The pool only says it timed out; one direct attempt names the real cause.
+            try:
+                conn = await psycopg.AsyncConnection.connect(self.dsn, connect_timeout=max(1, int(self._timeout)))
+                await conn.close()
+            except psycopg.Error as direct:
+                cause = str(direct).strip().splitlines()[0] if str(direct).strip() else cause
+            raise StoreUnavailable(f"database unreachable ({redact_dsn(self.dsn)}): {cause}") from None
 
     async def close(self) -> None:
         await self._pool.close()

@@ -12,13 +12,25 @@ from support_mcp.domain.errors import InvalidInput, NotFound
 from support_mcp.domain.models import AuthorKind, AutomationEvent, Message, Ticket
 from support_mcp.store.database import Database, Row
 
+# On a customer's existing Supabase tables, columns this tool did not create may hold NULLs;
+# the coalesces turn them into the defaults our migration gives new rows.
 _TICKET_COLUMNS = (
-    "id, subject, status, priority, tier, customer, escalation_path, assigned_agent, created_at, updated_at"
+    "id, coalesce(subject, '') as subject, coalesce(status, 'open') as status, "
+    "coalesce(priority, 'normal') as priority, coalesce(tier, 1) as tier, customer, "
+    "coalesce(escalation_path, '{}') as escalation_path, assigned_agent, "
+    "coalesce(created_at, now()) as created_at, coalesce(updated_at, created_at, now()) as updated_at"
 )
-_MESSAGE_COLUMNS = "id, ticket_id, author_kind, author_name, body, internal_only, tags, metadata, created_at"
+_MESSAGE_COLUMNS = (
+    "id, ticket_id, coalesce(author_kind, 'system') as author_kind, author_name, coalesce(body, '') as body, "
+    "coalesce(internal_only, true) as internal_only, coalesce(tags, '{}') as tags, "
+    "coalesce(metadata, '{}') as metadata, coalesce(created_at, now()) as created_at"
+)
 _EVENT_COLUMNS = (
-    "id, ticket_id, agent, event_type, status, payload, resolves_event_id, idempotency_key, created_at"
+    "id, ticket_id, agent, coalesce(event_type, 'note') as event_type, coalesce(status, 'info') as status, "
+    "coalesce(payload, '{}') as payload, resolves_event_id, idempotency_key, "
+    "coalesce(created_at, now()) as created_at"
 )
+_AUTHOR_KINDS = {k.value for k in AuthorKind}
 
 
 def _ticket(row: Row) -> Ticket:
@@ -26,6 +38,8 @@ def _ticket(row: Row) -> Ticket:
 
 
 def _message(row: Row) -> Message:
+    if row["author_kind"] not in _AUTHOR_KINDS:  # e.g. 'user' or 'bot' in a customer's own schema
+        row = {**row, "metadata": {**row["metadata"], "author_kind": row["author_kind"]}, "author_kind": "system"}
     return Message(**row)
 
 
