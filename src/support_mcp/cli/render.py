@@ -13,7 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from support_mcp.domain.models import Ticket
+from support_mcp.domain.models import Plan, Ticket
 from support_mcp.services.context import ContextBundle, TimelineEntry
 from support_mcp.services.runner import RunReport
 
@@ -100,6 +100,30 @@ def report_panel(report: RunReport) -> Panel:
     lines += [f"  \\[{'x' if done else ' '}] {escape(line)}" for line, done in report.checklist.items()]
     title = f"Lauf {report.run_id} · {report.agent}" + (" (fortgesetzt)" if report.resumed else "")
     return Panel("\n".join(lines), title=title)
+
+
+def plans_table(plans: Sequence[Plan]) -> Table:
+    table = Table(title="repair_plans")
+    for col in ("id", "ticket", "agent", "repair", "status", "hash", "created"):
+        table.add_column(col)
+    for p in plans:
+        table.add_row(str(p.id), str(p.ticket_id)[:8], p.agent, p.repair, p.status, (p.plan_hash or "")[:12],
+                      p.created_at.strftime("%Y-%m-%d %H:%M"))
+    return table
+
+
+def plan_panel(plan: Plan) -> Panel:
+    lines = [f"[bold]{escape(plan.title)}[/bold]  ({plan.status}, {plan.agent}, repair {plan.repair})",
+             f"Plan-Hash: {plan.plan_hash or '—'}   Trockentest ok: {plan.dry_run_ok}", "", "[bold]Schritte[/bold]"]
+    lines += [f"  {i}. [{escape(s['kind'])} @ {escape(s['target'])}] {escape(s['display'])}"
+              for i, s in enumerate(plan.steps, 1)]
+    for title, body in (("Trockentest", plan.dry_run_output), ("Ausführung", plan.apply_output)):
+        if body:
+            lines += ["", f"[bold]{title}[/bold]", escape(_shorten(body, 30))]
+    if plan.validation:
+        lines += ["", "[bold]Validierung[/bold]"] + [f"  {escape(str(f['status']))}: {escape(f['title'])}"
+                                                     for f in plan.validation]
+    return Panel("\n".join(lines), title=f"Plan {plan.id}")
 
 
 def _shorten(body: str, max_lines: int) -> str:

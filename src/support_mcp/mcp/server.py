@@ -9,22 +9,26 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 from mcp.server import MCPServer
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken, TokenVerifier
 from mcp.server.auth.settings import AuthSettings
+from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.server.mcpserver.resolve import Elicit, Resolve
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import ListToolsResult, ToolAnnotations
 from pydantic import BaseModel, Field
+from pydantic import Field as PydanticField
 
 from support_mcp.bootstrap import Services, Settings, open_services
 from support_mcp.domain.errors import PolicyViolation, SupportMCPError
-from support_mcp.domain.models import AGENTS
-from support_mcp.mcp.tools import ToolBox, ToolSpec, current_approver, current_identity, ticket_resource
+from support_mcp.domain.models import AGENTS, parse_uuid
+from support_mcp.mcp.tools import ToolBox, ToolSpec, current_identity, ticket_resource
+from support_mcp.policy import scopes
 from support_mcp.policy.fencing import FENCE_NOTICE, fence
 from support_mcp.policy.scopes import Identity, identity
 from support_mcp.services.playbook import playbook_text, strategy_prompt
@@ -84,11 +88,9 @@ class SupportMCPServer(MCPServer[Any]):
         except SupportMCPError as exc:
             raise ToolError(str(exc)) from None
         reset = current_identity.set(me)
-        reset_approver = current_approver.set(_elicit_approver(context))
         try:
             return await super().call_tool(name, arguments, context)
         finally:
-            current_approver.reset(reset_approver)
             current_identity.reset(reset)
 
 
@@ -97,18 +99,44 @@ class ApprovalForm(BaseModel):
     approve: bool = Field(description="Approve exactly this plan hash")
 
 
-def _elicit_approver(context: Any) -> Any:
-    """An approver that asks the human at the client; None when there is no request context."""
-    if context is None:
-        return None
+def _add_approval_tool(server: SupportMCPServer, services: Services, specs: dict[str, ToolSpec]) -> None:
+    """`approve_plan` asks the human at the client (MCP elicitation); the model cannot answer it."""
 
-    async def ask(message: str) -> str | None:
-        result = await context.elicit(message, ApprovalForm)
-        if result.action != "accept" or not result.data.approve or not result.data.approver.strip():
-            return None
-        return str(result.data.approver).strip()
+    async def ask_human(plan_id: str, plan_hash: str) -> Elicit[ApprovalForm]:
+        plan = await services.repairs.get(parse_uuid(plan_id, "plan id"))
+        steps = "\n".join(f"{i}. [{s['target']}] {s['display']}" for i, s in enumerate(plan.steps, 1))
+        return Elicit(f"Freigabe für Reparaturplan „{plan.title}“ (Ticket {plan.ticket_id}, "
+                      f"Hash {plan_hash}):\n{steps}", ApprovalForm)
 
-    return ask
+    async def approve_plan(
+        plan_id: Annotated[str, PydanticField(description="Plan id (UUID).")],
+        plan_hash: Annotated[str, PydanticField(description="The hash shown by the dry-run.")],
+        decision: Annotated[ElicitationResult[ApprovalForm], Resolve(ask_human)],
+        ttl_minutes: Annotated[int, PydanticField(ge=1, le=1440)] = 30,
+    ) -> str:
+        """Ask the human at the client to approve exactly this plan hash (elicitation). Without a
+        human's accept nothing is approved; the approver's name is recorded on the ticket."""
+        if not isinstance(decision, AcceptedElicitation) or not decision.data.approve \
+                or not decision.data.approver.strip():
+            return "not approved (declined or cancelled); nothing will run"
+        approval = await services.repairs.approve(parse_uuid(plan_id, "plan id"), plan_hash,
+                                                  decision.data.approver, ttl_minutes=ttl_minutes)
+        return f"approved by {approval.approver} until {approval.expires_at.isoformat()}"
+
+    # Real objects, not strings: the resolver is a local function the SDK cannot look up by name.
+    approve_plan.__annotations__ = {
+        "plan_id": Annotated[str, PydanticField(description="Plan id (UUID).")],
+        "plan_hash": Annotated[str, PydanticField(description="The hash shown by the dry-run.")],
+        "decision": Annotated[ElicitationResult[ApprovalForm], Resolve(ask_human)],
+        "ttl_minutes": Annotated[int, PydanticField(ge=1, le=1440)],
+        "return": str,
+    }
+    spec = ToolSpec(scopes.PLANS_APPROVE, False, "Ask a human to approve a plan")
+    specs["approve_plan"] = spec
+    server.add_tool(_unwrap_errors(approve_plan), name="approve_plan", title=spec.title,
+                    annotations=ToolAnnotations(title=spec.title, read_only_hint=False, destructive_hint=False,
+                                                open_world_hint=False),
+                    structured_output=False)
 
 
 def _unwrap_errors(fn: Any) -> Any:
@@ -143,6 +171,8 @@ def build_server(services: Services, *, default_identity: Identity | None,
                                         destructive_hint=False, open_world_hint=False),
             structured_output=False,
         )
+
+    _add_approval_tool(server, services, specs)
 
     @server.resource("playbook://tier2-incident-playbook", name="tier2-incident-playbook",
                      title="Tier-2 Incident Playbook", mime_type="text/markdown")

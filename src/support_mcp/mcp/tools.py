@@ -8,7 +8,7 @@ fences. This module does not import the SDK; `server.py` registers these functio
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, Field
 
 from support_mcp.bootstrap import Services
-from support_mcp.domain.errors import InvalidInput, NotFound, PolicyViolation
+from support_mcp.domain.errors import InvalidInput, NotFound
 from support_mcp.domain.models import (
     CheckStatus,
     Finding,
@@ -36,10 +36,6 @@ from support_mcp.services.playbook import checklist_for
 from support_mcp.services.triage import triage
 
 current_identity: ContextVar[Identity] = ContextVar("support_mcp_identity")
-# Set by server.py for each call: asks the human at the client (MCP elicitation) to approve a
-# plan; returns the approver's name, or None when declined or when the client cannot ask.
-Approver = Callable[[str], Awaitable[str | None]]
-current_approver: ContextVar[Approver | None] = ContextVar("support_mcp_approver", default=None)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -383,31 +379,12 @@ class ToolBox:
         would run, the dry-run output and the plan hash a human must approve."""
         plan = await self.s.repairs.draft(parse_uuid(ticket_id), _agent(agent), repair, params)
         plan = await self.s.repairs.dry_run(plan.id)
-        return _plan_text(plan)
+        return plan_text(plan)
 
     @tool(scopes.RUNS_READ, "Show repair plan", read_only=True)
     async def show_plan(self, plan_id: Annotated[str, Field(description="Plan id (UUID).")]) -> str:
         """A repair plan: steps, dry-run output, hash, status."""
-        return _plan_text(await self.s.repairs.get(parse_uuid(plan_id, "plan id")))
-
-    @tool(scopes.PLANS_APPROVE, "Ask a human to approve a plan")
-    async def approve_plan(
-        self, plan_id: Annotated[str, Field(description="Plan id (UUID).")],
-        plan_hash: Annotated[str, Field(description="The hash shown by the dry-run.")],
-        ttl_minutes: Annotated[int, Field(ge=1, le=1440)] = 30,
-    ) -> str:
-        """Ask the human at the client (elicitation) to approve exactly this plan hash. The model
-        cannot approve by itself; without a human answer nothing is approved."""
-        plan = await self.s.repairs.get(parse_uuid(plan_id, "plan id"))
-        ask = current_approver.get()
-        if ask is None:
-            raise PolicyViolation("this client cannot ask a human; approve with `support-mcp plans approve`")
-        steps = "\n".join(f"{i}. {s['display']}" for i, s in enumerate(plan.steps, 1))
-        approver = await ask(f"Freigabe für Reparaturplan „{plan.title}“ (Hash {plan_hash}):\n{steps}")
-        if not approver:
-            return "not approved (declined or cancelled); nothing will run"
-        approval = await self.s.repairs.approve(plan.id, plan_hash, approver, ttl_minutes=ttl_minutes)
-        return f"approved by {approval.approver} until {approval.expires_at.isoformat()}"
+        return plan_text(await self.s.repairs.get(parse_uuid(plan_id, "plan id")))
 
     @tool(scopes.RUNS_EXECUTE, "Apply an approved plan")
     async def apply_plan(self, plan_id: Annotated[str, Field(description="Plan id (UUID).")],
@@ -415,7 +392,7 @@ class ToolBox:
         """Apply a plan with an unexpired approval of this exact hash; refused when the target changed
         since the dry-run. Every command lands on the ticket."""
         plan = await self.s.repairs.apply(parse_uuid(plan_id, "plan id"), plan_hash)
-        return _plan_text(plan)
+        return plan_text(plan)
 
     @tool(scopes.RUNS_EXECUTE, "Validate an applied plan")
     async def validate_plan(self, plan_id: Annotated[str, Field(description="Plan id (UUID).")]) -> str:
@@ -435,7 +412,8 @@ class ToolBox:
         return found
 
 
-def _plan_text(plan: Plan) -> str:
+def plan_text(plan: Plan) -> str:
+    """A plan as the model reads it: steps, hash, status; outputs fenced."""
     lines = [f"plan {plan.id} · {plan.title} · status {plan.status} · agent {plan.agent}",
              f"plan_hash: {plan.plan_hash or '-'} · dry-run ok: {plan.dry_run_ok}", "steps:"]
     lines += [f"{i}. [{s['kind']} @ {s['target']}] {s['display']}" for i, s in enumerate(plan.steps, 1)]

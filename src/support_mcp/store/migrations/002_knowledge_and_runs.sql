@@ -2,13 +2,18 @@
 
 create table if not exists knowledge_documents (
     id uuid primary key default gen_random_uuid(),
+    -- Where the text came from: an absolute file path, or `package:<name>` for bundled files.
     source text not null unique,
+    -- Short name used in filters and section references (file stem, made unique on ingest).
+    key text not null unique,
     title text not null,
     version text,
-    language text not null default 'de',
+    language text not null default 'de' check (language in ('de', 'en')),
+    agents text[] not null default '{}',
     content_hash text not null,
     body text not null,
-    ingested_at timestamptz not null default now()
+    ingested_at timestamptz not null default now(),
+    updated_at timestamptz not null default now()
 );
 
 create table if not exists knowledge_sections (
@@ -20,11 +25,17 @@ create table if not exists knowledge_sections (
     breadcrumb text not null,
     anchor text not null,
     body text not null,
-    language text not null default 'de',
+    language text not null default 'de' check (language in ('de', 'en')),
+    -- Empty: common to all agents, so it matches every agent filter.
     agents text[] not null default '{}',
-    -- Filled by the ingest service with both dictionaries: title (A) > headings (B) > body (C).
+    -- Filled on ingest with both dictionaries (german, english): breadcrumb/title (A),
+    -- headings inside the section (B), body (C). The two partial vectors let the ranking tell
+    -- in which field a concept matched without re-parsing the text.
     search_vector tsvector not null default ''::tsvector,
-    unique (document_id, ordinal)
+    breadcrumb_vector tsvector not null default ''::tsvector,
+    subheading_vector tsvector not null default ''::tsvector,
+    unique (document_id, ordinal),
+    unique (document_id, anchor)
 );
 
 create index if not exists knowledge_sections_search_idx

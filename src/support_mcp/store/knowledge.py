@@ -1,0 +1,420 @@
+"""Repository of the knowledge base: documents, sections, the search SQL, suggestions.
+
+Queries reach PostgreSQL as parameters only: the search receives words and phrases as text and
+lets `plainto_tsquery`/`phraseto_tsquery` build the tsquery, so no user text is ever parsed as
+tsquery syntax (the one exception, prefixes, is built by the service from alphanumerics only).
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from support_mcp.domain.errors import NotFound
+from support_mcp.domain.models import Suggestion
+from support_mcp.store.database import Database, Row
+
+
+@dataclass(frozen=True)
+class SectionInput:
+    """A section as the ingest service hands it over; `search_*` texts are already normalised."""
+
+    ordinal: int
+    level: int
+    heading: str
+    breadcrumb: str
+    anchor: str
+    body: str
+    language: str
+    agents: tuple[str, ...]
+    search_title: str  # weight A: document title, breadcrumb, heading
+    search_subheadings: str  # weight B
+    search_body: str  # weight C
+
+
+@dataclass(frozen=True)
+class DocumentInput:
+    source: str
+    key: str
+    title: str
+    version: str | None
+    language: str
+    agents: tuple[str, ...]
+    content_hash: str
+    body: str
+
+
+@dataclass(frozen=True)
+class KnowledgeDocument:
+    id: uuid.UUID
+    source: str
+    key: str
+    title: str
+    version: str | None
+    language: str
+    agents: tuple[str, ...]
+    content_hash: str
+    section_count: int
+    ingested_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class KnowledgeSection:
+    id: uuid.UUID
+    document_key: str
+    document_title: str
+    ordinal: int
+    level: int
+    heading: str
+    breadcrumb: str
+    anchor: str
+    body: str
+    language: str
+    agents: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One thing the query asks for; it matches when any alternative does."""
+
+    alternatives: tuple[str, ...]
+    weight: float
+    phrase: bool = False
+    prefixes: tuple[str, ...] = ()  # `'word':*` strings, alphanumeric words only
+
+
+@dataclass(frozen=True)
+class SectionQuery:
+    concepts: tuple[Concept, ...]
+    required: tuple[tuple[str, ...], ...]
+    excluded: tuple[str, ...]
+    agent: str | None
+    document: str | None
+    limit: int
+    highlight: tuple[str, str]
+
+
+# Weighted vector of one section: both stemmers on each field, A > B > C.
+_VECTOR_SQL = """
+    setweight(to_tsvector('german', %(search_title)s), 'A') || setweight(to_tsvector('english', %(search_title)s), 'A')
+ || setweight(to_tsvector('german', %(search_subheadings)s), 'B')
+ || setweight(to_tsvector('english', %(search_subheadings)s), 'B')
+ || setweight(to_tsvector('german', %(search_body)s), 'C') || setweight(to_tsvector('english', %(search_body)s), 'C')
+"""
+
+_SECTION_COLUMNS = """s.id, d.key as document_key, d.title as document_title, s.ordinal, s.level, s.heading,
+    s.breadcrumb, s.anchor, s.body, s.language, s.agents"""
+
+_DOCUMENT_MATCH = "(d.key = %(document)s or d.source = %(document)s or d.id::text = %(document)s)"
+
+# Step 1: words and phrases become tsqueries inside PostgreSQL (no table touched). A word that
+# is a stopword in either language is dropped ("die", "the"): both dictionaries index every text,
+# so such a word would otherwise match nearly everything.
+_BUILD_SQL = """
+with alt as (
+    select a.ord, a.txt, a.phrase from unnest(%(c_ord)s::int[], %(c_txt)s::text[], %(c_phrase)s::bool[])
+        as a(ord, txt, phrase)
+), altq as (
+    select ord, case when phrase then phraseto_tsquery('german', txt) else plainto_tsquery('german', txt) end as g,
+                case when phrase then phraseto_tsquery('english', txt) else plainto_tsquery('english', txt) end as e
+    from alt
+), parts as (
+    select ord, g as q from altq where numnode(g) > 0 and numnode(e) > 0
+    union all select ord, e from altq where numnode(g) > 0 and numnode(e) > 0
+    union all select p.ord, to_tsquery(cfg.c, p.pfx)
+      from unnest(%(p_ord)s::int[], %(p_txt)s::text[]) as p(ord, pfx)
+      cross join (values ('german'::regconfig), ('english'::regconfig)) as cfg(c)
+      where numnode(to_tsquery('german', p.pfx)) > 0 and numnode(to_tsquery('english', p.pfx)) > 0
+), req as (
+    select grp as ord, phraseto_tsquery(cfg.c, txt) as q
+    from unnest(%(r_grp)s::int[], %(r_txt)s::text[]) as x(grp, txt)
+    cross join (values ('german'::regconfig), ('english'::regconfig)) as cfg(c)
+), excl as (
+    select 0 as ord, phraseto_tsquery(cfg.c, txt) as q from unnest(%(x_txt)s::text[]) as t(txt)
+    cross join (values ('german'::regconfig), ('english'::regconfig)) as cfg(c)
+)
+select 'concept' as kind, ord, string_agg('(' || q::text || ')', ' | ') as q
+    from parts where numnode(q) > 0 group by ord
+union all
+select 'required', ord, string_agg('(' || q::text || ')', ' | ') from req where numnode(q) > 0 group by ord
+union all
+select 'excluded', ord, string_agg('(' || q::text || ')', ' | ') from excl where numnode(q) > 0 group by ord
+"""
+
+# Step 3: rank with every tsquery a constant, so the GIN index serves the filter. {score} is a
+# sum of one `idf × weight × field` term per concept, built from fixed fragments and parameters.
+_RANK_SQL = """
+with hits as (
+    select s.id, s.document_id, s.heading, s.breadcrumb, s.anchor, s.body, s.language, s.agents, s.ordinal,
+           {score} + 0.1 * ts_rank('{{0.1, 0.3, 0.6, 1.0}}', s.search_vector, %(anyq)s::tsquery) as score
+    from knowledge_sections s
+    join knowledge_documents d on d.id = s.document_id
+    where s.search_vector @@ %(filterq)s::tsquery {required}
+      and (%(excl)s::tsquery is null or not s.search_vector @@ %(excl)s::tsquery)
+      and (%(agent)s::text is null or cardinality(s.agents) = 0 or %(agent)s = any(s.agents))
+      and (%(document)s::text is null or {document_match})
+    order by score desc, s.ordinal
+    limit %(limit)s
+)
+select h.id, d.key as document_key, d.title as document_title, h.heading, h.breadcrumb, h.anchor,
+       h.agents, h.score,
+       ts_headline(case when h.language = 'en' then 'english' else 'german' end::regconfig,
+                   coalesce(nullif(h.body, ''), h.heading), %(highlight_q)s::tsquery, %(headline_options)s)
+         as snippet
+from hits h join knowledge_documents d on d.id = h.document_id
+order by h.score desc, h.ordinal
+"""
+
+_COMMON_SHARE = 0.25
+_CONCEPT_SCORE = (
+    "(%(idf{n})s::float8 * case when s.breadcrumb_vector @@ %(q{n})s::tsquery then 1.0"
+    " when s.subheading_vector @@ %(q{n})s::tsquery then 0.6"
+    " when s.search_vector @@ %(q{n})s::tsquery then 0.3 else 0 end)"
+)
+
+
+def _any_of(queries: Sequence[str]) -> str | None:
+    return " | ".join(f"({q})" for q in queries) if queries else None
+
+
+def _suggestion(row: Row) -> Suggestion:
+    return Suggestion(**row)
+
+
+_SUGGESTION_COLUMNS = (
+    "id, ticket_id, agent, title, body, target_document, target_section, status, reviewer, "
+    "reviewed_at, created_at"
+)
+
+
+class KnowledgeStore:
+    """Documents and their sections, replaced per document in one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # -- documents ---------------------------------------------------------------------------
+    async def document_hashes(self) -> dict[str, str]:
+        """source → content hash of every ingested document."""
+        rows = await self._db.fetch_all("select source, content_hash from knowledge_documents")
+        return {row["source"]: row["content_hash"] for row in rows}
+
+    async def document_keys(self) -> dict[str, str]:
+        """source → key, so a re-sync keeps the keys it handed out."""
+        rows = await self._db.fetch_all("select source, key from knowledge_documents")
+        return {row["source"]: row["key"] for row in rows}
+
+    async def replace_document(self, document: DocumentInput, sections: Sequence[SectionInput]) -> None:
+        """Insert or update a document and swap all its sections atomically."""
+        async with self._db.transaction() as conn:
+            cur = await conn.execute(
+                """insert into knowledge_documents
+                     (source, key, title, version, language, agents, content_hash, body)
+                   values (%(source)s, %(key)s, %(title)s, %(version)s, %(language)s, %(agents)s,
+                           %(content_hash)s, %(body)s)
+                   on conflict (source) do update set
+                     key = excluded.key, title = excluded.title, version = excluded.version,
+                     language = excluded.language, agents = excluded.agents,
+                     content_hash = excluded.content_hash, body = excluded.body, updated_at = now()
+                   returning id""",
+                {**document.__dict__, "agents": list(document.agents)},
+            )
+            row = await cur.fetchone()
+            assert row is not None
+            document_id = row["id"]
+            await conn.execute("delete from knowledge_sections where document_id = %s", (document_id,))
+            async with conn.cursor() as insert:
+                await insert.executemany(
+                    f"""insert into knowledge_sections
+                          (document_id, ordinal, level, heading, breadcrumb, anchor, body, language, agents,
+                           search_vector, breadcrumb_vector, subheading_vector)
+                        values (%(document_id)s, %(ordinal)s, %(level)s, %(heading)s, %(breadcrumb)s,
+                                %(anchor)s, %(body)s, %(language)s, %(agents)s, {_VECTOR_SQL},
+                                to_tsvector('german', %(search_title)s) || to_tsvector('english', %(search_title)s),
+                                to_tsvector('german', %(search_subheadings)s)
+                                  || to_tsvector('english', %(search_subheadings)s))""",
+                    [{**s.__dict__, "agents": list(s.agents), "document_id": document_id} for s in sections],
+                )
+
+    async def delete_documents(self, sources: Sequence[str]) -> int:
+        """Remove documents (and, by cascade, their sections); returns how many were removed."""
+        if not sources:
+            return 0
+        rows = await self._db.fetch_all(
+            "delete from knowledge_documents where source = any(%s) returning id", (list(sources),)
+        )
+        return len(rows)
+
+    async def list_documents(self) -> list[KnowledgeDocument]:
+        rows = await self._db.fetch_all(
+            """select d.id, d.source, d.key, d.title, d.version, d.language, d.agents, d.content_hash,
+                      d.ingested_at, d.updated_at,
+                      (select count(*) from knowledge_sections s where s.document_id = d.id) as section_count
+               from knowledge_documents d order by d.key"""
+        )
+        return [KnowledgeDocument(**{**r, "agents": tuple(r["agents"])}) for r in rows]
+
+    # -- sections ----------------------------------------------------------------------------
+    async def list_sections(self, document: str | None = None) -> list[KnowledgeSection]:
+        """Sections in document order; `document` is a key, source or id."""
+        rows = await self._db.fetch_all(
+            f"""select {_SECTION_COLUMNS} from knowledge_sections s
+                join knowledge_documents d on d.id = s.document_id
+                where %(document)s::text is null or {_DOCUMENT_MATCH}
+                order by d.key, s.ordinal""",
+            {"document": document},
+        )
+        return [_section(r) for r in rows]
+
+    async def get_section(self, section_id: uuid.UUID) -> KnowledgeSection:
+        row = await self._db.fetch_one(
+            f"""select {_SECTION_COLUMNS} from knowledge_sections s
+                join knowledge_documents d on d.id = s.document_id where s.id = %s""",
+            (section_id,),
+        )
+        if row is None:
+            raise NotFound(f"knowledge section {section_id} does not exist")
+        return _section(row)
+
+    async def get_section_by_anchor(self, document: str, anchor: str) -> KnowledgeSection:
+        row = await self._db.fetch_one(
+            f"""select {_SECTION_COLUMNS} from knowledge_sections s
+                join knowledge_documents d on d.id = s.document_id
+                where {_DOCUMENT_MATCH} and s.anchor = %(anchor)s""",
+            {"document": document, "anchor": anchor.lstrip("#")},
+        )
+        if row is None:
+            raise NotFound(f"no section #{anchor} in knowledge document {document!r}")
+        return _section(row)
+
+    async def search(self, query: SectionQuery) -> list[Row]:
+        """Ranked sections with snippets; rows carry id, document_key/title, breadcrumb, anchor, score."""
+        c_ord, c_txt, c_phrase, p_ord, p_txt = [], [], [], [], []
+        for number, concept in enumerate(query.concepts):
+            for text in concept.alternatives:
+                c_ord.append(number)
+                c_txt.append(text)
+                c_phrase.append(concept.phrase)
+            for prefix in concept.prefixes:
+                p_ord.append(number)
+                p_txt.append(prefix)
+        async with self._db.connection() as conn:
+            cur = await conn.execute(
+                _BUILD_SQL,
+                {
+                    "c_ord": c_ord, "c_txt": c_txt, "c_phrase": c_phrase, "p_ord": p_ord, "p_txt": p_txt,
+                    "r_grp": [g for g, group in enumerate(query.required) for _ in group],
+                    "r_txt": [text for group in query.required for text in group],
+                    "x_txt": list(query.excluded),
+                },
+            )
+            built = await cur.fetchall()
+            concepts = {r["ord"]: r["q"] for r in built if r["kind"] == "concept"}
+            required = [r["q"] for r in built if r["kind"] == "required"]
+            excluded = _any_of([r["q"] for r in built if r["kind"] == "excluded"])
+            if not concepts:
+                return []
+            ords = sorted(concepts)
+            # Step 2: document frequencies, each count served by the GIN index.
+            counts = ", ".join(
+                f"(select count(*) from knowledge_sections where search_vector @@ %(q{n})s::tsquery) as df{n}"
+                for n in ords
+            )
+            params: dict[str, object] = {f"q{n}": concepts[n] for n in ords}
+            cur = await conn.execute(
+                f"select (select count(*) from knowledge_sections) as total, {counts}", params
+            )
+            stats = await cur.fetchone()
+            assert stats is not None
+            total = float(stats["total"])
+            for n in ords:
+                df = float(stats[f"df{n}"])
+                params[f"idf{n}"] = query.concepts[n].weight * math.log(1 + (total - df + 0.5) / (df + 0.5))
+            for i, q in enumerate(required):
+                params[f"req{i}"] = q
+            any_q = _any_of([concepts[n] for n in ords])
+            # Words found in most sections still add to the score but do not select candidates:
+            # they would make every search rank thousands of rows for almost no information.
+            selective = [concepts[n] for n in ords if 0 < float(stats[f"df{n}"]) <= _COMMON_SHARE * total]
+            filter_q = _any_of(selective) if selective else any_q
+            start, stop = query.highlight
+            params.update(
+                anyq=any_q,
+                filterq=filter_q,
+                excl=excluded,
+                highlight_q=_any_of([q for q in (any_q, *required) if q]),
+                agent=query.agent,
+                document=query.document,
+                limit=query.limit,
+                headline_options=(
+                    f"StartSel={start}, StopSel={stop}, MaxWords=30, MinWords=10, "
+                    'MaxFragments=2, FragmentDelimiter=" … "'
+                ),
+            )
+            sql = _RANK_SQL.format(
+                score=" + ".join(_CONCEPT_SCORE.format(n=n) for n in ords),
+                required="".join(f" and s.search_vector @@ %(req{i})s::tsquery" for i in range(len(required))),
+                document_match=_DOCUMENT_MATCH,
+            )
+            cur = await conn.execute(sql, params)
+            return await cur.fetchall()
+
+    # -- suggestions -------------------------------------------------------------------------
+    async def ticket_exists(self, ticket_id: uuid.UUID) -> bool:
+        row = await self._db.fetch_one("select 1 as one from support_tickets where id = %s", (ticket_id,))
+        return row is not None
+
+    async def add_suggestion(
+        self,
+        *,
+        title: str,
+        body: str,
+        ticket_id: uuid.UUID | None,
+        agent: str | None,
+        target_document: str | None,
+        target_section: str | None,
+    ) -> Suggestion:
+        row = await self._db.fetch_one(
+            f"""insert into knowledge_suggestions
+                  (ticket_id, agent, title, body, target_document, target_section)
+                values (%s, %s, %s, %s, %s, %s) returning {_SUGGESTION_COLUMNS}""",
+            (ticket_id, agent, title, body, target_document, target_section),
+        )
+        assert row is not None
+        return _suggestion(row)
+
+    async def get_suggestion(self, suggestion_id: uuid.UUID) -> Suggestion:
+        row = await self._db.fetch_one(
+            f"select {_SUGGESTION_COLUMNS} from knowledge_suggestions where id = %s", (suggestion_id,)
+        )
+        if row is None:
+            raise NotFound(f"knowledge suggestion {suggestion_id} does not exist")
+        return _suggestion(row)
+
+    async def list_suggestions(self, *, status: str | None = None, limit: int = 50) -> list[Suggestion]:
+        rows = await self._db.fetch_all(
+            f"""select {_SUGGESTION_COLUMNS} from knowledge_suggestions
+                where %(status)s::text is null or status = %(status)s
+                order by created_at desc, id limit %(limit)s""",
+            {"status": status, "limit": limit},
+        )
+        return [_suggestion(r) for r in rows]
+
+    async def review_suggestion(
+        self, suggestion_id: uuid.UUID, *, status: str, reviewer: str, reviewed_at: datetime
+    ) -> Suggestion | None:
+        """Set the verdict on a proposed suggestion; None when it is not (or no longer) proposed."""
+        row = await self._db.fetch_one(
+            f"""update knowledge_suggestions set status = %s, reviewer = %s, reviewed_at = %s
+                where id = %s and status = 'proposed' returning {_SUGGESTION_COLUMNS}""",
+            (status, reviewer, reviewed_at, suggestion_id),
+        )
+        return None if row is None else _suggestion(row)
+
+
+def _section(row: Row) -> KnowledgeSection:
+    return KnowledgeSection(**{**row, "agents": tuple(row["agents"])})
