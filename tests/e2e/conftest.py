@@ -8,11 +8,10 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 import pytest
 from mcp.client import Client
 
+from helpers.replay import PRESSURE, ReplayExecutor
 from support_mcp.bootstrap import Services, Settings, open_services
 from support_mcp.mcp.server import build_server
 from support_mcp.policy.scopes import identity
-
-from helpers.replay import PRESSURE, ReplayExecutor
 
 
 @pytest.fixture

@@ -118,6 +118,29 @@ def serve(
         raise typer.Exit(exc.exit_code) from None
 
 
+@app.command()
+def portal(
+    host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8766,
+) -> None:
+    """Start the internal portal (/intern): suggestions review, plan approval, ticket timelines.
+    Sign-in uses the tokens of SUPPORT_MCP_HTTP_TOKENS."""
+    import uvicorn
+
+    from support_mcp.portal.app import portal_app
+
+    settings = _settings()
+    if not settings.http_tokens:
+        raise InvalidInput("the portal needs SUPPORT_MCP_HTTP_TOKENS ('identity=token,…') for sign-in")
+
+    async def main() -> None:
+        async with open_services(settings) as services:
+            config = uvicorn.Config(portal_app(services), host=host, port=port, log_level="warning")
+            await uvicorn.Server(config).serve()
+
+    asyncio.run(main())
+
+
 @db_app.command("migrate")
 def db_migrate(json_out: JsonOpt = False) -> None:
     """Apply pending migrations (idempotent); works on an existing Supabase database."""
@@ -323,7 +346,7 @@ def _print_plan(plan: Any, json_out: bool) -> None:
 def plans_list(ticket: Annotated[str | None, typer.Option("--ticket", "-t")] = None, json_out: JsonOpt = False) -> None:
     """List repair plans (of one ticket, or all), newest first."""
     ticket_id = parse_uuid(ticket) if ticket else None
-    plans = _run(lambda s: s.repairs.list(ticket_id))
+    plans = _run(lambda s: s.repairs.list_plans(ticket_id))
     if json_out:
         render.print_json(console, plans)
     else:

@@ -21,7 +21,7 @@ from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.server.mcpserver.resolve import Elicit, Resolve
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import ListToolsResult, ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import AnyHttpUrl, BaseModel, Field
 from pydantic import Field as PydanticField
 
 from support_mcp.bootstrap import Services, Settings, open_services
@@ -231,7 +231,8 @@ def http_app(services: Services, settings: Settings, *, host: str, port: int) ->
     url = f"http://{host}:{port}"
     server = build_server(
         services, default_identity=None, token_verifier=StaticTokenVerifier(settings.http_tokens),
-        auth=AuthSettings(issuer_url=url, resource_server_url=f"{url}/mcp", validate_token_resource=False),
+        auth=AuthSettings(issuer_url=AnyHttpUrl(url), resource_server_url=AnyHttpUrl(f"{url}/mcp"),
+                          validate_token_resource=False),
     )
     return server.streamable_http_app(
         transport_security=TransportSecuritySettings(

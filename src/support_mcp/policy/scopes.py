@@ -19,10 +19,13 @@ KB_READ = "kb:read"
 KB_SUGGEST = "kb:suggest"
 RUNS_READ = "runs:read"
 RUNS_EXECUTE = "runs:execute"
+KB_REVIEW = "kb:review"  # accept or reject knowledge suggestions (playbook 7)
 PLANS_APPROVE = "plans:approve"  # the approval itself comes from a human through elicitation
 
-ALL_SCOPES = frozenset({TICKETS_READ, TICKETS_WRITE, KB_READ, KB_SUGGEST, RUNS_READ, RUNS_EXECUTE, PLANS_APPROVE})
-_AGENT_SCOPES = ALL_SCOPES
+ALL_SCOPES = frozenset({TICKETS_READ, TICKETS_WRITE, KB_READ, KB_SUGGEST, RUNS_READ, RUNS_EXECUTE, PLANS_APPROVE,
+                        KB_REVIEW})
+# Agents do not review knowledge changes they proposed themselves.
+_AGENT_SCOPES = ALL_SCOPES - {KB_REVIEW}
 
 ROLE_SCOPES: Mapping[str, frozenset[str]] = {
     **{agent: _AGENT_SCOPES for agent in AGENTS},

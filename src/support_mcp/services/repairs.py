@@ -71,7 +71,7 @@ class RepairService:
     async def get(self, plan_id: uuid.UUID) -> Plan:
         return await self._plans.get(plan_id)
 
-    async def list(self, ticket_id: uuid.UUID | None = None) -> list[Plan]:
+    async def list_plans(self, ticket_id: uuid.UUID | None = None) -> list[Plan]:
         return await self._plans.for_ticket(ticket_id)
 
     async def draft(self, ticket_id: uuid.UUID, agent: str, repair_name: str, params: dict[str, Any] | None = None,

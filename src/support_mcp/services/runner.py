@@ -26,6 +26,7 @@ from support_mcp.domain.models import (
     Language,
     RunStatus,
     Verdict,
+    parse_agent,
 )
 from support_mcp.services import playbook
 from support_mcp.services.context import ContextBundle, ContextService
@@ -178,7 +179,8 @@ class PlaybookRunner:
     async def _step_hypothesis(self, state: _RunState) -> dict[str, Any]:
         bundle = await self._bundle(state)
         result = triage(bundle.customer_text())
-        hypothesis, confirming = hypothesis_for(state.agent, bundle.ticket.subject, result, self._language)
+        hypothesis, confirming = hypothesis_for(parse_agent(state.agent), bundle.ticket.subject, result,
+                                                self._language)
         await self._journal.record_hypothesis(
             state.ticket_id, state.agent, hypothesis, references=state.done["knowledge"]["sections"],
             key=state.key("hypothesis"),

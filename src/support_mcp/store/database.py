@@ -62,7 +62,7 @@ class Database:
         """A pooled autocommit connection; use `conn.transaction()` for atomic work."""
         try:
             async with self._pool.connection() as conn:
-                yield conn
+                yield conn  # type: ignore[misc]  # rows are dicts: the pool sets row_factory=dict_row
         except PoolTimeout as exc:
             raise StoreUnavailable(f"no database connection within {self._timeout}s: {exc}") from None
 

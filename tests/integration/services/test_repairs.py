@@ -118,7 +118,7 @@ async def test_runner_drafts_and_dry_runs_a_proposed_plan(services: Services, co
     ticket = await services.tickets.create_ticket(subject="Server langsam, Festplatte voll")
     report = await services.runner.run(ticket.id, AGENT)
     assert report.verdict == "confirmed"
-    plans = await services.repairs.list(ticket.id)
+    plans = await services.repairs.list_plans(ticket.id)
     assert len(plans) == 1 and plans[0].status == "dry_run" and plans[0].run_id == report.run_id
     notes = "\n".join(m.body for m in await services.tickets.messages(ticket.id, limit=100))
     assert f"plans approve {plans[0].id} --hash {plans[0].plan_hash}" in notes

@@ -1,0 +1,98 @@
+"""The Supabase-like lab in a real PostgreSQL: build it once as a template database, clone it
+per test or module, and inject one named fault scenario (labs/supabase/faults/<name>.sql).
+
+Only databases named `support_mcp_test_*` are created or dropped; the API roles are
+cluster-wide and created idempotently by labs/supabase/00_roles.sql, never dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from pathlib import Path
+
+import psycopg
+
+ADMIN_DSN = os.environ.get("SUPPORT_MCP_TEST_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+LAB_DIR = Path(__file__).resolve().parents[2] / "labs" / "supabase"
+SCENARIOS: tuple[str, ...] = tuple(sorted(p.stem for p in (LAB_DIR / "faults").glob("*.sql")))
+
+
+def dsn_for(name: str) -> str:
+    info = psycopg.conninfo.conninfo_to_dict(ADMIN_DSN)
+    info["dbname"] = name
+    return psycopg.conninfo.make_conninfo(**info)
+
+
+def _admin(sql: str) -> None:
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(sql)  # type: ignore[arg-type]
+
+
+def new_database_name(kind: str = "lab") -> str:
+    return f"support_mcp_test_{kind}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+
+
+def drop_database(name: str) -> None:
+    assert name.startswith("support_mcp_test_")
+    _admin(f'drop database if exists "{name}" with (force)')
+
+
+def run_sql_file(dsn: str, path: Path) -> None:
+    """Run a lab SQL file as one simple-protocol batch, committed."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(path.read_text("utf-8"))  # type: ignore[arg-type]
+
+
+def create_lab_template() -> str:
+    """A database with the healthy lab (roles, auth, public schema, seed); returns its name."""
+    name = new_database_name("labtpl")
+    _admin(f'create database "{name}"')
+    dsn = dsn_for(name)
+    for part in sorted(LAB_DIR.glob("[0-9][0-9]_*.sql")):
+        run_sql_file(dsn, part)
+    return name
+
+
+def clone_lab(template: str, scenario: str | None = None) -> tuple[str, str]:
+    """A fresh copy of the lab, with `scenario` injected when given; returns (name, dsn)."""
+    name = new_database_name("lab")
+    _admin(f'create database "{name}" template "{template}"')
+    dsn = dsn_for(name)
+    if scenario is not None:
+        inject(dsn, scenario)
+    return name, dsn
+
+
+def inject(dsn: str, scenario: str) -> None:
+    if scenario not in SCENARIOS:
+        raise ValueError(f"unknown lab scenario {scenario!r}; known: {', '.join(SCENARIOS)}")
+    run_sql_file(dsn, LAB_DIR / "faults" / f"{scenario}.sql")
+
+
+def checksum(dsn: str) -> str:
+    """A digest of every row of every lab table plus the policy/trigger/function catalog state."""
+    digest = hashlib.sha256()
+    with psycopg.connect(dsn) as conn:
+        tables = conn.execute(
+            "select format('%I.%I', n.nspname, c.relname) from pg_class c join pg_namespace n "
+            "on n.oid = c.relnamespace where c.relkind = 'r' and n.nspname in "
+            "('auth', 'public', 'supabase_migrations') order by 1").fetchall()
+        for (table,) in tables:
+            rows = conn.execute(f"select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) "
+                                f"from {table} t").fetchone()  # type: ignore[arg-type]
+            digest.update(f"{table}={rows[0] if rows else ''};".encode())
+        catalog = conn.execute(
+            "select (select md5(coalesce(string_agg(polname || pg_get_expr(polqual, polrelid, true), ',' "
+            "order by polname), '')) from pg_policy), "
+            "(select md5(coalesce(string_agg(tgname || tgenabled::text, ',' order by tgname), '')) from pg_trigger "
+            "where not tgisinternal), "
+            "(select md5(coalesce(string_agg(proname || coalesce(array_to_string(proconfig, ';'), '') "
+            "|| prosrc, ',' order by proname), '')) from pg_proc p join pg_namespace n on n.oid = p.pronamespace "
+            "where n.nspname in ('auth', 'public')), "
+            "(select md5(coalesce(string_agg(relname || relrowsecurity::text || coalesce(relacl::text, ''), ',' "
+            "order by relname), '')) from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+            "where n.nspname in ('auth', 'public') and c.relkind = 'r')").fetchone()
+        digest.update(repr(catalog).encode())
+    return digest.hexdigest()

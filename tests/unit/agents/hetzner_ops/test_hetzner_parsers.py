@@ -1,0 +1,146 @@
+"""Parsers of the hetzner-ops commands on recorded real output (tests/fixtures/hetzner_ops)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from support_mcp.agents.hetzner_ops.parsers import (
+    error_lines,
+    parse_build_id,
+    parse_caddy_validate,
+    parse_journalctl,
+    parse_nft_ruleset,
+    parse_pm2_jlist,
+    parse_pm2_logs,
+    parse_ss,
+    parse_stat,
+    parse_systemctl_status,
+    parse_ufw_status,
+    systemd_missing,
+)
+from support_mcp.domain.errors import InvalidInput
+
+FIXTURES = Path(__file__).resolve().parents[4] / "tests" / "fixtures" / "hetzner_ops"
+
+
+def fixture(name: str) -> str:
+    return (FIXTURES / name).read_text()
+
+
+def test_pm2_jlist_online_app_has_pid_port_and_no_restarts() -> None:
+    [app] = parse_pm2_jlist(fixture("pm2_jlist_online.json"))
+    assert app.name == "whatsapp-bot-builder" and app.status == "online"
+    assert app.pid > 0 and app.port is not None and app.started_at is not None
+    assert app.err_log is not None and app.err_log.endswith("-error.log")
+
+
+def test_pm2_jlist_errored_app_shows_restarts_and_exit_code() -> None:
+    [app] = parse_pm2_jlist(fixture("pm2_jlist_errored.json"))
+    assert app.status == "errored" and app.pid == 0 and app.restarts >= 3 and app.exit_code == 1
+
+
+def test_pm2_jlist_stopped_app() -> None:
+    [app] = parse_pm2_jlist(fixture("pm2_jlist_stopped.json"))
+    assert app.status == "stopped" and app.pid == 0
+
+
+def test_pm2_jlist_skips_daemon_notices_before_the_json() -> None:
+    text = "[PM2] Spawning PM2 daemon with pm2_home=/home/deploy/.pm2\n[PM2] PM2 Successfully daemonized\n[]"
+    # "[PM2] ..." lines start with "[" but are not JSON: the parser must not take them for the array.
+    with pytest.raises(InvalidInput):
+        parse_pm2_jlist("not json at all")
+    assert parse_pm2_jlist("[]") == []
+    assert parse_pm2_jlist(text.replace("[PM2]", "PM2:")) == []
+
+
+def test_pm2_logs_crash_error_line_has_timestamp_and_message() -> None:
+    lines = parse_pm2_logs(fixture("pm2_logs_crash.txt"))
+    errors = error_lines(lines)
+    assert errors, "the crash's error line is found"
+    last = errors[-1]
+    assert last.stream == "err" and last.timestamp is not None
+    assert last.message.startswith("Error: invalid configuration APP_MODE=crash")
+    assert all(not e.message.lstrip().startswith("at ") for e in errors)
+
+
+def test_pm2_logs_eaddrinuse_is_an_error_line() -> None:
+    errors = error_lines(parse_pm2_logs(fixture("pm2_logs_eaddrinuse.txt")))
+    assert any("EADDRINUSE" in e.message for e in errors)
+
+
+def test_pm2_logs_online_has_no_errors() -> None:
+    lines = parse_pm2_logs(fixture("pm2_logs_online.txt"))
+    assert lines and not error_lines(lines)
+    assert lines[0].stream == "out" and "listening on" in lines[0].message
+
+
+def test_pm2_logs_refuses_output_without_headers() -> None:
+    with pytest.raises(InvalidInput):
+        parse_pm2_logs("[PM2][ERROR] App whatsapp-bot-builder not found\n")
+
+
+def test_journalctl_short_iso_lines_and_markers() -> None:
+    entries = parse_journalctl(fixture("journalctl_app_short_iso.txt"))
+    assert len(entries) == 6 and entries[0].timestamp is not None
+    assert any("ECONNREFUSED" in e.message for e in error_lines(entries))
+    caddy = parse_journalctl(fixture("journalctl_caddy_short_iso.txt"))
+    assert len(caddy) == 2 and caddy[0].stream == "caddy"
+    # stdout of the recorded run; its stderr line says why (systemd_missing below)
+    assert parse_journalctl(fixture("journalctl_no_journal.txt").splitlines()[0]) == []
+
+
+def test_systemd_missing_is_recognised_from_real_output() -> None:
+    assert systemd_missing(fixture("systemctl_status_no_systemd.txt")).startswith("System has not been booted")
+    assert systemd_missing(fixture("journalctl_no_journal.txt")) == "No journal files were found."
+    assert systemd_missing(fixture("systemctl_status_caddy_active.txt")) is None
+
+
+def test_systemctl_status_active_and_failed() -> None:
+    active = parse_systemctl_status(fixture("systemctl_status_caddy_active.txt"))
+    assert (active.unit, active.active, active.sub, active.main_pid) == ("caddy.service", "active", "running", 812)
+    assert len(active.log_lines) == 2 and "connection refused" in active.log_lines[0]
+    failed = parse_systemctl_status(fixture("systemctl_status_caddy_failed.txt"))
+    assert failed.active == "failed" and "reverse_prxy" in failed.log_lines[0]
+    with pytest.raises(InvalidInput):
+        parse_systemctl_status(fixture("systemctl_status_no_systemd.txt"))
+
+
+def test_ss_shows_app_port_with_pm2_pid_and_free_port_when_down() -> None:
+    [app] = parse_pm2_jlist(fixture("pm2_jlist_online.json"))
+    listeners = parse_ss(fixture("ss_tulpen_online.txt"))
+    on_port = [s for s in listeners if s.port == int(app.port or 0)]
+    assert [s.pid for s in on_port] == [app.pid]
+    assert not [s for s in parse_ss(fixture("ss_tulpen_app_down.txt")) if s.port == int(app.port or 0)]
+
+
+def test_ss_port_conflict_holder_is_not_the_pm2_process() -> None:
+    [app] = parse_pm2_jlist(fixture("pm2_jlist_online.json"))
+    [holder] = [s for s in parse_ss(fixture("ss_tulpen_port_conflict.txt")) if s.port == int(app.port or 0)]
+    assert holder.process == "node" and holder.pid not in (None, app.pid)
+
+
+def test_caddy_validate_ok_and_invalid() -> None:
+    assert parse_caddy_validate(fixture("caddy_validate_ok.txt"), 0).valid
+    invalid = parse_caddy_validate(fixture("caddy_validate_invalid.txt"), 1)
+    assert not invalid.valid and invalid.error and "unrecognized directive: reverse_prxy" in invalid.error
+
+
+def test_firewall_rules_naming_the_port() -> None:
+    ufw = parse_ufw_status(fixture("ufw_status_verbose.txt"), 3000)
+    assert ufw.active and ufw.default_incoming == "deny" and ufw.rules_for_port == ("3000/tcp                   DENY IN     Anywhere",)
+    nft = parse_nft_ruleset(fixture("nft_ruleset_inet_filter.txt"), 3000)
+    assert nft.active and nft.default_incoming == "drop" and nft.rules_for_port == ("tcp dport 3000 drop",)
+    assert parse_nft_ruleset(fixture("nft_ruleset_inet_filter.txt"), 443).rules_for_port == ("tcp dport { 80, 443 } accept",)
+    assert not parse_nft_ruleset(fixture("nft_ruleset_empty.txt"), 3000).active
+
+
+def test_stat_and_build_id() -> None:
+    st = parse_stat("1741962031 20 /var/www/whatsapp-bot-builder/frontend/.next/BUILD_ID\n")
+    assert st.modified_at.year == 2025 and st.size == 20 and st.path.endswith("BUILD_ID")
+    assert parse_build_id("kq3vXw_1-AbC\n") == "kq3vXw_1-AbC"
+    with pytest.raises(InvalidInput):
+        parse_build_id("../../etc/passwd")
+    with pytest.raises(InvalidInput):
+        parse_stat("stat: cannot statx '/x': No such file or directory")

@@ -1,0 +1,94 @@
+"""The hetzner-ops operation set refuses every injection attempt of the corpus below: only the
+configured app, units and paths can be named, and nothing outside the operation set runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from support_mcp.domain.errors import PolicyViolation
+from support_mcp.domain.targets import HostTarget
+from support_mcp.policy import host_commands as hc
+from support_mcp.policy.commands import validate_argv
+
+HOST = HostTarget(name="hetzner-prod", host="203.0.113.10", deploy_root=Path("/var/www/whatsapp-bot-builder"))
+
+APP_NAMES = [
+    "all", "whatsapp-bot-builder; rm -rf /", "whatsapp-bot-builder && reboot", "whatsapp-bot-builder|sh",
+    "whatsapp-bot-builder\nrm -rf /", "$(reboot)", "`id`", "--update-env=x", "-s", "other-app", "0",
+    "whatsapp-bot-builder > /etc/passwd", "whatsapp‐bot‐builder",  # U+2010 hyphen look-alike
+    "whаtsapp-bot-builder",  # Cyrillic a
+    "whatsapp-bot-builder\x00", "../whatsapp-bot-builder", "*", "whatsapp-bot-builder ",
+]
+UNITS = ["ssh", "caddy; reboot", "caddy\n", "--output=/etc/passwd", "-H", "сaddy", "caddy.service/../x", "*"]
+PATHS = [
+    "/etc/passwd", "/var/www/whatsapp-bot-builder/../../etc/shadow", "/var/www/whatsapp-bot-builder-evil/x",
+    "var/www/whatsapp-bot-builder/x", "/var/www/whatsapp-bot-builder/x; rm -rf /",
+    "/var/www/whatsapp-bot-builder/$(id)", "/var/www/whatsapp-bot-builder//x", "/var/www/whatsapp-bot-builder/x\n",
+    "--output=/etc/x", "/var/www/whatsapp‐bot‐builder/x", "/root/.ssh/authorized_keys",
+    "/var/www/whatsapp-bot-builder/frontend/.env > /tmp/x",
+]
+RAW_ARGV = [
+    ["pm2", "restart", "all"], ["pm2", "restart", "whatsapp-bot-builder", "all"], ["pm2", "delete", "x"],
+    ["pm2", "kill"], ["pm2", "restart", "0"], ["rm", "-rf", "/var/www/whatsapp-bot-builder"], ["sudo", "pm2", "jlist"],
+    ["sh", "-c", "pm2 jlist"], ["bash", "-c", "id"], ["/usr/bin/pm2", "jlist"], ["pm2", "jlist", ">", "/tmp/x"],
+    ["pm2", "logs", "whatsapp-bot-builder", "--lines", "200;id"], ["pm2", "logs", "whatsapp-bot-builder", "--lines", "99999"],
+    ["caddy", "validate", "--config", "/etc/caddy/Caddyfile", "--output=/etc/passwd"],
+    ["caddy", "run"], ["caddy", "validate", "--config", "/etc/../etc/caddy/Caddyfile"],
+    ["journalctl", "-u", "caddy", "--since", "-15min;id"], ["journalctl", "--output=/etc/passwd"],
+    ["journalctl", "-u", "caddy", "--since", "yesterday", "-f"], ["systemctl", "stop", "caddy"],
+    ["systemctl", "status", "caddy", "--output=/etc/x"], ["npm", "run", "postinstall"], ["npm", "exec", "x"],
+    ["npm", "install", "--prefix", "/tmp/../etc"], ["git", "-C", "/x", "reset", "--hard"], ["git", "push"],
+    ["cp", "-r", "/a", "/b"], ["cp", "/a", "/b", "/c"], ["ss", "-K"], ["nft", "flush", "ruleset"], ["ufw", "disable"],
+    ["pm2", "jlist\nreboot"], ["pm2", "ｊlist"], ["cat", "/etc/passwd", "/etc/shadow"], ["tee", "/etc/passwd"],
+    ["pm2;id"], ["pm2", "logs", "whatsapp-bot-builder", "--lines=200"], ["stat", "-c", "%n%F", "/x"],
+]
+
+
+@pytest.mark.parametrize("app", APP_NAMES)
+def test_only_the_configured_app_can_be_named(app: str) -> None:
+    for build in (hc.pm2_restart, hc.pm2_logs):
+        with pytest.raises(PolicyViolation):
+            build(HOST, app)
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_only_configured_units_can_be_named(unit: str) -> None:
+    for build in (hc.journalctl, hc.systemctl_status, hc.systemctl_reload):
+        with pytest.raises(PolicyViolation):
+            build(HOST, unit)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_only_paths_in_the_deploy_folder_can_be_named(path: str) -> None:
+    with pytest.raises(PolicyViolation):
+        hc.copy_file(HOST, path, "/var/www/whatsapp-bot-builder/frontend/x.bak")
+    with pytest.raises(PolicyViolation):
+        hc.copy_file(HOST, "/var/www/whatsapp-bot-builder/frontend/x", path)
+    with pytest.raises(PolicyViolation):
+        hc.git_status(HOST, path)
+
+
+@pytest.mark.parametrize("argv", RAW_ARGV, ids=lambda a: " ".join(a)[:40])
+def test_raw_argv_outside_the_operation_set_is_refused(argv: list[str]) -> None:
+    with pytest.raises(PolicyViolation):
+        validate_argv(argv)
+
+
+def test_sudo_rm_and_shell_strings_are_refused() -> None:
+    for argv in (["sudo", "rm", "-rf", "/"], "pm2 restart whatsapp-bot-builder", ["rm", "-f", "/tmp/x"]):
+        with pytest.raises(PolicyViolation):
+            validate_argv(argv)  # type: ignore[arg-type]
+
+
+def test_the_operation_set_renders_exact_argv() -> None:
+    assert hc.pm2_restart(HOST).argv == ("pm2", "restart", "whatsapp-bot-builder", "--update-env")
+    assert hc.pm2_logs(HOST, lines=200).argv == ("pm2", "logs", "whatsapp-bot-builder", "--lines", "200", "--nostream")
+    assert hc.journalctl(HOST, "caddy", 15).argv[-4:] == ("-u", "caddy", "--since", "-15min")
+    assert hc.caddy_validate(HOST).argv == ("caddy", "validate", "--config", "/etc/caddy/Caddyfile", "--adapter",
+                                            "caddyfile")
+    assert hc.npm_install(HOST).argv[:4] == ("npm", "--prefix", "/var/www/whatsapp-bot-builder/frontend", "install")
+    assert hc.build_id_stat(HOST).argv[-1] == "/var/www/whatsapp-bot-builder/frontend/.next/BUILD_ID"
+    assert hc.pm2_restart(HOST).writes and not hc.pm2_jlist(HOST).writes
+    assert all(op.target == "hetzner-prod" for op in (hc.pm2_jlist(HOST), hc.ss_listening(HOST)))
