@@ -317,11 +317,23 @@ def run_cmd(
     ticket: Annotated[str, typer.Option("--ticket", "-t", help="Ticket id (UUID).")],
     agent: Annotated[str, typer.Option("--agent", "-a", help="supabase-analyst | hetzner-ops | frontend-diagnostics")],
     language: LangOpt = None,
+    queue: Annotated[bool, typer.Option("--queue", help="Only queue it for `support-mcp worker`.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Run an agent's playbook on a ticket (resumes a crashed run; one run per ticket at a time)."""
     ticket_id = parse_uuid(ticket)
     agent_name = parse_agent(agent)
+    if queue:
+        async def enqueue(s: Services) -> Any:
+            await s.tickets.get_ticket(ticket_id)
+            return await s.runner.enqueue(ticket_id, agent_name)
+
+        run_id = _run(enqueue)
+        if json_out:
+            render.print_json(console, {"run_id": run_id, "status": "queued"})
+        else:
+            console.print(f"queued run {run_id}")
+        return
 
     async def work(s: Services) -> Any:
         with console.status("Playbook läuft …") as status:
@@ -333,6 +345,30 @@ def run_cmd(
         render.print_json(console, report)
     else:
         console.print(render.report_panel(report))
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Work off the queue, then exit.")] = False,
+    poll: Annotated[float, typer.Option(help="Seconds between polls of an empty queue.", min=0.1)] = 2.0,
+) -> None:
+    """Run queued playbook runs; several workers (processes or hosts) share one database."""
+
+    async def work(s: Services) -> int:
+        done = 0
+        while True:
+            report = await s.runner.work_once()
+            if report is None:
+                if once:
+                    return done
+                await asyncio.sleep(poll)
+                continue
+            done += 1
+            console.print(f"run {report.run_id} on ticket {report.ticket_id}: {report.verdict}"
+                          + (" (escalated)" if report.escalated else ""))
+
+    count = _run(work, sync_knowledge=True)
+    console.print(f"{count} runs done")
 
 
 def _print_plan(plan: Any, json_out: bool) -> None:

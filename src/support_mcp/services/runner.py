@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from support_mcp.agents.base import Check
 from support_mcp.domain.clock import Clock, utc_now
-from support_mcp.domain.errors import SupportMCPError
+from support_mcp.domain.errors import Conflict, SupportMCPError
 from support_mcp.domain.models import (
     AgentName,
     CheckStatus,
@@ -152,6 +152,23 @@ class PlaybookRunner:
                 knowledge=state.done["knowledge"]["sections"],
                 escalated=escalated, resumed=state.resumed, steps=list(state.done),
             )
+
+    async def enqueue(self, ticket_id: uuid.UUID, agent: AgentName) -> uuid.UUID:
+        """Queue a run for a worker (`support-mcp worker`); returns the run id."""
+        run = await self._runs.create_run(ticket_id, agent, RunStatus.QUEUED)
+        return run.id
+
+    async def work_once(self, *, progress: ProgressFn | None = None) -> RunReport | None:
+        """Claim the oldest queued run (FOR UPDATE SKIP LOCKED: never claimed twice) and run it."""
+        claimed = await self._runs.claim_queued()
+        if claimed is None:
+            return None
+        try:
+            return await self.run(claimed.ticket_id, parse_agent(claimed.agent), progress=progress)
+        except Conflict:
+            # Another process holds this ticket right now: give the run back for later.
+            await self._runs.update_run(claimed.id, status=RunStatus.QUEUED)
+            return None
 
     # --- steps: each returns the JSON-able output stored on the run ---------------------------
     async def _bundle(self, state: _RunState) -> ContextBundle:

@@ -67,6 +67,23 @@ class Database:
             raise StoreUnavailable(f"no database connection within {self._timeout}s: {exc}") from None
 
     @asynccontextmanager
+    async def advisory_lock(self, class_id: int, key: str, *, wait: bool = True) -> AsyncIterator[bool]:
+        """Hold a session-level advisory lock on (class_id, hashtext(key)) for the block.
+
+        With `wait=False` it yields False at once when another session holds the lock.
+        """
+        async with self.connection() as conn:
+            fn = "pg_advisory_lock" if wait else "pg_try_advisory_lock"
+            cur = await conn.execute(f"select {fn}(%s, hashtext(%s)) as locked", (class_id, key))
+            row = await cur.fetchone()
+            locked = True if wait else bool(row and row["locked"])
+            try:
+                yield locked
+            finally:
+                if locked:
+                    await conn.execute("select pg_advisory_unlock(%s, hashtext(%s))", (class_id, key))
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[psycopg.AsyncConnection[Row]]:
         async with self.connection() as conn, conn.transaction():
             yield conn

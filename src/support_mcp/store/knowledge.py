@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -191,11 +192,18 @@ _SUGGESTION_COLUMNS = (
 )
 
 
+_SYNC_LOCK_CLASS = 0x4B42  # "KB"
+
+
 class KnowledgeStore:
     """Documents and their sections, replaced per document in one transaction."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    def sync_lock(self) -> AbstractAsyncContextManager[bool]:
+        """Serialises syncs: two processes syncing at once would race on document keys."""
+        return self._db.advisory_lock(_SYNC_LOCK_CLASS, "knowledge-sync")
 
     # -- documents ---------------------------------------------------------------------------
     async def document_hashes(self) -> dict[str, str]:

@@ -139,16 +139,7 @@ class RunStore:
     @asynccontextmanager
     async def ticket_lock(self, ticket_id: uuid.UUID) -> AsyncIterator[None]:
         """Hold the ticket's advisory lock for the duration; a second holder gets Conflict."""
-        async with self._db.connection() as conn:
-            cur = await conn.execute(
-                "select pg_try_advisory_lock(%s, hashtext(%s)) as locked", (_RUN_LOCK_CLASS, str(ticket_id))
-            )
-            row = await cur.fetchone()
-            if not row or not row["locked"]:
+        async with self._db.advisory_lock(_RUN_LOCK_CLASS, str(ticket_id), wait=False) as locked:
+            if not locked:
                 raise Conflict(f"another run is already working on ticket {ticket_id}")
-            try:
-                yield
-            finally:
-                await conn.execute(
-                    "select pg_advisory_unlock(%s, hashtext(%s))", (_RUN_LOCK_CLASS, str(ticket_id))
-                )
+            yield

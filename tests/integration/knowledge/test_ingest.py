@@ -103,3 +103,18 @@ async def test_same_file_names_in_two_folders_get_distinct_keys(db: Database, tm
     await service.sync([str(tmp_path / "*" / "notes.md")], include_playbook=False)
     keys = sorted(d.key for d in await service.list_documents())
     assert len(keys) == 2 and keys[0] == "notes" and keys[1].startswith("notes-")
+
+
+async def test_concurrent_syncs_take_turns_and_agree(db: Database, tmp_path: Path) -> None:
+    """Two servers starting at once both sync; the lock makes them take turns without key races."""
+    import asyncio
+
+    from support_mcp.services.knowledge import KnowledgeService
+    from support_mcp.store.knowledge import KnowledgeStore
+
+    for i in range(5):
+        (tmp_path / f"doc{i}.md").write_text(f"# Doc {i}\n\n## Abschnitt\nText {i}\n")
+    first, second = KnowledgeService(KnowledgeStore(db)), KnowledgeService(KnowledgeStore(db))
+    reports = await asyncio.gather(first.sync([str(tmp_path / "*.md")]), second.sync([str(tmp_path / "*.md")]))
+    assert sorted(r.created for r in reports) == [0, 6]  # playbook + 5 docs, created once
+    assert len(await first.list_documents()) == 6

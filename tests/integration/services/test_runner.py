@@ -135,3 +135,32 @@ async def test_prompt_injection_in_customer_message_is_not_obeyed(pressure_servi
     ran = {call[0] for call in executor.calls}
     assert ran <= {"nproc", "uptime", "df", "free", "top"}
     assert not any("restart" in " ".join(c) or "rm" in c for c in executor.calls)
+
+
+async def test_queued_runs_are_claimed_once_by_concurrent_workers(pressure_services: Services) -> None:
+    s = pressure_services
+    tickets = [await _ticket(s) for _ in range(4)]
+    queued = {await s.runner.enqueue(t.id, AGENT) for t in tickets}
+
+    async def worker() -> list[object]:
+        done = []
+        while (report := await s.runner.work_once()) is not None:
+            done.append(report.run_id)
+        return done
+
+    first, second = await asyncio.gather(worker(), worker())
+    assert sorted(map(str, first + second)) == sorted(map(str, queued))  # each exactly once
+    for t in tickets:
+        notes = await s.tickets.messages(t.id, tag="hypothesis")
+        assert len(notes) == 1
+
+
+async def test_a_claimed_run_on_a_locked_ticket_goes_back_to_the_queue(pressure_services: Services) -> None:
+    s = pressure_services
+    t = await _ticket(s)
+    run_id = await s.runner.enqueue(t.id, AGENT)
+    async with s.runs.ticket_lock(t.id):
+        assert await s.runner.work_once() is None
+    assert (await s.runs.get_run(run_id)).status == RunStatus.QUEUED
+    report = await s.runner.work_once()
+    assert report is not None and report.run_id == run_id

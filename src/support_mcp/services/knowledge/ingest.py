@@ -108,7 +108,12 @@ class KnowledgeService:
     async def sync(
         self, globs: Sequence[str] = (), include_playbook: bool = True, *, base_dir: Path | None = None
     ) -> SyncReport:
-        """Bring the index in line with the files: only changed documents are re-parsed and written."""
+        """Bring the index in line with the files: only changed documents are re-parsed and written.
+        Several processes may sync at once (every server start does); they take turns."""
+        async with self._store.sync_lock():
+            return await self._sync(globs, include_playbook, base_dir)
+
+    async def _sync(self, globs: Sequence[str], include_playbook: bool, base_dir: Path | None) -> SyncReport:
         sources: list[_Source] = []
         failed: list[str] = []
         unreadable: set[str] = set()
