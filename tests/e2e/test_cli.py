@@ -99,3 +99,13 @@ def test_demo_on_the_embedded_server_end_to_end() -> None:
         assert "Timeline" in human.stdout and "Hypothese" in human.stdout
     finally:
         subprocess.run(["rm", "-rf", data], check=False)
+
+
+def test_triage_is_recorded_with_its_reason(fresh_dsn: str) -> None:
+    created = cli("tickets", "create", "--subject", "502 Bad Gateway", "--message", "Seit dem Deploy 502",
+                  "--json", dsn=fresh_dsn)
+    ticket_id = json.loads(created.stdout)["id"]
+    assert cli("triage", ticket_id, dsn=fresh_dsn).returncode == 0
+    timeline = json.loads(cli("tickets", "show", ticket_id, "--json", dsn=fresh_dsn).stdout)["timeline"]
+    triage_events = [e for e in timeline if e["kind"] == "event" and e["title"].startswith("triage")]
+    assert len(triage_events) == 1

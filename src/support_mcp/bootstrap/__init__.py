@@ -20,6 +20,7 @@ from support_mcp.services.execution import ContextFactory
 from support_mcp.services.journal import TicketJournal
 from support_mcp.services.knowledge import KnowledgeService, SearchHit, SuggestionService
 from support_mcp.services.repairs import RepairService
+from support_mcp.services.routing import TriageService
 from support_mcp.services.runner import PlaybookRunner
 from support_mcp.store.database import Database
 from support_mcp.store.embedded import EmbeddedServer, start_embedded
@@ -49,6 +50,7 @@ class Services:
     runner: PlaybookRunner
     repairs: RepairService
     contexts: ContextFactory
+    triage: TriageService
     embedded: EmbeddedServer | None = None
 
     async def search(self, query: str, agent: str | None = None, limit: int = 5) -> Sequence[SearchHit]:
@@ -112,6 +114,7 @@ async def open_services(
         yield Services(settings=settings, db=db, tickets=tickets, runs=runs, journal=journal,
                        context=context, knowledge=knowledge, suggestions=suggestions, runner=runner,
                        repairs=repair_service, contexts=contexts,
+                       triage=TriageService(context, search, journal),
                        embedded=embedded)
     finally:
         await db.close()

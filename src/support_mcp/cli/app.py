@@ -70,14 +70,12 @@ def demo(language: LangOpt = None, json_out: JsonOpt = False,
     """Run a real demo incident end to end on the embedded database and this machine."""
     from support_mcp.services.context import timeline
     from support_mcp.services.demo import create_demo_ticket
-    from support_mcp.services.triage import triage
 
     async def work(s: Services) -> dict[str, Any]:
         created = await create_demo_ticket(s.tickets)
         ticket_id = created.ticket.id
         bundle = await s.context.bundle(ticket_id)
-        hits = await s.search(bundle.customer_text(), None, 3)
-        result = triage(bundle.customer_text(), [h.agents for h in hits])
+        result = await s.triage.triage_ticket(ticket_id)
         if not json_out:
             console.rule("[bold]Support MCP · Demo-Incident")
             console.print(render.context_panel(bundle))
@@ -296,14 +294,10 @@ def tickets_note(
 @app.command("triage")
 def triage_cmd(ticket: str, json_out: JsonOpt = False) -> None:
     """Which Tier-2 agent should take the ticket, and why (ticket text is data, never obeyed)."""
-    from support_mcp.services.triage import triage
-
     ticket_id = parse_uuid(ticket)
 
     async def work(s: Services) -> Any:
-        bundle = await s.context.bundle(ticket_id)
-        hits = await s.search(bundle.customer_text(), None, 3)
-        return triage(bundle.customer_text(), [h.agents for h in hits])
+        return await s.triage.triage_ticket(ticket_id)
 
     result = _run(work, sync_knowledge=True)
     if json_out:

@@ -73,6 +73,9 @@ def timeline_view(entries: Sequence[TimelineEntry], *, full: bool = False) -> Gr
             head = Text.assemble((e.at.strftime("%H:%M:%S.%f")[:-3], "dim"), "  ", ("⚡ ", "cyan"),
                                  (e.title, "cyan"), "  ", (e.who, "dim"))
             parts.append(head)
+            if e.body:
+                payload = e.body if full or len(e.body) <= 160 else e.body[:157] + "…"
+                parts.append(Text("      " + payload, style="dim"))
             continue
         visibility = ("intern", "yellow") if e.internal_only else ("öffentlich", "bold green")
         head = Text.assemble((e.at.strftime("%H:%M:%S.%f")[:-3], "dim"), "  ", ("✉ ", "white"),

@@ -33,7 +33,6 @@ from support_mcp.policy.scopes import Identity
 from support_mcp.services.context import timeline
 from support_mcp.services.journal import Blocker, HumanHandover
 from support_mcp.services.playbook import checklist_for
-from support_mcp.services.triage import triage
 
 current_identity: ContextVar[Identity] = ContextVar("support_mcp_identity")
 
@@ -132,10 +131,9 @@ class ToolBox:
 
     @tool(scopes.TICKETS_READ, "Triage ticket", read_only=True)
     async def triage_ticket(self, ticket_id: TicketId) -> str:
-        """Which Tier-2 agent fits the ticket, with the reason (symptoms matched, knowledge hits)."""
-        bundle = await self.s.context.bundle(parse_uuid(ticket_id))
-        hits = await self.s.search(bundle.customer_text(), None, 3)
-        result = triage(bundle.customer_text(), [h.agents for h in hits])
+        """Which Tier-2 agent fits the ticket, with the reason (symptoms matched, knowledge hits).
+        Read-only: a run records its own triage."""
+        result = await self.s.triage.triage_ticket(parse_uuid(ticket_id), record=False)
         return _dump({"primary": result.primary, "ranking": result.agents, "scores": result.scores,
                       "reason": fence(result.reason, "triage-reason")})
 

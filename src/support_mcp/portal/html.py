@@ -59,7 +59,9 @@ def timeline(entries: Sequence[TimelineEntry]) -> str:
     for e in entries:
         when = escape(e.at.strftime("%Y-%m-%d %H:%M:%S"))
         if e.kind == "event":
-            parts.append(f'<p class="event">{when} ⚡ {escape(e.title)} <span class="muted">{escape(e.who)}</span></p>')
+            payload = f' <code class="muted">{escape(e.body[:300])}</code>' if e.body else ""
+            parts.append(f'<p class="event">{when} ⚡ {escape(e.title)} <span class="muted">{escape(e.who)}</span>'
+                         f'{payload}</p>')
             continue
         css = "intern" if e.internal_only else "public"
         tags = f' <span class="muted">[{escape(", ".join(e.tags))}]</span>' if e.tags else ""

@@ -4,6 +4,7 @@ open automation events, and whether an escalation is already running."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -73,7 +74,7 @@ async def timeline(tickets: TicketStore, ticket_id: uuid.UUID, *, limit: int = 5
     ]
     entries += [
         TimelineEntry(e.created_at, "event", e.agent or "system", f"{e.event_type} [{e.status}]",
-                      "", True, ())
+                      json.dumps(e.payload, ensure_ascii=False, default=str) if e.payload else "", True, ())
         for e in events
     ]
     entries.sort(key=lambda e: e.at)
