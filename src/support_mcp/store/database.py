@@ -41,17 +41,15 @@ class Database:
         )
 
     async def open(self) -> None:
+        """Connect once directly (fails fast with the server's own reason), then fill the pool."""
         try:
+            probe = await psycopg.AsyncConnection.connect(self.dsn, connect_timeout=max(1, int(self._timeout)))
+            await probe.close()
             await self._pool.open(wait=True, timeout=self._timeout)
-        except (PoolTimeout, psycopg.OperationalError) as exc:
+        except (PoolTimeout, psycopg.Error) as exc:
             await self._pool.close()
-            cause = str(exc).strip() or type(exc).__name__
-            # The pool only says it timed out; one direct attempt names the real cause.
-            try:
-                conn = await psycopg.AsyncConnection.connect(self.dsn, connect_timeout=max(1, int(self._timeout)))
-                await conn.close()
-            except psycopg.Error as direct:
-                cause = str(direct).strip().splitlines()[0] if str(direct).strip() else cause
+            lines = str(exc).strip().splitlines()
+            cause = lines[0] if lines else type(exc).__name__
             raise StoreUnavailable(f"database unreachable ({redact_dsn(self.dsn)}): {cause}") from None
 
     async def close(self) -> None:
