@@ -18,14 +18,20 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 
+from support_mcp.agents.base import CheckContext
+from support_mcp.domain.models import AutomationEvent
 from support_mcp.domain.targets import HostTarget
+from support_mcp.executors.base import CommandResult
 from support_mcp.executors.ssh import SSHExecutor, SSHSettings
+from support_mcp.policy.commands import Operation
 
 REPO = Path(__file__).resolve().parents[2]
 LAB_SOURCES = REPO / "labs" / "hetzner"
@@ -257,8 +263,47 @@ class HetznerLab:
         self.write_env("APP_MODE=production\n")
         if "caddy" not in self._procs or self._procs["caddy"].poll() is not None:
             self.start_caddy()
-        self.as_user(["pm2", "restart", APP])
+        self.as_user(["pm2", "restart", APP, "--update-env"])
         wait_until(self.app_healthy, "app answering 200 through Caddy")
+        self.as_user(["pm2", "flush", APP])
+
+    def inject_stale_proxy_config(self) -> str:
+        """Caddy runs a config pointing at a wrong upstream (502) while the Caddyfile on disk is right."""
+        original = self.caddyfile.read_text()
+        self.caddyfile.write_text(original.replace(f"reverse_proxy 127.0.0.1:{self.app_port}",
+                                                   f"reverse_proxy 127.0.0.1:{free_port()}"))
+        self.as_user(["caddy", "reload", "--config", str(self.caddyfile), "--adapter", "caddyfile"])
+        self.caddyfile.write_text(original)
+        wait_until(lambda: self.http_status() == 502, "Caddy answering 502")
+        return original
+
+
+@dataclass
+class Recorder:
+    """Collects what a CheckContext records (the runner logs the same on the ticket)."""
+
+    commands: list[tuple[str, ...]] = field(default_factory=list)
+
+    async def __call__(self, agent: str, op: Operation, result: CommandResult) -> None:
+        self.commands.append(tuple(result.argv))
+
+
+def check_context(executor: SSHExecutor, *, language: str = "de",
+                  deploy_events: list[AutomationEvent] | None = None) -> tuple[CheckContext, Recorder]:
+    recorder = Recorder()
+
+    async def events() -> list[AutomationEvent]:
+        return list(deploy_events or [])
+
+    ctx = CheckContext(ticket_id=uuid.uuid4(), agent="hetzner-ops-agent", executors={TARGET: executor},
+                       record=recorder, language=language,  # type: ignore[arg-type]
+                       deploy_events=events)
+    return ctx, recorder
+
+
+def deployment_event(at: datetime) -> AutomationEvent:
+    return AutomationEvent(id=uuid.uuid4(), ticket_id=uuid.uuid4(), agent="ci", event_type="deployment",
+                           status="succeeded", payload={"commit": "4f2a9c1"}, created_at=at)
 
 
 def start_lab() -> HetznerLab:

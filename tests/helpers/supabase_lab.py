@@ -14,6 +14,11 @@ from pathlib import Path
 
 import psycopg
 
+from support_mcp.agents.base import CheckContext
+from support_mcp.domain.targets import SupabaseTarget, Targets
+from support_mcp.executors.base import CommandResult
+from support_mcp.policy.commands import Operation
+
 ADMIN_DSN = os.environ.get("SUPPORT_MCP_TEST_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 LAB_DIR = Path(__file__).resolve().parents[2] / "labs" / "supabase"
 SCENARIOS: tuple[str, ...] = tuple(sorted(p.stem for p in (LAB_DIR / "faults").glob("*.sql")))
@@ -96,3 +101,20 @@ def checksum(dsn: str) -> str:
             "where n.nspname in ('auth', 'public') and c.relkind = 'r')").fetchone()
         digest.update(repr(catalog).encode())
     return digest.hexdigest()
+
+
+class Recorder:
+    """Collects what a check logs on the ticket, as the runner's recorder would."""
+
+    def __init__(self) -> None:
+        self.commands: list[tuple[Operation, CommandResult]] = []
+
+    async def __call__(self, agent: str, op: Operation, result: CommandResult) -> None:
+        self.commands.append((op, result))
+
+
+def context_for(target: SupabaseTarget, language: str = "de") -> tuple[CheckContext, Recorder]:
+    recorder = Recorder()
+    ctx = CheckContext(ticket_id=uuid.uuid4(), agent="supabase-analyst-agent", executors={}, record=recorder,
+                       language=language, targets=Targets(supabase=target))  # type: ignore[arg-type]
+    return ctx, recorder

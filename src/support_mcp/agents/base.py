@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from support_mcp.domain.models import Finding, Language
+from support_mcp.domain.models import AutomationEvent, Finding, Language
 from support_mcp.domain.targets import Targets
 from support_mcp.executors.base import CommandExecutor, CommandResult
 from support_mcp.policy.commands import Operation
@@ -28,6 +28,8 @@ class CheckContext:
     targets: Targets = field(default_factory=Targets)
     max_output_bytes: int = 1_048_576
     results: list[CommandResult] = field(default_factory=list)
+    # hetzner-ops deploy_age: the newest `deployment` events of support_automation_events (read-only)
+    deploy_events: Callable[[], Awaitable[list[AutomationEvent]]] | None = None
 
     async def execute(self, operation: Operation) -> CommandResult:
         """Run a validated operation on its target and record it on the ticket."""

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from support_mcp.agents.base import Check, Repair
-from support_mcp.agents.host_basics.checks import HOST_BASICS_CHECKS
+from support_mcp.agents.frontend_diagnostics.checks import frontend_checks
+from support_mcp.agents.frontend_diagnostics.repairs import frontend_repairs
+from support_mcp.agents.frontend_diagnostics.session import FrontendSession
+from support_mcp.agents.hetzner_ops.checks import HETZNER_CHECK_NAMES, hetzner_checks
+from support_mcp.agents.hetzner_ops.file_repairs import hetzner_repairs
+from support_mcp.agents.host_basics.checks import HOST_BASICS_CHECKS, DiskCheck, MemoryCheck, SystemLoadCheck
+from support_mcp.agents.supabase_analyst import supabase_checks
+from support_mcp.agents.supabase_analyst.repairs import supabase_repairs
 from support_mcp.domain.targets import Targets
 
 
@@ -14,15 +21,32 @@ def checks_for(agent: str, targets: Targets | None = None) -> Sequence[Check]:
     targets = targets or Targets()
     if agent == "hetzner-ops-agent":
         # Host basics are agent-independent; without an SSH host they run on the local machine.
-        return tuple(HOST_BASICS_CHECKS)
+        if not targets.hosts:
+            return tuple(HOST_BASICS_CHECKS)
+        return tuple(check for host in targets.hosts
+                     for check in (SystemLoadCheck(host.name), DiskCheck(host.name), MemoryCheck(host.name),
+                                   *hetzner_checks(host)))
+    if agent == "frontend-diagnostics-agent":
+        # One session per call (per run): the checks share the workspace and a single build.
+        return frontend_checks(FrontendSession(targets.frontend))
+    if agent == "supabase-analyst-agent":
+        # Without a configured Supabase target each check reports itself as skipped.
+        return supabase_checks(targets.supabase)
     return ()
 
 
 def repairs_for(agent: str, targets: Targets | None = None) -> Sequence[Repair]:
     """The repairs `agent` may propose for `targets` (each applied only through an approved plan)."""
+    targets = targets or Targets()
+    if agent == "hetzner-ops-agent":
+        return tuple(repair for host in targets.hosts for repair in hetzner_repairs(host))
+    if agent == "frontend-diagnostics-agent":
+        return frontend_repairs(targets.frontend)
+    if agent == "supabase-analyst-agent":
+        return supabase_repairs(targets.supabase)
     return ()
 
 
 def registered_check_names() -> set[str]:
     return {c.name for agent in ("hetzner-ops-agent", "supabase-analyst-agent", "frontend-diagnostics-agent")
-            for c in checks_for(agent)}
+            for c in checks_for(agent)} | set(HETZNER_CHECK_NAMES)

@@ -14,7 +14,10 @@ from support_mcp.agents.base import Check, Repair
 from support_mcp.agents.registry import checks_for, repairs_for
 from support_mcp.bootstrap.settings import Settings
 from support_mcp.domain.clock import Clock, utc_now
+from support_mcp.domain.models import AutomationEvent
+from support_mcp.domain.targets import Targets
 from support_mcp.executors.local import LocalExecutor
+from support_mcp.executors.ssh import SSHExecutor, SSHSettings
 from support_mcp.services.context import ContextService
 from support_mcp.services.execution import ContextFactory
 from support_mcp.services.journal import TicketJournal
@@ -29,6 +32,14 @@ from support_mcp.store.migrate import migrate
 from support_mcp.store.plans import PlanStore
 from support_mcp.store.runs import RunStore
 from support_mcp.store.tickets import TicketStore
+
+
+def ssh_executors(targets: Targets, clock: Clock) -> dict[str, SSHExecutor]:
+    """One SSH executor (one connection, opened on first use) per configured host."""
+    return {host.name: SSHExecutor(host.name, SSHSettings(
+        host=host.host, port=host.port, user=host.user, key_path=host.key_path, known_hosts=host.known_hosts_path,
+    ), clock=clock) for host in targets.hosts}
+
 
 __all__ = ["Services", "Settings", "open_services"]
 
@@ -77,6 +88,7 @@ async def open_services(
         embedded = start_embedded(settings.data_dir / "pgdata")
         dsn = embedded.dsn
     db = Database(dsn)
+    host_executors = {} if executors else ssh_executors(settings.targets, clock)
     try:
         await db.open()
         await migrate(db)
@@ -98,8 +110,11 @@ async def open_services(
         async def search(query: str, agent: str | None, limit: int) -> Sequence[SearchHit]:
             return await knowledge.search(query, agent=agent, limit=limit)
 
-        contexts = ContextFactory(journal, executors or {"local": LocalExecutor()}, settings.targets,
-                                  settings.language)
+        async def deploy_events() -> list[AutomationEvent]:
+            return await tickets.events(None, event_type="deployment", limit=20)
+
+        contexts = ContextFactory(journal, executors or {"local": LocalExecutor(), **host_executors},
+                                  settings.targets, settings.language, deploy_events=deploy_events)
         repair_service = RepairService(
             plans=PlanStore(db), runs=runs, journal=journal, contexts=contexts,
             repairs_for=repairs or (lambda agent: repairs_for(agent, settings.targets)),
@@ -117,6 +132,8 @@ async def open_services(
                        triage=TriageService(context, search, journal),
                        embedded=embedded)
     finally:
+        for ssh in host_executors.values():
+            await ssh.close()
         await db.close()
         if embedded is not None:
             embedded.stop()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from support_mcp.domain.errors import InvalidInput
 from support_mcp.domain.models import Language
-from support_mcp.domain.targets import Targets
+from support_mcp.domain.targets import FrontendTarget, HostTarget, SupabaseTarget, Targets
 
 ENV_PREFIX = "SUPPORT_MCP_"
 
@@ -70,4 +70,67 @@ class Settings:
             stdio_identity=get("IDENTITY") or "tier2-lead",
             http_tokens=tokens,
             http_allowed_hosts=tuple(hosts.split(",")) if hosts else cls.http_allowed_hosts,
+            targets=Targets(supabase=supabase_target_from_env(get), hosts=host_targets_from_env(get),
+                            frontend=frontend_target_from_env(get, Path(get("DATA_DIR") or default_data_dir()))),
         )
+
+
+def supabase_target_from_env(get: Callable[[str], str | None]) -> SupabaseTarget | None:
+    """The supabase-analyst-agent's target from `SUPPORT_MCP_SUPABASE_*`; None without a DB URL."""
+    url = get("SUPABASE_DB_URL")
+    if url is None:
+        return None
+    schemas = tuple(s.strip() for s in (get("SUPABASE_EXPOSED_SCHEMAS") or "public").split(",") if s.strip())
+    migrations, drafts = get("SUPABASE_MIGRATIONS_DIR"), get("SUPABASE_DRAFTS_DIR")
+    return SupabaseTarget(
+        database_url=url,
+        migrations_dir=Path(migrations) if migrations else None,
+        drafts_dir=Path(drafts) if drafts else None,
+        monitoring_url=get("SUPABASE_MONITORING_URL"),
+        project_ref=get("SUPABASE_PROJECT_REF"),
+        management_token=get("SUPABASE_ACCESS_TOKEN"),
+        management_api_url=get("SUPABASE_MANAGEMENT_API_URL") or "https://api.supabase.com",
+        exposed_schemas=schemas,
+    )
+
+
+def frontend_target_from_env(get: Callable[[str], str | None], data_dir: Path) -> FrontendTarget | None:
+    """The frontend-diagnostics-agent's target from `SUPPORT_MCP_FRONTEND_*`; None without a folder.
+    Workspace copies (and screenshots) live under the data dir unless FRONTEND_WORKSPACE_DIR says otherwise."""
+    source = get("FRONTEND_DIR")
+    if source is None:
+        return None
+    deploy, log, workspace = get("FRONTEND_DEPLOY_DIR"), get("FRONTEND_SERVER_LOG"), get("FRONTEND_WORKSPACE_DIR")
+    pages = tuple(p.strip() for p in (get("FRONTEND_PAGES") or "/").split(",") if p.strip())
+    return FrontendTarget(
+        source_dir=Path(source),
+        workspace_dir=Path(workspace) if workspace else data_dir / "frontend-workspaces",
+        base_url=get("FRONTEND_URL"),
+        deploy_dir=Path(deploy) if deploy else None,
+        chromium_path=Path(get("CHROMIUM") or "/usr/bin/chromium"),
+        pages=pages,
+        server_log=Path(log) if log else None,
+    )
+
+
+def host_targets_from_env(get: Callable[[str], str | None]) -> tuple[HostTarget, ...]:
+    """The hetzner-ops-agent's SSH host from `SUPPORT_MCP_HOST`, `_SSH_PORT`, `_SSH_USER`, `_SSH_KEY`,
+    `_SSH_KNOWN_HOSTS` (required: the pinned host key), `_APP`, `_APP_PORT`, `_DEPLOY_ROOT`,
+    `_PUBLIC_URL`, `_CADDYFILE`, `_HOST_NAME`; empty without a host."""
+    host = get("HOST")
+    if host is None:
+        return ()
+    known_hosts, key = get("SSH_KNOWN_HOSTS"), get("SSH_KEY")
+    if known_hosts is None:
+        raise InvalidInput(f"{ENV_PREFIX}SSH_KNOWN_HOSTS is required with {ENV_PREFIX}HOST (the pinned host key)")
+    try:
+        port, app_port = int(get("SSH_PORT") or 22), int(get("APP_PORT") or 3000)
+    except ValueError:
+        raise InvalidInput(f"{ENV_PREFIX}SSH_PORT and {ENV_PREFIX}APP_PORT must be numbers") from None
+    app = get("APP") or "whatsapp-bot-builder"
+    return (HostTarget(
+        name=get("HOST_NAME") or "hetzner-prod", host=host, port=port, user=get("SSH_USER") or "deploy",
+        key_path=Path(key) if key else None, known_hosts_path=Path(known_hosts), app=app, app_port=app_port,
+        units=(app, "caddy"), deploy_root=Path(get("DEPLOY_ROOT") or f"/var/www/{app}"),
+        public_url=get("PUBLIC_URL"), caddyfile=Path(get("CADDYFILE") or "/etc/caddy/Caddyfile"),
+    ),)

@@ -14,7 +14,8 @@ from pathlib import Path
 class SupabaseTarget:
     """The customer's Supabase project as the supabase-analyst-agent sees it."""
 
-    database_url: str  # a role that may read the catalog and auth schema (never shown in notes)
+    # a role that may read the catalog and auth schema; never shown (repr, notes, errors)
+    database_url: str = field(repr=False)
     migrations_dir: Path | None = None  # the project's `supabase/migrations`
     drafts_dir: Path | None = None  # where migration drafts go (the playbook's tmp/sql/…)
     monitoring_url: str | None = None  # the app's getMonitoringSnapshot endpoint
@@ -39,6 +40,8 @@ class HostTarget:
     units: tuple[str, ...] = ("whatsapp-bot-builder", "caddy")
     deploy_root: Path = Path("/var/www/whatsapp-bot-builder")
     public_url: str | None = None  # through Caddy, for the smoke check
+    caddyfile: Path = Path("/etc/caddy/Caddyfile")  # `caddy validate`/`caddy reload` and config fixes
+    systemd: bool | None = None  # None: detect (`systemctl` answers); False: PM2/Caddy logs instead
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class FrontendTarget:
     deploy_dir: Path | None = None  # rsync destination of an approved deployment
     chromium_path: Path = Path("/usr/bin/chromium")
     pages: tuple[str, ...] = ("/",)
+    server_log: Path | None = None  # output of `next start` (PM2 log), searched for digests
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,9 @@ RUNS_READ = "runs:read"
 RUNS_EXECUTE = "runs:execute"
 KB_REVIEW = "kb:review"  # accept or reject knowledge suggestions (playbook 7)
 PLANS_APPROVE = "plans:approve"  # the approval itself comes from a human through elicitation
+# Guarded read-only SQL and rolled-back reproductions on the customer's Supabase database; only the
+# supabase-analyst-agent and the Tier-2 lead hold it (not part of ALL_SCOPES on purpose).
+SUPABASE_SQL = "supabase:sql"
 
 ALL_SCOPES = frozenset({TICKETS_READ, TICKETS_WRITE, KB_READ, KB_SUGGEST, RUNS_READ, RUNS_EXECUTE, PLANS_APPROVE,
                         KB_REVIEW})
@@ -29,7 +32,8 @@ _AGENT_SCOPES = ALL_SCOPES - {KB_REVIEW}
 
 ROLE_SCOPES: Mapping[str, frozenset[str]] = {
     **{agent: _AGENT_SCOPES for agent in AGENTS},
-    "tier2-lead": ALL_SCOPES,
+    "supabase-analyst-agent": _AGENT_SCOPES | {SUPABASE_SQL},
+    "tier2-lead": ALL_SCOPES | {SUPABASE_SQL},
     # Tier 1 reads context and knowledge and proposes knowledge updates; it runs nothing.
     "tier1": frozenset({TICKETS_READ, KB_READ, RUNS_READ, KB_SUGGEST}),
 }

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from support_mcp.agents.base import CheckContext, CommandExecutor, CommandResult
-from support_mcp.domain.models import Language
+from support_mcp.domain.models import AutomationEvent, Language
 from support_mcp.domain.targets import Targets
 from support_mcp.policy.commands import Operation
 from support_mcp.services.journal import TicketJournal
+
+DeployEvents = Callable[[], Awaitable[list[AutomationEvent]]]
 
 
 class CommandLogger:
@@ -39,7 +41,8 @@ class ContextFactory:
     """Builds CheckContexts over the configured executors and targets."""
 
     def __init__(self, journal: TicketJournal, executors: Mapping[str, CommandExecutor], targets: Targets,
-                 language: Language) -> None:
+                 language: Language, deploy_events: DeployEvents | None = None) -> None:
+        self._deploy_events = deploy_events  # hetzner-ops deploy_age: the last `deployment` events
         self._journal = journal
         self._executors = dict(executors)
         self._targets = targets
@@ -52,5 +55,5 @@ class ContextFactory:
         return CheckContext(
             ticket_id=ticket_id, agent=agent, executors=self._executors,
             record=CommandLogger(self._journal, ticket_id, key_prefix), language=self.language,
-            targets=self._targets,
+            targets=self._targets, deploy_events=self._deploy_events,
         )

@@ -42,7 +42,7 @@ SYMPTOMS: tuple[Symptom, ...] = (
          r"caddy", r"nginx", r"pm2", r"errored", r"eaddrinuse", r"neustart", r"restart"),
         {"de": "App-Prozess hinter Caddy antwortet nicht (PM2-Prozess gestoppt/abgestürzt, Port 3000 frei)",
          "en": "App process behind Caddy does not answer (PM2 process stopped/crashed, port 3000 free)"},
-        ("ssh", "pm2", "journalctl", "ss", "caddy"), ("pm2_status", "port_3000", "caddy_status"),
+        ("ssh", "pm2", "journalctl", "ss", "caddy"), ("pm2_status", "port_3000", "caddy_status", "http_smoke"),
     ),
     Symptom(
         "stale_deploy", "hetzner-ops-agent",
@@ -55,10 +55,11 @@ SYMPTOMS: tuple[Symptom, ...] = (
         "auth_session", "supabase-analyst-agent",
         (r"login", r"anmeld", r"einloggen", r"\botp\b", r"magic ?link", r"passwort", r"password",
          r"session", r"sign ?-?up", r"registrier", r"\bauth", r"database error saving new user",
-         r"profil", r"profile", r"abo\b", r"subscription"),
+         r"profil", r"profile", r"abo\b", r"subscription", r"gesperrt", r"\bbann", r"gelöscht(e|en)? (nutzer|konto)",
+         r"deleted (user|account)"),
         {"de": "Auth/Profile inkonsistent (Trigger handle_new_user() oder create_free_subscription())",
          "en": "Auth/profiles inconsistent (trigger handle_new_user() or create_free_subscription())"},
-        ("supabase-sql", "supabase-rpc"), ("auth_consistency", "signup_path"),
+        ("supabase-sql", "supabase-rpc"), ("auth_consistency", "signup_path", "functions"),
     ),
     Symptom(
         "rls_policy", "supabase-analyst-agent",
@@ -69,12 +70,21 @@ SYMPTOMS: tuple[Symptom, ...] = (
         ("supabase-sql",), ("rls_policies", "reproduce_rpc"),
     ),
     Symptom(
+        "data_exposure", "supabase-analyst-agent",
+        (r"security advisor", r"search_path", r"security definer", r"ohne rls", r"without rls", r"rls (is )?disabled",
+         r"fremde(n)? daten", r"other users'? data", r"alle (profile|nutzer|daten) sichtbar", r"anon(ymous)? key",
+         r"user_metadata", r"datenleck", r"data leak"),
+        {"de": "Daten ungeschützt: Tabelle ohne RLS, zu weite Policy oder unsichere SECURITY-DEFINER-Funktion",
+         "en": "Data exposed: a table without RLS, an overly broad policy or an unsafe SECURITY DEFINER function"},
+        ("supabase-sql",), ("rls_policies", "functions"),
+    ),
+    Symptom(
         "build_failure", "frontend-diagnostics-agent",
         (r"npm run build", r"build (failed|fehlgeschlagen|bricht)", r"type ?error", r"module not found",
          r"kompil", r"compile", r"\blint"),
         {"de": "Build bricht ab (Typfehler, fehlendes Modul oder Syntaxfehler)",
          "en": "Build fails (type error, missing module or syntax error)"},
-        ("npm",), ("build",),
+        ("npm",), ("frontend.build", "frontend.lint", "frontend.test"),
     ),
     Symptom(
         "runtime_digest", "frontend-diagnostics-agent",
@@ -82,7 +92,7 @@ SYMPTOMS: tuple[Symptom, ...] = (
          r"weiße seite", r"white (screen|page)", r"blank page", r"fehlerseite"),
         {"de": "Server-Komponente wirft zur Laufzeit (Browser zeigt nur einen Digest)",
          "en": "A server component throws at run time (the browser shows only a digest)"},
-        ("npm", "browser"), ("digest",),
+        ("npm", "browser"), ("frontend.digest", "frontend.smoke"),
     ),
     Symptom(
         "csp_assets", "frontend-diagnostics-agent",
@@ -90,7 +100,7 @@ SYMPTOMS: tuple[Symptom, ...] = (
          r"stylesheet", r"\bcss\b", r"font", r"\b404\b", r"asset"),
         {"de": "CSP blockiert eine Ressource oder ein statisches Asset fehlt",
          "en": "The CSP blocks a resource or a static asset is missing"},
-        ("curl", "browser"), ("csp", "assets"),
+        ("curl", "browser"), ("frontend.csp", "frontend.assets"),
     ),
 )
 

@@ -12,7 +12,7 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -131,16 +131,22 @@ class Scenario:
 
 
 @contextlib.contextmanager
-def scenario(root: Path, fault: str | None, *, deployed: bool) -> Iterator[Scenario]:
-    """Project for `fault`; with `deployed`, a built copy in a deploy folder served by next start."""
+def scenario(root: Path, fault: str | None, *, deployed: bool,
+             grow: Callable[[Path], None] | None = None) -> Iterator[Scenario]:
+    """Project for `fault`; with `deployed`, a built copy in a deploy folder served by next start.
+    `grow` adds to both copies before the build (the benchmark's larger apps)."""
     root.mkdir(parents=True, exist_ok=True)
     source = make_project(root / "source", fault)
+    if grow:
+        grow(source)
     deploy = root / "deploy"
     sc = Scenario(fault, source, deploy, root / "workspaces")
     if not deployed:
         yield sc
         return
     make_project(deploy, fault)
+    if grow:
+        grow(deploy)
     result = build(deploy)
     if result.returncode != 0:
         raise RuntimeError(f"lab build of {fault} failed: {result.stdout[-2000:]} {result.stderr[-2000:]}")

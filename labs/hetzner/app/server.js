@@ -1,0 +1,44 @@
+// The lab's stand-in for whatsapp-bot-builder: a Node.js HTTP server behind Caddy, run by PM2.
+// Faults are controlled by files and env so the tests can inject them:
+//   - `.env.production` with APP_MODE=crash: throws at start (PM2 crash loop, error in the log)
+//   - LAB_ROLE=squatter: only holds PORT (a foreign process for the EADDRINUSE scenario)
+'use strict';
+const fs = require('fs');
+const http = require('http');
+const path = require('path');
+
+const port = Number(process.env.PORT || 3000);
+const host = process.env.HOST || '127.0.0.1';
+
+function readEnvFile(file) {
+  const values = {};
+  if (!fs.existsSync(file)) return values;
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    const m = line.match(/^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/);
+    if (m) values[m[1]] = m[2];
+  }
+  return values;
+}
+
+if (process.env.LAB_ROLE === 'squatter') {
+  http.createServer((req, res) => { res.writeHead(418); res.end('squatter\n'); }).listen(port, host);
+} else {
+  const envFile = path.join(__dirname, '.env.production');
+  const config = readEnvFile(envFile);
+  const mode = config.APP_MODE || 'production';
+  if (mode !== 'production') {
+    throw new Error(`invalid configuration APP_MODE=${mode} in ${envFile} (expected APP_MODE=production)`);
+  }
+  const buildIdFile = path.join(__dirname, '.next', 'BUILD_ID');
+  const server = http.createServer((req, res) => {
+    let buildId = 'missing';
+    try { buildId = fs.readFileSync(buildIdFile, 'utf8').trim(); } catch (e) { /* reported below */ }
+    res.writeHead(buildId === 'missing' ? 500 : 200, { 'content-type': 'text/plain' });
+    res.end(`whatsapp-bot-builder ok build=${buildId}\n`);
+  });
+  server.on('error', (err) => {
+    console.error(`server error: ${err.code || ''} ${err.message}`);
+    process.exit(1);
+  });
+  server.listen(port, host, () => console.log(`listening on http://${host}:${port}`));
+}

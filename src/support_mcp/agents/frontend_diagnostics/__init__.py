@@ -1,0 +1,1 @@
+"""frontend-diagnostics-agent: Next.js build, lint, tests, digests, CSP, assets and browser smoke test (playbook 4)."""

@@ -1,0 +1,210 @@
+"""Frontend checks of playbook 4.1 "Assets & CSP" and 4.2 "Verifikation" against the running app:
+the CSP `next.config.js` declares against the served header and the page's resources, every asset
+the page loads, and a headless-Chromium smoke test with a screenshot for the ticket."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from support_mcp.agents.base import CheckContext
+from support_mcp.agents.frontend_diagnostics import web
+from support_mcp.agents.frontend_diagnostics.checks import FrontendCheck
+from support_mcp.agents.frontend_diagnostics.session import (
+    Failed,
+    error_finding,
+    execute,
+    http_get,
+    lines,
+)
+from support_mcp.agents.frontend_diagnostics.texts import text
+from support_mcp.domain.errors import ExecutionError, InvalidInput
+from support_mcp.domain.models import CheckStatus, Finding
+from support_mcp.executors.base import CommandResult
+from support_mcp.executors.browser import BrowserExecutor, PageVisit
+from support_mcp.policy import npm_commands
+from support_mcp.policy.commands import Operation
+
+
+async def _page_assets(check: FrontendCheck, ctx: CheckContext, title: str) -> list[tuple[str, list[web.Asset]]]:
+    """Each configured page with what it loads; an unreachable page is a Failed error finding."""
+    found = []
+    for url in check.session.page_urls():
+        response = await http_get(ctx, check.session.http, url)
+        if response.status is None:
+            raise Failed(error_finding(check.name, text(ctx.language, "error.http", title=title, url=url,
+                                                        error=response.error), None, []))
+        found.append((url, web.page_assets(response.text(), url)))
+    return found
+
+
+class CspCheck(FrontendCheck):
+    """The CSP of `next.config.js` (read by a node subprocess in the workspace) against the live
+    response header, and which resource of the page the served policy blocks."""
+
+    name = "frontend.csp"
+    tools: Sequence[str] = ("node", "curl")
+    _key = "csp.title"
+    title = text("de", _key)
+    needs_url = True
+
+    async def _run(self, ctx: CheckContext, title: str) -> list[Finding]:
+        lang = ctx.language
+        workspace = await self.session.workspace(ctx, self.name, title)
+        op = npm_commands.read_next_headers(str(workspace.path))
+        result = await execute(ctx, op, self.name, title)
+        try:
+            declared = web.csp_from_next_headers(result.stdout)
+        except InvalidInput as exc:
+            raise Failed(error_finding(self.name, text(lang, "error.parse", title=title), op, [str(exc)])) from None
+        findings: list[Finding] = []
+        checked = 0
+        for url in self.session.page_urls():
+            response = await http_get(ctx, self.session.http, url)
+            if response.status is None:
+                raise Failed(error_finding(self.name, text(lang, "error.http", title=title, url=url,
+                                                           error=response.error), None, []))
+            live = response.header("content-security-policy")
+            if declared is None and live is None:
+                findings.append(Finding(check=self.name, status=CheckStatus.WARN, title=text(lang, "csp.missing"),
+                                        data={"page": url}))
+                continue
+            if declared is not None and live is not None and web.parse_csp(declared) != web.parse_csp(live):
+                findings.append(Finding(check=self.name, status=CheckStatus.WARN, title=text(lang, "csp.differs"),
+                                        evidence=[f"next.config.js: {declared}", f"response: {live}"],
+                                        data={"declared": declared, "live": live, "page": url}))
+            policy = web.parse_csp(live or declared or "")
+            for asset in web.page_assets(response.text(), url):
+                checked += 1
+                if web.allows(policy, asset.kind, asset.url, url):
+                    continue
+                directive = web.governing_directive(policy, asset.kind) or "?"
+                findings.append(Finding(
+                    check=self.name, status=CheckStatus.FAIL,
+                    title=text(lang, "csp.blocked", kind=asset.kind, url=asset.reference, directive=directive),
+                    detail=text(lang, "csp.blocked_detail", page=url, sources=" ".join(policy.get(directive, ())),
+                                config="next.config.js"),
+                    evidence=[f"Content-Security-Policy: {live or declared}"],
+                    data={"page": url, "asset": asset.url, "kind": asset.kind, "directive": directive,
+                          "allowed": list(policy.get(directive, ())), "declared": declared, "live": live,
+                          "file": "next.config.js"},
+                ))
+        if findings:
+            return findings
+        return [Finding(check=self.name, status=CheckStatus.OK, title=text(lang, "csp.ok", count=checked),
+                        evidence=[f"Content-Security-Policy: {declared}"], data={"declared": declared})]
+
+
+class AssetsCheck(FrontendCheck):
+    """Every script, stylesheet, image and font of the pages fetched; 4xx/5xx are findings."""
+
+    name = "frontend.assets"
+    tools: Sequence[str] = ("curl",)
+    _key = "assets.title"
+    title = text("de", _key)
+    needs_url = True
+
+    async def _run(self, ctx: CheckContext, title: str) -> list[Finding]:
+        lang = ctx.language
+        findings: list[Finding] = []
+        count = 0
+        for page, assets in await _page_assets(self, ctx, title):
+            queue = list(assets)
+            seen: set[str] = set()
+            while queue:
+                asset = queue.pop(0)
+                if asset.url in seen:
+                    continue
+                seen.add(asset.url)
+                count += 1
+                response = await http_get(ctx, self.session.http, asset.url)
+                if response.status is not None and response.status < 400:
+                    if asset.kind == "style":
+                        queue.extend(web.stylesheet_fonts(response.text(), asset.url))
+                    continue
+                findings.append(Finding(
+                    check=self.name, status=CheckStatus.FAIL,
+                    title=text(lang, "assets.broken", url=asset.url, status=response.status or response.error,
+                               kind=asset.kind, reference=asset.reference),
+                    detail=page,
+                    data={"page": page, "asset": asset.url, "kind": asset.kind, "reference": asset.reference,
+                          "status": response.status, "error": response.error},
+                ))
+        return findings or [Finding(check=self.name, status=CheckStatus.OK, title=text(lang, "assets.ok", count=count),
+                                    data={"assets": count})]
+
+
+class SmokeCheck(FrontendCheck):
+    """Headless Chromium opens each page: console errors, failed requests, a screenshot PNG whose
+    path and sha256 go into the finding (and so into the ticket note's metadata)."""
+
+    name = "frontend.smoke"
+    tools: Sequence[str] = ("chromium",)
+    _key = "smoke.title"
+    title = text("de", _key)
+    needs_url = True
+
+    async def _run(self, ctx: CheckContext, title: str) -> list[Finding]:
+        lang = ctx.language
+        target = self.session.target
+        assert target is not None
+        browser = BrowserExecutor(target.chromium_path)
+        shots = (target.workspace_dir or target.source_dir.parent) / "screenshots" / str(ctx.ticket_id)
+        findings = []
+        for index, url in enumerate(self.session.page_urls()):
+            path = shots / f"{uuid.uuid4().hex[:8]}-{index}-{re.sub(r'[^A-Za-z0-9]+', '_', url)[-60:]}.png"
+            try:
+                visit = await browser.visit(url, path)
+            except ExecutionError as exc:
+                raise Failed(error_finding(self.name, text(lang, "error.start", title=title), None, [str(exc)])) from None
+            await _record_visit(ctx, visit)
+            findings.append(_judge_visit(self.name, lang, visit))
+        return findings
+
+
+def _judge_visit(check: str, lang: Any, visit: PageVisit) -> Finding:
+    data: dict[str, Any] = {
+        "page": visit.url, "status": visit.status, "title": visit.title,
+        "console_errors": list(visit.console_errors)[:20], "page_errors": list(visit.page_errors)[:10],
+        "failed_requests": [{"url": r.url, "type": r.resource_type, "status": r.status, "reason": r.reason}
+                            for r in visit.failed_requests][:20],
+        "csp_violations": [v.__dict__ for v in web.parse_csp_violations(list(visit.console_errors))],
+        "digests": _digests(visit),
+        "attachments": [{"kind": "screenshot", "path": str(visit.screenshot_path), "sha256": visit.screenshot_sha256,
+                         "media_type": "image/png"}] if visit.screenshot_path else [],
+    }
+    if visit.error:
+        return Finding(check=check, status=CheckStatus.FAIL, title=text(lang, "smoke.nav", page=visit.url,
+                                                                         error=visit.error), data=data)
+    bad = (visit.status or 0) >= 400 or visit.page_errors or visit.console_errors or visit.failed_requests
+    if not bad:
+        return Finding(check=check, status=CheckStatus.OK, title=text(lang, "smoke.ok", page=visit.url,
+                                                                       status=visit.status), data=data)
+    return Finding(check=check, status=CheckStatus.FAIL,
+                   title=text(lang, "smoke.failed", page=visit.url, status=visit.status,
+                              errors=len(visit.console_errors) + len(visit.page_errors),
+                              failed=len(visit.failed_requests)),
+                   evidence=[*visit.console_errors[:5], *visit.page_errors[:3],
+                             *(f"{r.status or r.reason} {r.url}" for r in visit.failed_requests[:5])],
+                   data=data)
+
+
+def _digests(visit: PageVisit) -> list[str]:
+    from support_mcp.agents.frontend_diagnostics.parsers import find_digests
+
+    return find_digests(visit.body_text)
+
+
+async def _record_visit(ctx: CheckContext, visit: PageVisit) -> None:
+    """The browser visit on the ticket like a command, with the screenshot's path and sha256."""
+    op = Operation(name="browser_visit", argv=("chromium", "--headless", visit.url), target="frontend-browser",
+                   timeout_s=30.0)
+    out = [f"HTTP {visit.status} {visit.title!r}", *(f"console: {c}" for c in visit.console_errors[:10]),
+           *(f"failed: {r.status or r.reason} {r.url}" for r in visit.failed_requests[:10])]
+    if visit.screenshot_path:
+        out.append(f"screenshot: {visit.screenshot_path} sha256={visit.screenshot_sha256}")
+    await ctx.record(ctx.agent, op, CommandResult(
+        target=op.target, argv=op.argv, exit_code=0 if visit.error is None else 1, stdout="\n".join(lines("\n".join(out), 40)),
+        stderr=visit.error or "", duration_ms=visit.duration_ms, started_at=visit.started_at))

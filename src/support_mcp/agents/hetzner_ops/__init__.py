@@ -1,0 +1,1 @@
+"""hetzner-ops-agent (playbook section 3): checks, parsers and gated repairs on a host over SSH."""

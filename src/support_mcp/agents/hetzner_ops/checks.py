@@ -1,0 +1,408 @@
+"""Checks of the hetzner-ops-agent (playbook 3.1) on one configured HostTarget over SSH.
+
+PM2 process state and restart loops, error lines of the app's logs with their timestamps, the
+journal where systemd runs (else the reason why PM2/Caddy logs stand in), who listens on the app
+port, Caddy's configuration and service, the answer through Caddy, firewall rules and the age of
+the deployed build against the last deployment event. A failed probe is a Finding (`error`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from support_mcp.agents.base import Check, CheckContext
+from support_mcp.agents.hetzner_ops import parsers as p
+from support_mcp.agents.hetzner_ops.texts import text
+from support_mcp.domain.errors import ExecutionError, InvalidInput
+from support_mcp.domain.models import CheckStatus, Finding, Language
+from support_mcp.domain.targets import HostTarget
+from support_mcp.executors.base import CommandResult
+from support_mcp.policy import host_commands as hc
+from support_mcp.policy.commands import Operation
+
+RESTART_LOOP_MIN_RESTARTS = 3
+LOG_LINES = 200
+JOURNAL_SINCE_MIN = 30
+CADDY_JOURNAL_SINCE_MIN = 15
+HTTP_TIMEOUT_S = 10.0
+_EVIDENCE = 20
+
+
+def _lines(output: str) -> list[str]:
+    return [ln.rstrip() for ln in output.splitlines() if ln.strip()][:_EVIDENCE]
+
+
+def _when(stamp: datetime | None) -> str:
+    return stamp.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if stamp else "?"
+
+
+class _OpsCheck:
+    """Shared plumbing: the host, running an operation, turning failed probes into findings."""
+
+    name = ""
+    title = ""
+    tools: Sequence[str] = ()
+    _title_key = ""
+
+    def __init__(self, host: HostTarget) -> None:
+        self.host = host
+
+    def title_for(self, language: Language) -> str:
+        return text(language, self._title_key)
+
+    async def run(self, ctx: CheckContext) -> list[Finding]:
+        raise NotImplementedError
+
+    async def _execute(self, ctx: CheckContext, op: Operation, *, allow_fail: bool = False) -> CommandResult | Finding:
+        title = self.title_for(ctx.language)
+        try:
+            result = await ctx.execute(op)
+        except ExecutionError as exc:
+            return self._finding(CheckStatus.ERROR, text(ctx.language, "error.start", title=title), op, [str(exc)])
+        if result.timed_out:
+            return self._finding(CheckStatus.ERROR, text(ctx.language, "error.timeout", title=title,
+                                                         seconds=int(op.timeout_s)), op, _lines(result.stderr))
+        if result.exit_code != 0 and not allow_fail:
+            return self._finding(CheckStatus.ERROR, text(ctx.language, "error.exit", title=title,
+                                                         code=result.exit_code), op,
+                                 _lines(result.stderr) or _lines(result.stdout), {"exit_code": result.exit_code})
+        return result
+
+    def _parse_error(self, ctx: CheckContext, op: Operation, result: CommandResult, exc: InvalidInput) -> Finding:
+        return self._finding(CheckStatus.ERROR, text(ctx.language, "error.parse", title=self.title_for(ctx.language)),
+                             op, [str(exc), *_lines(result.stdout)[:5]])
+
+    def _finding(self, status: CheckStatus, title: str, op: Operation | None, evidence: list[str],
+                 data: dict[str, Any] | None = None, detail: str | None = None) -> Finding:
+        base: dict[str, Any] = {"target": self.host.name}
+        if op is not None:
+            base["command"] = list(op.argv)
+        return Finding(check=self.name, status=status, title=title,
+                       detail=detail if detail is not None else (op.display() if op else ""),
+                       evidence=evidence[:_EVIDENCE], data={**base, **(data or {})})
+
+
+class Pm2StatusCheck(_OpsCheck):
+    """`pm2 jlist`: is the app online, stopped, errored, or restarting in a loop?"""
+
+    name = "pm2_status"
+    _title_key = "pm2_status.title"
+    title = "PM2-Prozess der App"
+    tools: Sequence[str] = ("pm2",)
+
+    async def run(self, ctx: CheckContext) -> list[Finding]:
+        lang, op = ctx.language, hc.pm2_jlist(self.host)
+        result = await self._execute(ctx, op)
+        if isinstance(result, Finding):
+            return [result]
+        try:
+            processes = p.parse_pm2_jlist(result.stdout)
+        except InvalidInput as exc:
+            return [self._parse_error(ctx, op, result, exc)]
+        app = next((proc for proc in processes if proc.name == self.host.app), None)
+        if app is None:
+            return [self._finding(CheckStatus.FAIL, text(lang, "pm2_status.missing", app=self.host.app), op,
+                                  [f"pm2 apps: {', '.join(x.name for x in processes) or '-'}"])]
+        data = {"app": app.name, "status": app.status, "pid": app.pid, "restarts": app.restarts,
+                "unstable_restarts": app.unstable_restarts, "exit_code": app.exit_code, "port": app.port,
+                "started_at": app.started_at.isoformat() if app.started_at else None}
+        evidence = [f"{app.name}: status={app.status} pid={app.pid} restarts={app.restarts} "
+                    f"unstable_restarts={app.unstable_restarts} exit_code={app.exit_code}"]
+        detail = text(lang, "pm2_status.detail", restarts=app.restarts, unstable=app.unstable_restarts,
+                      since=_when(app.started_at))
+        # PM2's counters survive manual restarts, so only a process that is not up is looping; an
+        # online app that restarted recently is reported with its counters but not judged.
+        looping = app.restarts >= RESTART_LOOP_MIN_RESTARTS and app.status in ("errored", "waiting restart",
+                                                                                "launching")
+        if app.status == "online":
+            title = text(lang, "pm2_status.online", app=app.name, pid=app.pid, restarts=app.restarts)
+            return [self._finding(CheckStatus.OK, title, op, evidence, data, detail)]
+        if looping:
+            title = text(lang, "pm2_status.loop", app=app.name, restarts=app.restarts, status=app.status)
+            data["restart_loop"] = True
+            status = CheckStatus.FAIL if app.status != "online" else CheckStatus.WARN
+            return [self._finding(status, title, op, evidence, data, detail)]
+        title = text(lang, "pm2_status.down", app=app.name, status=app.status, exit_code=app.exit_code)
+        return [self._finding(CheckStatus.FAIL, title, op, evidence, data, detail)]
+
+
+class Pm2LogsCheck(_OpsCheck):
+    """`pm2 logs <app> --lines 200 --nostream`: error lines (not stack frames) with their timestamps."""
+
+    name = "pm2_logs"
+    _title_key = "pm2_logs.title"
+    title = "PM2-Logs der App"
+    tools: Sequence[str] = ("pm2",)
+
+    async def run(self, ctx: CheckContext) -> list[Finding]:
+        lang, op = ctx.language, hc.pm2_logs(self.host, lines=LOG_LINES)
+        result = await self._execute(ctx, op)
+        if isinstance(result, Finding):
+            return [result]
+        try:
+            lines = p.parse_pm2_logs(result.stdout)
+        except InvalidInput as exc:
+            return [self._parse_error(ctx, op, result, exc)]
+        errors = p.error_lines(lines)
+        if not errors:
+            return [self._finding(CheckStatus.OK, text(lang, "pm2_logs.clean", lines=len(lines)), op,
+                                  [ln.line for ln in lines[-5:]], {"lines": len(lines), "errors": []})]
+        last = errors[-1]
+        data = {"lines": len(lines), "errors": [{"timestamp": e.timestamp.isoformat() if e.timestamp else None,
+                                                 "stream": e.stream, "message": e.message} for e in errors[-10:]]}
+        title = text(lang, "pm2_logs.errors", count=len(errors), lines=len(lines), when=_when(last.timestamp),
+                     message=last.message[:200])
+        return [self._finding(CheckStatus.WARN, title, op, [e.line for e in errors[-10:]], data)]
+
+
+class JournalCheck(_OpsCheck):
+    """`journalctl -u <app>` (30 min) and `-u caddy` (15 min); without systemd: skipped, with why."""
+
+    name = "journal"
+    _title_key = "journal.title"
+    title = "Journal (journalctl)"
+    tools: Sequence[str] = ("journalctl",)
+
+    async def run(self, ctx: CheckContext) -> list[Finding]:
+        lang = ctx.language
+        findings = []
+        for unit, since in ((self.host.app, JOURNAL_SINCE_MIN), ("caddy", CADDY_JOURNAL_SINCE_MIN)):
+            if unit not in self.host.units:
+                continue
+            op = hc.journalctl(self.host, unit, since)
+            result = await self._execute(ctx, op, allow_fail=True)
+            if isinstance(result, Finding):
+                return [result]
+            reason = p.systemd_missing(result.stdout + "\n" + result.stderr) if self.host.systemd is not True else None
+            if reason or self.host.systemd is False:
+                reason = reason or "systemd disabled for this host"
+                return [self._finding(CheckStatus.SKIPPED, text(lang, "journal.no_systemd", reason=reason), op,
+                                      [reason], {"systemd": False, "fallback": ["pm2_logs", "caddy_status"]})]
+            try:
+                entries = p.parse_journalctl(result.stdout)
+            except InvalidInput as exc:
+                return [self._parse_error(ctx, op, result, exc)]
+            errors = p.error_lines(entries)
+            key = "journal.errors" if errors else "journal.clean"
+            findings.append(self._finding(CheckStatus.WARN if errors else CheckStatus.OK,
+                                          text(lang, key, count=len(errors), unit=unit, since=since), op,
+                                          [e.line for e in errors[-10:]], {"unit": unit, "errors": len(errors)}))
+        return findings
+
+
+class AppPortCheck(_OpsCheck):
+    """`ss -tulpen` and `pm2 jlist`: is the app port served by the PM2 app, by another process, or by none?"""
+
+    name = "port_3000"
+    _title_key = "port.title"
+    title = "App-Port"
+    tools: Sequence[str] = ("ss", "pm2")
+
+    async def run(self, ctx: CheckContext) -> list[Finding]:
+        lang, port, op = ctx.language, self.host.app_port, hc.ss_listening(self.host)
+        result = await self._execute(ctx, op)
+        if isinstance(result, Finding):
+            return [result]
+        try:
+            listeners = [s for s in p.parse_ss(result.stdout) if s.port == port and s.netid == "tcp"]
+        except InvalidInput as exc:
+            return [self._parse_error(ctx, op, result, exc)]
+        evidence = [result.stdout.splitlines()[0], *(s.line for s in listeners)]
+        data: dict[str, Any] = {"port": port, "listeners": [{"pid": s.pid, "process": s.process,
+                                                              "address": s.address} for s in listeners]}
+        if not listeners:
+            return [self._finding(CheckStatus.FAIL, text(lang, "port.free", port=port), op, evidence, data)]
+        app_pid = await self._app_pid(ctx)
+        holder = listeners[0]
+        if app_pid and any(s.pid == app_pid for s in listeners):
+            return [self._finding(CheckStatus.OK, text(lang, "port.app", port=port, app=self.host.app, pid=app_pid),
+                                  op, evidence, data)]
+        data["conflict"] = True
+        title = text(lang, "port.conflict", port=port, process=holder.process or "?", pid=holder.pid or "?",
+                     app=self.host.app)
+        return [self._finding(CheckStatus.FAIL, title, op, evidence, data)]
+
+    async def _app_pid(self, ctx: CheckContext) -> int | None:
+        result = await self._execute(ctx, hc.pm2_jlist(self.host))
+        if isinstance(result, Finding):
+            return None
+        try:
+            processes = p.parse_pm2_jlist(result.stdout)
+        except InvalidInput:
+            return None
+        return next((x.pid for x in processes if x.name == self.host.app and x.status == "online"), None)
+
+
+class CaddyCheck(_OpsCheck):
+    """`systemctl status caddy` where systemd runs, and `caddy validate` of the configured Caddyfile."""
+
+    name = "caddy_status"
+    _title_key = "caddy.title"
+    title = "Caddy (Reverse Proxy)"
+    tools: Sequence[str] = ("systemctl", "caddy")
+
+    async def run(self, ctx: CheckContext) -> list[Finding]:
+        lang = ctx.language
+        findings: list[Finding] = []
+        service = ""
+        if self.host.systemd is not False and "caddy" in self.host.units:
+            op = hc.systemctl_status(self.host, "caddy")
+            result = await self._execute(ctx, op, allow_fail=True)
+            if isinstance(result, Finding):
+                return [result]
+            reason = p.systemd_missing(result.stdout + "\n" + result.stderr)
+            if reason:
+                service = "; " + text(lang, "caddy.no_systemd", reason=reason)
+            else:
+                try:
+                    unit = p.parse_systemctl_status(result.stdout)
+                except InvalidInput as exc:
+                    return [self._parse_error(ctx, op, result, exc)]
+                if unit.active != "active":
+                    findings.append(self._finding(
+                        CheckStatus.FAIL, text(lang, "caddy.service_down", state=f"{unit.active} ({unit.sub})"), op,
+                        list(unit.log_lines), {"active": unit.active, "sub": unit.sub}))
+                service = f" ({unit.active}, {unit.sub})"
+        op = hc.caddy_validate(self.host)
+        result = await self._execute(ctx, op, allow_fail=True)
+        if isinstance(result, Finding):
+            return [*findings, result]
+        try:
+            validation = p.parse_caddy_validate(result.stdout + "\n" + result.stderr, result.exit_code)
+        except InvalidInput as exc:
+            return [*findings, self._parse_error(ctx, op, result, exc)]
+        if validation.valid:
+            findings.append(self._finding(CheckStatus.OK, text(lang, "caddy.valid", service=service), op,
+                                          ["Valid configuration"], {"valid": True, "systemd": not service.startswith(";")}))
+        else:
+            findings.insert(0, self._finding(CheckStatus.FAIL, text(lang, "caddy.invalid", error=validation.error), op,
+                                             [validation.error or ""], {"valid": False}))
+        return findings
+
+
+class HttpSmokeCheck(_OpsCheck):
+    """GET of the public URL through Caddy: 200 ok; 502/503/504 the app behind it is down; no
+    connection: Caddy itself is down."""
+
+    name = "http_smoke"
+    _title_key = "smoke.title"
+    title = "Erreichbarkeit über Caddy"
+    tools: Sequence[str] = ("http",)
+
+    async def run(self, ctx: CheckContext) -> list[Finding]:
+        lang, url = ctx.language, self.host.public_url
+        if not url:
+            return [self._finding(CheckStatus.SKIPPED, text(lang, "smoke.no_url"), None, [])]
+        try:
+            async with httpx.AsyncClient(timeout=HTTP_TIMEOUT_S, follow_redirects=False) as client:
+                response = await client.get(url)
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            return [self._finding(CheckStatus.FAIL, text(lang, "smoke.down", url=url, error=error), None,
+                                  [error], {"url": url, "status": None, "caddy_down": True}, f"GET {url}")]
+        status_code, body = response.status_code, response.text[:200]
+        data = {"url": url, "status": status_code, "server": response.headers.get("server")}
+        evidence = [f"GET {url} -> {status_code}", body.strip()]
+        if status_code < 400:
+            return [self._finding(CheckStatus.OK, text(lang, "smoke.ok", url=url, status=status_code), None,
+                                  evidence, data, f"GET {url}")]
+        if status_code in (502, 503, 504):
+            data["proxy_error"] = True
+            return [self._finding(CheckStatus.FAIL, text(lang, "smoke.proxy_error", url=url, status=status_code),
+                                  None, evidence, data, f"GET {url}")]
+        return [self._finding(CheckStatus.WARN, text(lang, "smoke.unexpected", url=url, status=status_code), None,
+                              evidence, data, f"GET {url}")]
+
+
+class FirewallCheck(_OpsCheck):
+    """`ufw status verbose`, else `nft list ruleset`: which rules name the app port (info for Tier 2)."""
+
+    name = "firewall"
+    _title_key = "firewall.title"
+    title = "Firewall"
+    tools: Sequence[str] = ("ufw", "nft")
+
+    async def run(self, ctx: CheckContext) -> list[Finding]:
+        lang, port = ctx.language, self.host.app_port
+        reasons: list[str] = []
+        for op, parse in ((hc.ufw_status(self.host), p.parse_ufw_status), (hc.nft_ruleset(self.host), p.parse_nft_ruleset)):
+            result = await self._execute(ctx, op, allow_fail=True)
+            if isinstance(result, Finding):
+                reasons.extend(result.evidence)
+                continue
+            if result.exit_code != 0:
+                reasons.append(f"{op.display()}: exit {result.exit_code}: {' '.join(_lines(result.stderr))[:200]}")
+                continue
+            try:
+                rules = parse(result.stdout, port)
+            except InvalidInput as exc:
+                reasons.append(str(exc))
+                continue
+            title = text(lang, "firewall.rules", tool=rules.tool, state="aktiv" if rules.active and lang == "de"
+                         else "active" if rules.active else "inaktiv" if lang == "de" else "inactive",
+                         default=rules.default_incoming or "-", port=port, rules=", ".join(rules.rules_for_port) or "-")
+            return [self._finding(CheckStatus.OK, title, op, list(rules.rules_for_port),
+                                  {"tool": rules.tool, "active": rules.active, "rules": list(rules.rules_for_port)})]
+        return [self._finding(CheckStatus.SKIPPED, text(lang, "firewall.none"), None, reasons)]
+
+
+class DeployAgeCheck(_OpsCheck):
+    """`.next/BUILD_ID` modification time against the newest `deployment` event."""
+
+    name = "deploy_age"
+    _title_key = "deploy.title"
+    title = "Deploy-Stand (.next/BUILD_ID)"
+    tools: Sequence[str] = ("stat", "cat")
+
+    async def run(self, ctx: CheckContext) -> list[Finding]:
+        lang, op = ctx.language, hc.build_id_stat(self.host)
+        result = await self._execute(ctx, op, allow_fail=True)
+        if isinstance(result, Finding):
+            return [result]
+        if result.exit_code != 0:
+            return [self._finding(CheckStatus.FAIL, text(lang, "deploy.missing", path=hc.build_id_path(self.host)), op,
+                                  _lines(result.stderr), {"missing": True})]
+        try:
+            stat = p.parse_stat(result.stdout)
+        except InvalidInput as exc:
+            return [self._parse_error(ctx, op, result, exc)]
+        read = await self._execute(ctx, hc.build_id_read(self.host))
+        build = "?"
+        if not isinstance(read, Finding):
+            try:
+                build = p.parse_build_id(read.stdout)
+            except InvalidInput:
+                build = "?"
+        events = await ctx.deploy_events() if ctx.deploy_events else []
+        deployments = sorted((e for e in events if e.event_type == "deployment"), key=lambda e: e.created_at)
+        data: dict[str, Any] = {"build_id": build, "built_at": stat.modified_at.isoformat()}
+        evidence = [result.stdout.strip()]
+        if not deployments:
+            return [self._finding(CheckStatus.OK, text(lang, "deploy.no_events", build=build,
+                                                       built=_when(stat.modified_at)), op, evidence, data)]
+        last = deployments[-1]
+        data.update(deployed_at=last.created_at.isoformat(), deploy_event_id=str(last.id),
+                    age_s=round((last.created_at - stat.modified_at).total_seconds()))
+        evidence.append(f"support_automation_events {last.id}: deployment {last.status} at {_when(last.created_at)} "
+                        f"{last.payload}")
+        values = {"build": build, "built": _when(stat.modified_at), "deployed": _when(last.created_at)}
+        if stat.modified_at < last.created_at:
+            data["stale"] = True
+            return [self._finding(CheckStatus.FAIL, text(lang, "deploy.stale", **values), op, evidence, data)]
+        return [self._finding(CheckStatus.OK, text(lang, "deploy.current", **values), op, evidence, data)]
+
+
+def hetzner_checks(host: HostTarget) -> tuple[Check, ...]:
+    """All checks of the hetzner-ops-agent on `host` (host basics are added by the registry)."""
+    return (Pm2StatusCheck(host), Pm2LogsCheck(host), JournalCheck(host), AppPortCheck(host), CaddyCheck(host),
+            HttpSmokeCheck(host), FirewallCheck(host), DeployAgeCheck(host))
+
+
+# Names of the checks above (they need a HostTarget to be built; the playbook mapping names them).
+HETZNER_CHECK_NAMES: tuple[str, ...] = tuple(cls.name for cls in (
+    Pm2StatusCheck, Pm2LogsCheck, JournalCheck, AppPortCheck, CaddyCheck, HttpSmokeCheck, FirewallCheck,
+    DeployAgeCheck))

@@ -1,0 +1,178 @@
+"""The hetzner-ops repairs that change files in the deploy folder (playbook 3.2 items 2 and 3):
+a configuration fix with a timestamped backup, and a rebuild + restart of the deployed app."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from support_mcp.agents.base import ApplyResult, CheckContext, DryRun, Repair, RepairStep
+from support_mcp.agents.hetzner_ops import checks as c
+from support_mcp.agents.hetzner_ops.repairs import (
+    MAX_CONFIG_BYTES,
+    CaddyReloadRepair,
+    HostRepair,
+    Pm2RestartRepair,
+    _bad,
+    command_step,
+    config_hint,
+    digest,
+    file_access,
+    has_systemd,
+    step_operation,
+)
+from support_mcp.agents.hetzner_ops.texts import text
+from support_mcp.domain.clock import utc_now
+from support_mcp.domain.errors import InvalidInput
+from support_mcp.domain.models import Finding
+from support_mcp.domain.targets import HostTarget
+from support_mcp.policy import host_commands as hc
+
+
+def _set_keys(content: str, values: dict[str, str]) -> str:
+    """Set KEY=VALUE lines of a dotenv file (replace the line, or append it)."""
+    lines, done = content.splitlines(), set()
+    for i, line in enumerate(lines):
+        key = line.split("=", 1)[0].strip()
+        if "=" in line and key in values:
+            lines[i] = f"{key}={values[key]}"
+            done.add(key)
+    lines += [f"{k}={v}" for k, v in values.items() if k not in done]
+    return "\n".join(lines) + "\n"
+
+
+class ConfigFixRepair(HostRepair):
+    """Change one file under the deploy folder (or the Caddyfile): params `{path, set: {KEY: VALUE}}`
+    for dotenv files or `{path, content}`. Backup first, diff on the ticket, restore on failure."""
+
+    name = "config_fix"
+    title = "Konfigurations-Fix (mit Backup)"
+
+    def proposes(self, findings: Sequence[Finding]) -> dict[str, Any] | None:
+        return config_hint(findings)
+
+    async def _current(self, ctx: CheckContext, path: str) -> str:
+        data = await file_access(ctx, self.host).read_file(path, MAX_CONFIG_BYTES)
+        if data is None:
+            raise InvalidInput(f"{path} does not exist on {self.host.name!r}")
+        return data.decode("utf-8")
+
+    async def plan(self, ctx: CheckContext, params: dict[str, Any]) -> list[RepairStep]:
+        path = hc.checked_path(self.host, str(params["path"]))
+        before = await self._current(ctx, path)
+        if "content" in params:
+            after = str(params["content"])
+        else:
+            values = {str(k): str(v) for k, v in dict(params["set"]).items()}
+            if any(not k.replace("_", "").isalnum() or "\n" in v for k, v in values.items()):
+                raise InvalidInput("config_fix: keys are letters, digits and '_', values are one line")
+            after = _set_keys(before, values)
+        diff = "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), path, path))
+        backup = hc.checked_path(self.host, f"{path}.bak-{utc_now().strftime('%Y%m%dT%H%M%SZ')}")
+        steps = [command_step(self.host, hc.copy_file(self.host, path, backup)),
+                 RepairStep(kind="file", target=self.host.name, display=diff or f"(no change to {path})",
+                            payload={"path": path, "content": after, "backup": backup,
+                                     "before_sha256": hashlib.sha256(before.encode()).hexdigest()})]
+        if path == str(self.host.caddyfile):
+            steps += await CaddyReloadRepair(self.host).plan(ctx, {})
+        else:
+            steps += await Pm2RestartRepair(self.host).plan(ctx, {})
+        return steps
+
+    async def dry_run(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> DryRun:
+        file_step = next(s for s in steps if s.kind == "file")
+        git = await self._git_status(ctx)
+        out = ["would run:", *(f"  {s.display}" for s in steps if s.kind == "command"), "", "diff:",
+               file_step.display, "", f"git status: {git}"]
+        fingerprint = await self.fingerprint(ctx, steps)
+        return DryRun(ok=fingerprint == digest(self.name, file_step.payload["before_sha256"]), output="\n".join(out),
+                      fingerprint=fingerprint)
+
+    async def fingerprint(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> str:
+        path = next(s for s in steps if s.kind == "file").payload["path"]
+        return digest(self.name, hashlib.sha256((await self._current(ctx, path)).encode()).hexdigest())
+
+    async def _git_status(self, ctx: CheckContext) -> str:
+        ok, out = await self._run(ctx, hc.git_status(self.host, str(self.host.deploy_root)))
+        return out if ok else "no git repository (git status failed)"
+
+    async def apply(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> ApplyResult:
+        outputs, file_step = [f"git status: {await self._git_status(ctx)}"], None
+        for step in steps:
+            if step.kind == "file":
+                file_step = step
+                await file_access(ctx, self.host).write_file(step.payload["path"], step.payload["content"].encode())
+                outputs.append(f"wrote {step.payload['path']}:\n{step.display}")
+                continue
+            ok, out = await self._run(ctx, step_operation(step))
+            outputs.append(out)
+            if not ok:
+                return await self._restore(ctx, steps, file_step, outputs)
+        if file_step is not None and file_step.payload["path"] != str(self.host.caddyfile) \
+                and not await self._settled(ctx):
+            return await self._restore(ctx, steps, file_step, outputs)
+        return ApplyResult(ok=True, output="\n".join(outputs), changed=[s.payload["path"] for s in steps
+                                                                          if s.kind == "file"])
+
+    async def _restore(self, ctx: CheckContext, steps: Sequence[RepairStep], file_step: RepairStep | None,
+                       outputs: list[str]) -> ApplyResult:
+        if file_step is not None:
+            path, backup = file_step.payload["path"], file_step.payload["backup"]
+            _, out = await self._run(ctx, hc.copy_file(self.host, backup, path))
+            outputs += [out, text(ctx.language, "repair.restored", path=path, backup=backup)]
+            after = steps[steps.index(file_step) + 1:]
+            for step in after:
+                _, out = await self._run(ctx, step_operation(step))
+                outputs.append(out)
+        return ApplyResult(ok=False, output="\n".join(outputs))
+
+
+class DeployRepair(HostRepair):
+    """`npm install --omit=dev --legacy-peer-deps`, `npm run build` (each exit code logged), restart."""
+
+    name = "deploy"
+    title = "Neu bauen und ausliefern"
+
+    def proposes(self, findings: Sequence[Finding]) -> dict[str, Any] | None:
+        stale = [f for f in _bad(findings, "deploy_age") if f.data.get("stale") or f.data.get("missing")]
+        return {"reason": "stale" if stale[0].data.get("stale") else "missing"} if stale else None
+
+    async def plan(self, ctx: CheckContext, params: dict[str, Any]) -> list[RepairStep]:
+        return [command_step(self.host, hc.npm_install(self.host)), command_step(self.host, hc.npm_build(self.host)),
+                command_step(self.host, hc.pm2_restart(self.host))]
+
+    async def _build_stat(self, ctx: CheckContext) -> str:
+        result = await ctx.execute(hc.build_id_stat(self.host))
+        return (result.stdout or result.stderr).strip()
+
+    async def dry_run(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> DryRun:
+        _, git = await self._run(ctx, hc.git_status(self.host, str(self.host.deploy_root)))
+        out = ["would run (in this order, stopping at the first failure):", *(f"  {s.display}" for s in steps), "",
+               f"current build: {await self._build_stat(ctx)}", git]
+        return DryRun(ok=True, output="\n".join(out), fingerprint=await self.fingerprint(ctx, steps))
+
+    async def fingerprint(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> str:
+        return digest(self.name, await self._build_stat(ctx))
+
+    async def apply(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> ApplyResult:
+        outputs = []
+        for step in steps:
+            ok, out = await self._run(ctx, step_operation(step))
+            outputs.append(out)
+            if not ok:
+                return ApplyResult(ok=False, output="\n".join(outputs))
+        settled = await self._settled(ctx)
+        return ApplyResult(ok=settled, output="\n".join(outputs), changed=["build", f"pm2:{self.host.app}"])
+
+    async def validate(self, ctx: CheckContext, params: dict[str, Any]) -> list[Finding]:
+        return [*await c.DeployAgeCheck(self.host).run(ctx), *await super().validate(ctx, params)]
+
+
+def hetzner_repairs(host: HostTarget) -> tuple[Repair, ...]:
+    """The repairs the hetzner-ops-agent may propose on `host` (most specific first)."""
+    return (ConfigFixRepair(host), DeployRepair(host), Pm2RestartRepair(host), CaddyReloadRepair(host))
+
+
+__all__ = ["ConfigFixRepair", "DeployRepair", "hetzner_repairs", "has_systemd"]

@@ -1,0 +1,308 @@
+"""Pure parsers for the hetzner-ops commands: `pm2 jlist`, `pm2 logs --nostream`, `journalctl -o
+short-iso`, `systemctl status`, `ss -tulpen`, `caddy validate`, `ufw status`, `nft list ruleset`,
+and `stat` of the build's BUILD_ID. Output that does not have the expected shape raises
+InvalidInput instead of yielding half-parsed data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from support_mcp.domain.errors import InvalidInput
+
+
+def _fail(what: str, text: str) -> InvalidInput:
+    shown = text.strip().splitlines()[0] if text.strip() else "<empty>"
+    return InvalidInput(f"unparseable {what}: {shown[:117]!r}")
+
+
+# --- pm2 jlist -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pm2Process:
+    name: str
+    pm_id: int
+    pid: int
+    status: str  # online | stopped | errored | launching | waiting restart | stopping
+    restarts: int
+    unstable_restarts: int
+    started_at: datetime | None  # pm_uptime: when the current instance started
+    exit_code: int | None
+    port: str | None  # env PORT of the app, when set
+    err_log: str | None
+    out_log: str | None
+
+
+def _ms(value: object) -> datetime | None:
+    return datetime.fromtimestamp(value / 1000, UTC) if isinstance(value, int | float) and value > 0 else None
+
+
+def parse_pm2_jlist(text: str) -> list[Pm2Process]:
+    """Parse `pm2 jlist` (JSON array). PM2 may print daemon notices before the JSON; they are skipped."""
+    start = next((i for i, line in enumerate(text.splitlines()) if line.startswith("[")), None)
+    if start is None:
+        raise _fail("pm2 jlist output (no JSON array)", text)
+    try:
+        data = json.loads("\n".join(text.splitlines()[start:]))
+    except json.JSONDecodeError:
+        raise _fail("pm2 jlist JSON", text) from None
+    if not isinstance(data, list):
+        raise _fail("pm2 jlist JSON (not a list)", text)
+    processes = []
+    for item in data:
+        env = item.get("pm2_env") or {}
+        try:
+            processes.append(Pm2Process(
+                name=str(item["name"]), pm_id=int(item["pm_id"]), pid=int(item.get("pid") or 0),
+                status=str(env["status"]), restarts=int(env.get("restart_time", 0)),
+                unstable_restarts=int(env.get("unstable_restarts", 0)), started_at=_ms(env.get("pm_uptime")),
+                exit_code=env.get("exit_code") if isinstance(env.get("exit_code"), int) else None,
+                port=str(env["env"]["PORT"]) if "PORT" in (env.get("env") or {}) else None,
+                err_log=env.get("pm_err_log_path"), out_log=env.get("pm_out_log_path"),
+            ))
+        except (KeyError, TypeError, ValueError):
+            raise _fail("pm2 jlist entry", json.dumps(item)[:200]) from None
+    return processes
+
+
+# --- pm2 logs ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LogLine:
+    stream: str  # "out" | "err" (pm2 logs); the identifier for journal lines
+    timestamp: datetime | None
+    message: str
+    line: str
+
+
+_PM2_FILE_HEADER = re.compile(r"^(?P<path>/\S+?-(?P<stream>out|error)\.log) last \d+ lines:$")
+_PM2_LINE = re.compile(r"^\d+\|(?P<app>[^|]*?)\s*\|\s?(?P<rest>.*)$")
+_ISO_PREFIX = re.compile(r"^(?P<ts>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})): (?P<msg>.*)$")
+_ERROR_WORDS = re.compile(r"\b(Error|ERR!|E[A-Z]{3,}|FATAL|panic|Unhandled|uncaught|exception|failed)\b|"
+                          r"\b(EADDRINUSE|ECONNREFUSED|ENOMEM|ENOSPC)\b", re.IGNORECASE)
+_STACK_LINE = re.compile(r"^\s+at\s")
+
+
+def _iso(value: str) -> datetime | None:
+    try:
+        stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
+def parse_pm2_logs(text: str) -> list[LogLine]:
+    """Parse `pm2 logs <app> --lines N --nostream`: the lines under each log file's header, with the
+    timestamp PM2 adds when `log_date_format` is set."""
+    lines: list[LogLine] = []
+    stream: str | None = None
+    seen_header = False
+    for raw in text.splitlines():
+        if raw.startswith("[TAILING]") or not raw.strip():
+            continue
+        if header := _PM2_FILE_HEADER.match(raw.strip()):
+            stream, seen_header = ("err" if header["stream"] == "error" else "out"), True
+            continue
+        entry = _PM2_LINE.match(raw)
+        if entry is None or stream is None:
+            continue
+        rest = entry["rest"]
+        stamped = _ISO_PREFIX.match(rest)
+        lines.append(LogLine(stream=stream, timestamp=_iso(stamped["ts"]) if stamped else None,
+                             message=stamped["msg"] if stamped else rest, line=raw.rstrip()))
+    if not seen_header:
+        raise _fail("pm2 logs output (no log file header)", text)
+    return lines
+
+
+def error_lines(lines: list[LogLine]) -> list[LogLine]:
+    """Lines that report an error (not the stack frames below it), oldest first."""
+    return [ln for ln in lines if not _STACK_LINE.match(ln.message) and _ERROR_WORDS.search(ln.message)]
+
+
+# --- journalctl -o short-iso ---------------------------------------------------------------------
+
+_JOURNAL_LINE = re.compile(r"^(?P<ts>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:[+-]\d{4}|Z)) (?P<host>\S+) "
+                           r"(?P<ident>[^\s\[:]+)(?:\[(?P<pid>\d+)\])?: (?P<msg>.*)$")
+
+
+def parse_journalctl(text: str) -> list[LogLine]:
+    """Parse `journalctl -o short-iso`; `-- No entries --` and `-- Journal begins ... --` are skipped."""
+    entries: list[LogLine] = []
+    for raw in text.splitlines():
+        if not raw.strip() or raw.startswith("-- "):
+            continue
+        m = _JOURNAL_LINE.match(raw)
+        if m is None:
+            if entries and raw.startswith(" "):
+                continue  # continuation of a multi-line message
+            raise _fail("journalctl short-iso line", raw)
+        stamp = m["ts"]
+        stamp = stamp[:-2] + ":" + stamp[-2:] if stamp[-5] in "+-" else stamp
+        entries.append(LogLine(stream=m["ident"], timestamp=_iso(stamp), message=m["msg"], line=raw))
+    return entries
+
+
+NO_SYSTEMD_MARKERS = ("System has not been booted with systemd", "Failed to connect to bus",
+                      "No journal files were found")
+
+
+def systemd_missing(output: str) -> str | None:
+    """The line that says systemd/journald is not available here, or None."""
+    return next((ln.strip() for ln in output.splitlines() if any(m in ln for m in NO_SYSTEMD_MARKERS)), None)
+
+
+# --- systemctl status ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitStatus:
+    unit: str
+    loaded: str
+    active: str  # active | inactive | failed | activating | reloading
+    sub: str  # running | dead | exited ...
+    since: str | None
+    main_pid: int | None
+    log_lines: tuple[str, ...]
+
+
+_UNIT_HEAD = re.compile(r"^[●×○↻*\s]*(?P<unit>\S+\.service)\b")
+_ACTIVE = re.compile(r"^\s*Active: (?P<active>\S+) \((?P<sub>[^)]*)\)(?: since (?P<since>[^;]+))?")
+_LOADED = re.compile(r"^\s*Loaded: (?P<loaded>\S+)")
+_MAIN_PID = re.compile(r"^\s*Main PID: (?P<pid>\d+)")
+
+
+def parse_systemctl_status(text: str) -> UnitStatus:
+    """Parse `systemctl status <unit>` (systemd ≥ 245 layout): states, main PID and the log tail."""
+    lines = text.splitlines()
+    head = _UNIT_HEAD.match(lines[0]) if lines else None
+    active = next((m for ln in lines if (m := _ACTIVE.match(ln))), None)
+    loaded = next((m for ln in lines if (m := _LOADED.match(ln))), None)
+    if head is None or active is None or loaded is None:
+        raise _fail("systemctl status output", text)
+    pid = next((int(m["pid"]) for ln in lines if (m := _MAIN_PID.match(ln))), None)
+    blank = next((i for i, ln in enumerate(lines) if not ln.strip()), len(lines))
+    return UnitStatus(unit=head["unit"], loaded=loaded["loaded"], active=active["active"], sub=active["sub"],
+                      since=active["since"], main_pid=pid,
+                      log_lines=tuple(ln for ln in lines[blank + 1:] if ln.strip()))
+
+
+# --- ss -tulpen ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Listener:
+    netid: str
+    address: str
+    port: int
+    process: str | None  # first process name, when ss may show it (own processes or root)
+    pid: int | None
+    line: str
+
+
+_SS_PROC = re.compile(r'users:\(\("(?P<name>[^"]*)",pid=(?P<pid>\d+)')
+
+
+def parse_ss(text: str) -> list[Listener]:
+    """Parse `ss -tulpen`: listening sockets (state LISTEN or UNCONN) with address, port and process."""
+    lines = text.splitlines()
+    if not lines or not lines[0].startswith("Netid"):
+        raise _fail("ss header (expected `ss -tulpen`)", text)
+    listeners = []
+    for raw in lines[1:]:
+        fields = raw.split()
+        if len(fields) < 6:
+            continue
+        local = fields[4]
+        address, _, port = local.rpartition(":")
+        if not port.isdigit():
+            raise _fail("ss local address", raw)
+        proc = _SS_PROC.search(raw)
+        listeners.append(Listener(netid=fields[0], address=address, port=int(port),
+                                  process=proc["name"] if proc else None, pid=int(proc["pid"]) if proc else None,
+                                  line=raw.rstrip()))
+    return listeners
+
+
+# --- caddy validate ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaddyValidation:
+    valid: bool
+    error: str | None  # `Error: ...` line, e.g. "...Caddyfile:8: unrecognized directive: reverse_prxy"
+
+
+def parse_caddy_validate(output: str, exit_code: int | None) -> CaddyValidation:
+    """Judge `caddy validate` from its combined output and exit code."""
+    if exit_code == 0 and "Valid configuration" in output:
+        return CaddyValidation(True, None)
+    error = next((ln.strip() for ln in output.splitlines() if ln.startswith("Error:")), None)
+    if exit_code == 0 or error is None:
+        raise _fail("caddy validate output", output)
+    return CaddyValidation(False, error)
+
+
+# --- firewall ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FirewallRules:
+    tool: str  # "ufw" | "nft"
+    active: bool
+    rules_for_port: tuple[str, ...]  # lines that name the port
+    default_incoming: str | None
+
+
+def parse_ufw_status(text: str, port: int) -> FirewallRules:
+    """Parse `ufw status verbose`: active or not, default incoming policy, rules naming `port`."""
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    if not first.startswith("Status: "):
+        raise _fail("ufw status output", text)
+    default = re.search(r"^Default: (\w+) \(incoming\)", text, re.MULTILINE)
+    rules = tuple(ln.strip() for ln in text.splitlines() if re.match(rf"^{port}(/\w+)?\b", ln))
+    return FirewallRules("ufw", first == "Status: active", rules, default[1] if default else None)
+
+
+def parse_nft_ruleset(text: str, port: int) -> FirewallRules:
+    """Parse `nft list ruleset`: active when a table exists; input policy; rules naming `port`."""
+    if text.strip() and not re.search(r"^table \S+ \S+ \{", text, re.MULTILINE):
+        raise _fail("nft ruleset", text)
+    policy = re.search(r"hook input priority [^;]+; policy (\w+);", text)
+    rules = tuple(ln.strip() for ln in text.splitlines()
+                  if re.search(rf"dport (?:\{{[^}}]*\b{port}\b[^}}]*\}}|{port}\b)", ln))
+    return FirewallRules("nft", bool(text.strip()), rules, policy[1] if policy else None)
+
+
+# --- deploy --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileStat:
+    modified_at: datetime
+    size: int
+    path: str
+
+
+def parse_stat(text: str) -> FileStat:
+    """Parse `stat -c '%Y %s %n'`: modification time (epoch seconds), size, path."""
+    parts = text.strip().split(" ", 2)
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+        raise _fail("stat output", text)
+    return FileStat(datetime.fromtimestamp(int(parts[0]), UTC), int(parts[1]), parts[2])
+
+
+_BUILD_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def parse_build_id(text: str) -> str:
+    """A Next.js BUILD_ID: one token of URL-safe characters."""
+    value = text.strip()
+    if not _BUILD_ID.fullmatch(value):
+        raise _fail("BUILD_ID", text)
+    return value

@@ -1,0 +1,214 @@
+"""Repairs of the hetzner-ops-agent (playbook 3.2), each a gated plan: the dry-run shows exactly
+what would run and fingerprints the state it was made against; nothing runs before the
+RepairService holds an approval of the plan's hash.
+
+- `pm2_restart`: `pm2 restart <app> --update-env`
+- `caddy_reload`: `caddy validate`, then `systemctl reload caddy` (or `caddy reload` without systemd)
+- `config_fix`: a file under the deploy folder (or the Caddyfile): timestamped backup, the diff,
+  `git status` where a repository exists, restart/reload, restored from the backup on failure
+- `deploy`: `npm install --omit=dev --legacy-peer-deps`, `npm run build`, then the restart
+
+The last two live in `file_repairs.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from support_mcp.agents.base import ApplyResult, CheckContext, DryRun, RepairStep
+from support_mcp.agents.hetzner_ops import checks as c
+from support_mcp.agents.hetzner_ops import parsers as p
+from support_mcp.domain.errors import ExecutionError, InvalidInput
+from support_mcp.domain.models import CheckStatus, Finding
+from support_mcp.domain.targets import HostTarget
+from support_mcp.policy import host_commands as hc
+from support_mcp.policy.commands import Operation, validate_argv
+
+AGENT = "hetzner-ops-agent"
+STABLE_AFTER_S = 4.0  # an app that stays online this long after a restart is not crash-looping
+SETTLE_TIMEOUT_S = 25.0
+MAX_CONFIG_BYTES = 262_144
+_CONFIG_HINT = re.compile(r"invalid configuration (?P<key>[A-Z_][A-Z0-9_]*)=\S* in (?P<path>/\S+) "
+                          r"\(expected (?P=key)=(?P<value>[A-Za-z0-9_.:/-]+)\)")
+
+
+@runtime_checkable
+class FileAccess(Protocol):
+    """What the SSH executor offers beyond commands: reading and writing one file (SFTP)."""
+
+    async def read_file(self, path: str, max_bytes: int) -> bytes | None: ...
+
+    async def write_file(self, path: str, data: bytes) -> None: ...
+
+
+def config_hint(findings: Sequence[Finding]) -> dict[str, Any] | None:
+    """`{path, set: {KEY: VALUE}}` when an app error line names the invalid setting and the expected value."""
+    for finding in _bad(findings, "pm2_logs"):
+        for error in reversed(finding.data.get("errors", [])):
+            if m := _CONFIG_HINT.search(error.get("message", "")):
+                return {"path": m["path"], "set": {m["key"]: m["value"]}}
+    return None
+
+
+def _bad(findings: Sequence[Finding], check: str) -> list[Finding]:
+    return [f for f in findings if f.check == check and f.status in (CheckStatus.WARN, CheckStatus.FAIL)]
+
+
+def command_step(host: HostTarget, op: Operation) -> RepairStep:
+    return RepairStep(kind="command", target=host.name, display=op.display(),
+                      payload={"operation": op.name, "argv": list(op.argv), "timeout_s": op.timeout_s})
+
+
+def step_operation(step: RepairStep) -> Operation:
+    """The step's operation; its argv comes back from the plan store and is validated again."""
+    return Operation(name=step.payload["operation"], argv=validate_argv(step.payload["argv"]), target=step.target,
+                     timeout_s=float(step.payload["timeout_s"]), writes=True)
+
+
+def digest(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join(str(x) for x in parts).encode()).hexdigest()
+
+
+class HostRepair:
+    name = ""
+    agent = AGENT
+    title = ""
+
+    def __init__(self, host: HostTarget) -> None:
+        self.host = host
+
+    async def _run(self, ctx: CheckContext, op: Operation) -> tuple[bool, str]:
+        try:
+            result = await ctx.execute(op)
+        except ExecutionError as exc:
+            return False, f"$ {op.display()}\n{exc}"
+        out = (result.stdout + result.stderr).strip()
+        return result.exit_code == 0, f"$ {op.display()}  (exit {result.exit_code}, {result.duration_ms:.0f} ms)\n{out[-2000:]}"
+
+    async def _app_state(self, ctx: CheckContext) -> p.Pm2Process | None:
+        result = await ctx.execute(hc.pm2_jlist(self.host))
+        try:
+            return next((x for x in p.parse_pm2_jlist(result.stdout) if x.name == self.host.app), None)
+        except InvalidInput:
+            return None
+
+    async def _settled(self, ctx: CheckContext) -> bool:
+        """After a restart: the app is online and stays online for STABLE_AFTER_S (bounded wait)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SETTLE_TIMEOUT_S
+        online_since: float | None = None
+        while loop.time() < deadline:
+            state = await self._app_state(ctx)
+            if state is not None and state.status == "errored":
+                return False
+            if state is not None and state.status == "online":
+                online_since = online_since or loop.time()
+                if loop.time() - online_since >= STABLE_AFTER_S:
+                    return True
+            else:
+                online_since = None
+            await asyncio.sleep(0.5)
+        return False
+
+    async def validate(self, ctx: CheckContext, params: dict[str, Any]) -> list[Finding]:
+        """Re-run the reproduction: the PM2 state and the answer through Caddy (bounded retries)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SETTLE_TIMEOUT_S
+        while True:
+            findings = [*await c.Pm2StatusCheck(self.host).run(ctx), *await c.HttpSmokeCheck(self.host).run(ctx)]
+            if all(f.status == CheckStatus.OK for f in findings) or loop.time() >= deadline:
+                return findings
+            await asyncio.sleep(0.5)
+
+    async def fingerprint(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> str:
+        state = await self._app_state(ctx)
+        return digest(self.name, state.name if state else None, state.status if state else None)
+
+
+class Pm2RestartRepair(HostRepair):
+    """`pm2 restart <app> --update-env` when the app is stopped, errored or nothing serves its port."""
+
+    name = "pm2_restart"
+    title = "PM2-Neustart der App"
+
+    def proposes(self, findings: Sequence[Finding]) -> dict[str, Any] | None:
+        if any(f.data.get("conflict") for f in _bad(findings, "port_3000")):
+            return None  # a foreign process holds the port: a restart only fails again
+        if config_hint(findings) is not None:
+            return None  # the config fix restarts after fixing the cause
+        if _bad(findings, "pm2_status") or _bad(findings, "port_3000"):
+            return {"app": self.host.app}
+        return None
+
+    async def plan(self, ctx: CheckContext, params: dict[str, Any]) -> list[RepairStep]:
+        return [command_step(self.host, hc.pm2_restart(self.host, params.get("app")))]
+
+    async def dry_run(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> DryRun:
+        state = await self._app_state(ctx)
+        now = f"{self.host.app}: status={state.status} pid={state.pid} restarts={state.restarts}" if state else "-"
+        return DryRun(ok=True, output="would run:\n" + "\n".join(s.display for s in steps) + f"\ncurrent: {now}",
+                      fingerprint=await self.fingerprint(ctx, steps))
+
+    async def apply(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> ApplyResult:
+        outputs = []
+        for step in steps:
+            ok, out = await self._run(ctx, step_operation(step))
+            outputs.append(out)
+            if not ok:
+                return ApplyResult(ok=False, output="\n".join(outputs))
+        settled = await self._settled(ctx)
+        return ApplyResult(ok=settled, output="\n".join(outputs), changed=[f"pm2:{self.host.app}"])
+
+
+class CaddyReloadRepair(HostRepair):
+    """`caddy validate`, then the reload; proposed when Caddy answers 502 although the app serves its port."""
+
+    name = "caddy_reload"
+    title = "Caddy-Konfiguration prüfen und neu laden"
+
+    def proposes(self, findings: Sequence[Finding]) -> dict[str, Any] | None:
+        app_fine = not _bad(findings, "pm2_status") and not _bad(findings, "port_3000")
+        valid = any(f.check == "caddy_status" and f.data.get("valid") for f in findings)
+        proxy_error = any(f.data.get("proxy_error") for f in _bad(findings, "http_smoke"))
+        return {"unit": "caddy"} if app_fine and valid and proxy_error else None
+
+    def _reload(self, systemd: bool) -> Operation:
+        return hc.systemctl_reload(self.host, "caddy") if systemd else hc.caddy_reload(self.host)
+
+    async def plan(self, ctx: CheckContext, params: dict[str, Any]) -> list[RepairStep]:
+        systemd = self.host.systemd if self.host.systemd is not None else await has_systemd(ctx, self.host)
+        return [command_step(self.host, hc.caddy_validate(self.host)), command_step(self.host, self._reload(systemd))]
+
+    async def dry_run(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> DryRun:
+        ok, out = await self._run(ctx, hc.caddy_validate(self.host))
+        lines = ["would run:", *(s.display for s in steps), "", out]
+        return DryRun(ok=ok, output="\n".join(lines), fingerprint=await self.fingerprint(ctx, steps))
+
+    async def fingerprint(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> str:
+        data = await file_access(ctx, self.host).read_file(str(self.host.caddyfile), MAX_CONFIG_BYTES)
+        return digest(self.name, hashlib.sha256(data or b"").hexdigest())
+
+    async def apply(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> ApplyResult:
+        outputs = []
+        for step in steps:
+            ok, out = await self._run(ctx, step_operation(step))
+            outputs.append(out)
+            if not ok:
+                return ApplyResult(ok=False, output="\n".join(outputs))
+        return ApplyResult(ok=True, output="\n".join(outputs), changed=["caddy"])
+
+
+def file_access(ctx: CheckContext, host: HostTarget) -> FileAccess:
+    executor = ctx.executors[host.name]
+    if not isinstance(executor, FileAccess):
+        raise ExecutionError(f"target {host.name!r}: its executor cannot read or write files")
+    return executor
+
+
+async def has_systemd(ctx: CheckContext, host: HostTarget) -> bool:
+    result = await ctx.execute(hc.systemctl_status(host, "caddy"))
+    return p.systemd_missing(result.stdout + "\n" + result.stderr) is None

@@ -1,0 +1,87 @@
+"""User-facing texts of the hetzner-ops-agent: German for support staff (default) and English."""
+
+from __future__ import annotations
+
+from support_mcp.domain.models import Language
+
+_TEXTS: dict[str, dict[Language, str]] = {
+    "pm2_status.title": {"de": "PM2-Prozess der App", "en": "PM2 process of the app"},
+    "pm2_status.online": {"de": "{app} läuft (PM2 online, PID {pid}, {restarts} Neustarts)",
+                          "en": "{app} is running (PM2 online, PID {pid}, {restarts} restarts)"},
+    "pm2_status.loop": {"de": "{app} startet immer wieder neu ({restarts} Neustarts, Status {status})",
+                        "en": "{app} is restart-looping ({restarts} restarts, status {status})"},
+    "pm2_status.down": {"de": "{app} läuft nicht (PM2-Status {status}, Exit-Code {exit_code})",
+                        "en": "{app} is not running (PM2 status {status}, exit code {exit_code})"},
+    "pm2_status.missing": {"de": "{app} ist in PM2 nicht registriert", "en": "{app} is not registered in PM2"},
+    "pm2_status.detail": {"de": "Neustarts: {restarts}, instabile Neustarts: {unstable}; läuft seit {since}.",
+                          "en": "Restarts: {restarts}, unstable restarts: {unstable}; up since {since}."},
+    "pm2_logs.title": {"de": "PM2-Logs der App", "en": "PM2 logs of the app"},
+    "pm2_logs.errors": {"de": "{count} Fehlerzeilen in den letzten {lines} Logzeilen, zuletzt {when}: {message}",
+                        "en": "{count} error lines in the last {lines} log lines, last at {when}: {message}"},
+    "pm2_logs.clean": {"de": "Keine Fehlerzeilen in den letzten {lines} Logzeilen",
+                       "en": "No error lines in the last {lines} log lines"},
+    "journal.title": {"de": "Journal (journalctl)", "en": "Journal (journalctl)"},
+    "journal.no_systemd": {"de": "journalctl nicht verfügbar, stattdessen PM2- und Caddy-Logs: {reason}",
+                           "en": "journalctl not available, PM2 and Caddy logs used instead: {reason}"},
+    "journal.errors": {"de": "{count} Fehlerzeilen im Journal von {unit} (seit {since} min)",
+                       "en": "{count} error lines in the journal of {unit} (last {since} min)"},
+    "journal.clean": {"de": "Keine Fehler im Journal von {unit} (seit {since} min)",
+                      "en": "No errors in the journal of {unit} (last {since} min)"},
+    "port.title": {"de": "App-Port", "en": "App port"},
+    "port.free": {"de": "Auf Port {port} lauscht kein Prozess", "en": "Nothing is listening on port {port}"},
+    "port.app": {"de": "Port {port}: {app} lauscht (PID {pid})", "en": "Port {port}: {app} is listening (PID {pid})"},
+    "port.conflict": {"de": "Port {port} ist von einem anderen Prozess belegt ({process}, PID {pid}); {app} "
+                            "scheitert mit EADDRINUSE",
+                      "en": "Port {port} is held by another process ({process}, PID {pid}); {app} fails with "
+                            "EADDRINUSE"},
+    "caddy.title": {"de": "Caddy (Reverse Proxy)", "en": "Caddy (reverse proxy)"},
+    "caddy.valid": {"de": "Caddy-Konfiguration gültig{service}", "en": "Caddy configuration valid{service}"},
+    "caddy.invalid": {"de": "Caddy-Konfiguration ungültig: {error}", "en": "Caddy configuration invalid: {error}"},
+    "caddy.service_down": {"de": "Caddy-Dienst {state}", "en": "Caddy service {state}"},
+    "caddy.no_systemd": {"de": "systemctl nicht verfügbar ({reason}); geprüft mit `caddy validate` und HTTP",
+                         "en": "systemctl not available ({reason}); checked with `caddy validate` and HTTP"},
+    "smoke.title": {"de": "Erreichbarkeit über Caddy", "en": "Reachability through Caddy"},
+    "smoke.ok": {"de": "{url} antwortet mit {status}", "en": "{url} answers {status}"},
+    "smoke.proxy_error": {"de": "{url} antwortet mit {status}: Caddy erreicht die App nicht",
+                          "en": "{url} answers {status}: Caddy cannot reach the app"},
+    "smoke.unexpected": {"de": "{url} antwortet mit {status}", "en": "{url} answers {status}"},
+    "smoke.down": {"de": "{url} nicht erreichbar: Caddy läuft nicht oder lauscht nicht ({error})",
+                   "en": "{url} unreachable: Caddy is down or not listening ({error})"},
+    "smoke.no_url": {"de": "Keine öffentliche URL konfiguriert (SUPPORT_MCP_PUBLIC_URL)",
+                     "en": "No public URL configured (SUPPORT_MCP_PUBLIC_URL)"},
+    "firewall.title": {"de": "Firewall", "en": "Firewall"},
+    "firewall.rules": {"de": "{tool}: {state}, eingehend {default}; Regeln für Port {port}: {rules}",
+                       "en": "{tool}: {state}, incoming {default}; rules for port {port}: {rules}"},
+    "firewall.none": {"de": "Firewall-Regeln nicht lesbar (weder ufw noch nft verfügbar)",
+                      "en": "Firewall rules not readable (neither ufw nor nft available)"},
+    "deploy.title": {"de": "Deploy-Stand (.next/BUILD_ID)", "en": "Deployed build (.next/BUILD_ID)"},
+    "deploy.stale": {"de": "Build {build} ({built}) ist älter als das letzte Deployment ({deployed})",
+                     "en": "Build {build} ({built}) is older than the last deployment ({deployed})"},
+    "deploy.current": {"de": "Build {build} vom {built} ist aktuell (letztes Deployment: {deployed})",
+                       "en": "Build {build} of {built} is current (last deployment: {deployed})"},
+    "deploy.no_events": {"de": "Build {build} vom {built}; keine Deployments in support_automation_events",
+                         "en": "Build {build} of {built}; no deployments in support_automation_events"},
+    "deploy.missing": {"de": "Kein Build: {path} fehlt", "en": "No build: {path} is missing"},
+    "error.exit": {"de": "{title}: Befehl fehlgeschlagen (Exit-Code {code})",
+                   "en": "{title}: command failed (exit code {code})"},
+    "error.timeout": {"de": "{title}: Zeitüberschreitung nach {seconds} s", "en": "{title}: timed out after {seconds} s"},
+    "error.start": {"de": "{title}: Befehl nicht ausführbar", "en": "{title}: command could not be run"},
+    "error.parse": {"de": "{title}: Ausgabe nicht auswertbar", "en": "{title}: output could not be parsed"},
+    # repairs
+    "repair.restart": {"de": "PM2-Neustart von {app}", "en": "PM2 restart of {app}"},
+    "repair.caddy": {"de": "Caddy-Konfiguration prüfen und neu laden", "en": "Validate and reload Caddy"},
+    "repair.config": {"de": "Konfigurations-Fix in {path} (mit Backup)", "en": "Configuration fix in {path} (with backup)"},
+    "repair.deploy": {"de": "Neu bauen und ausliefern (npm install, npm run build, PM2-Neustart)",
+                      "en": "Rebuild and deploy (npm install, npm run build, PM2 restart)"},
+    "repair.restored": {"de": "Fehlgeschlagen, {path} aus dem Backup {backup} wiederhergestellt",
+                        "en": "Failed, {path} restored from the backup {backup}"},
+    "repair.next_steps": {"de": "Nächste Schritte: Monitoring aktiv halten, PM2-Neustarts und Caddy-Fehler "
+                                "in 30 min erneut prüfen.",
+                          "en": "Next steps: keep monitoring on, re-check PM2 restarts and Caddy errors in "
+                                "30 min."},
+}
+
+
+def text(language: Language, key: str, **values: object) -> str:
+    """The user-facing text `key` in `language`."""
+    return _TEXTS[key][language].format(**values)

@@ -1,0 +1,25 @@
+"""The supabase-analyst-agent (playbook section 2): checks, safe SQL and gated migrations."""
+
+from __future__ import annotations
+
+from support_mcp.agents.supabase_analyst.base import SupabaseCheck
+from support_mcp.agents.supabase_analyst.checks import (
+    AuthConsistencyCheck,
+    FunctionsCheck,
+    HealthCheck,
+    MonitoringSnapshotCheck,
+    SignupPathCheck,
+    SupabaseLogsCheck,
+)
+from support_mcp.agents.supabase_analyst.rls_checks import ReproduceCheck, RlsPoliciesCheck
+from support_mcp.domain.targets import SupabaseTarget
+
+AGENT = "supabase-analyst-agent"
+
+
+def supabase_checks(target: SupabaseTarget | None = None) -> tuple[SupabaseCheck, ...]:
+    """The agent's checks in playbook order (2.1 steps 1 to 4); independent, so they may run
+    concurrently."""
+    return (HealthCheck(target), MonitoringSnapshotCheck(target), SupabaseLogsCheck(target),
+            AuthConsistencyCheck(target), FunctionsCheck(target), SignupPathCheck(target),
+            RlsPoliciesCheck(target), ReproduceCheck(target))

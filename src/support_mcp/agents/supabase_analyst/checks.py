@@ -1,0 +1,243 @@
+"""Supabase diagnosis, playbook 2.1 steps 1 and 2: health, monitoring snapshot, Supabase logs,
+auth/profiles consistency, the sign-up trigger and functions, and the sign-up path itself.
+
+Every statement is read-only (or, for the sign-up reproduction, rolled back) and logged on the
+ticket. Problem findings carry `data["code"]`, the cause a repair can match on.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from support_mcp.agents.base import CheckContext
+from support_mcp.agents.supabase_analyst import queries
+from support_mcp.agents.supabase_analyst.base import SupabaseCheck, example_lines, json_rows, record_sql
+from support_mcp.agents.supabase_analyst.parsers import (
+    error_lines,
+    parse_log_rows,
+    parse_monitoring_snapshot,
+)
+from support_mcp.agents.supabase_analyst.texts import text
+from support_mcp.domain.errors import ExecutionError, InvalidInput
+from support_mcp.domain.models import CheckStatus, Finding
+from support_mcp.domain.targets import SupabaseTarget
+from support_mcp.executors.sql import SqlRunner
+from support_mcp.executors.supabase_api import SupabaseManagementApi, get_json
+
+LONG_QUERY_SECONDS = 300
+MIN_CACHE_HIT_RATIO = 0.99
+MIN_BLOCKS_FOR_RATIO = 10_000  # a fresh database has too few reads for a meaningful ratio
+LOG_MINUTES = 30
+PROBE_USER_ID = "00000000-5a5a-4a5a-8a5a-00000000cafe"
+SIGNUP_FUNCTIONS = ("handle_new_user", "create_free_subscription")
+
+
+class HealthCheck(SupabaseCheck):
+    """Connections by state, long-running queries, blocked locks, database size, cache hit ratio."""
+
+    name = "health"
+    _title_key = "health.title"
+    title = text("de", _title_key)
+
+    async def probe(self, ctx: CheckContext, target: SupabaseTarget, runner: SqlRunner) -> list[Finding]:
+        lang = ctx.language
+        result = await self.read(ctx, runner, queries.HEALTH, {"long_s": LONG_QUERY_SECONDS})
+        if result.error is not None:
+            return [self.sql_error(ctx, result)]
+        row = result.dicts()[0]
+        connections: dict[str, int] = row["connections"] or {}
+        hit, read = int(row["blks_hit"] or 0), int(row["blks_read"] or 0)
+        ratio = hit / (hit + read) if hit + read else 1.0
+        low_ratio = hit + read >= MIN_BLOCKS_FOR_RATIO and ratio < MIN_CACHE_HIT_RATIO
+        evidence = [f"connections: {json.dumps(connections, sort_keys=True)}"]
+        if row["long_running"]:
+            long = await self.read(ctx, runner, queries.LONG_RUNNING, {"long_s": LONG_QUERY_SECONDS}, max_rows=5)
+            evidence += example_lines(long)
+        bad = bool(row["long_running"] or row["blocked_locks"] or low_ratio)
+        return [Finding(
+            check=self.name, status=CheckStatus.WARN if bad else CheckStatus.OK,
+            title=text(lang, "health.result", connections=sum(connections.values()), long=row["long_running"],
+                       blocked=row["blocked_locks"], ratio=f"{ratio:.3f}",
+                       size=f"{int(row['size_bytes']) / 1024**2:.1f} MiB"),
+            detail=text(lang, "health.detail", seconds=LONG_QUERY_SECONDS, min_ratio=MIN_CACHE_HIT_RATIO),
+            evidence=evidence,
+            data={**({"code": "health"} if bad else {}), "connections": connections,
+                  "long_running": row["long_running"], "blocked_locks": row["blocked_locks"],
+                  "size_bytes": row["size_bytes"], "cache_hit_ratio": round(ratio, 4)},
+        )]
+
+
+class MonitoringSnapshotCheck(SupabaseCheck):
+    """The app's `getMonitoringSnapshot` (frontend/lib/monitoring/snapshot.ts), when its URL is set."""
+
+    name = "monitoring_snapshot"
+    tools = ("http",)
+    _title_key = "monitoring.title"
+    title = text("de", _title_key)
+
+    async def probe(self, ctx: CheckContext, target: SupabaseTarget, runner: SqlRunner) -> list[Finding]:
+        lang, title = ctx.language, self.title_for(ctx.language)
+        if not target.monitoring_url:
+            return [Finding(check=self.name, status=CheckStatus.SKIPPED,
+                            title=text(lang, "skipped.no_url", title=title, var="SUPPORT_MCP_SUPABASE_MONITORING_URL"))]
+        try:
+            result = await get_json(target.monitoring_url)
+            snapshot = parse_monitoring_snapshot(result.payload)
+        except (ExecutionError, InvalidInput) as exc:
+            return [Finding(check=self.name, status=CheckStatus.ERROR,
+                            title=text(lang, "monitoring.failed", error=exc))]
+        status = CheckStatus.OK if snapshot.status in ("ok", "healthy") and result.status == 200 else CheckStatus.WARN
+        return [Finding(check=self.name, status=status, title=text(lang, "monitoring.result", status=snapshot.status),
+                        detail=f"GET {result.url} → HTTP {result.status}", evidence=list(snapshot.issues),
+                        data={"status": snapshot.status, "issues": list(snapshot.issues)})]
+
+
+class SupabaseLogsCheck(SupabaseCheck):
+    """Auth, Edge Function and Postgres logs through the Management API, when configured."""
+
+    name = "supabase_logs"
+    tools = ("supabase-management-api",)
+    _title_key = "logs.title"
+    title = text("de", _title_key)
+
+    async def probe(self, ctx: CheckContext, target: SupabaseTarget, runner: SqlRunner) -> list[Finding]:
+        lang, title = ctx.language, self.title_for(ctx.language)
+        if not (target.project_ref and target.management_token):
+            return [Finding(check=self.name, status=CheckStatus.SKIPPED,
+                            title=text(lang, "skipped.no_url", title=title,
+                                       var="SUPPORT_MCP_SUPABASE_PROJECT_REF, SUPPORT_MCP_SUPABASE_ACCESS_TOKEN"))]
+        api = SupabaseManagementApi(target.management_api_url, target.project_ref, target.management_token)
+        errors, evidence = 0, []
+        try:
+            for source in ("auth", "edge", "postgres"):
+                result = await api.logs(source, minutes=LOG_MINUTES)  # type: ignore[arg-type]
+                if result.status != 200:
+                    raise InvalidInput(f"{source} logs: HTTP {result.status}")
+                bad = error_lines(parse_log_rows(source, result.payload))
+                errors += len(bad)
+                evidence += [f"[{line.source}] {line.timestamp} {line.level}: {line.message[:200]}" for line in bad[:5]]
+        except (ExecutionError, InvalidInput) as exc:
+            return [Finding(check=self.name, status=CheckStatus.ERROR, title=text(lang, "logs.failed", error=exc))]
+        return [Finding(check=self.name, status=CheckStatus.WARN if errors else CheckStatus.OK,
+                        title=text(lang, "logs.result", errors=errors, sources=3, minutes=LOG_MINUTES),
+                        evidence=evidence, data={"error_lines": errors})]
+
+
+class AuthConsistencyCheck(SupabaseCheck):
+    """auth.users, auth.sessions, profiles and subscriptions agree: counts and examples."""
+
+    name = "auth_consistency"
+    _title_key = "auth.title"
+    title = text("de", _title_key)
+    _STATUS = {"users_without_profile": CheckStatus.FAIL, "orphaned_profiles": CheckStatus.WARN,
+               "profile_email_mismatch": CheckStatus.WARN, "users_without_subscription": CheckStatus.FAIL,
+               "banned_user_sessions": CheckStatus.FAIL}
+
+    async def probe(self, ctx: CheckContext, target: SupabaseTarget, runner: SqlRunner) -> list[Finding]:
+        lang = ctx.language
+        findings = []
+        async with runner.transaction() as session:
+            users = await self.fetch(ctx, session, queries.USER_COUNT)
+            if users.error is not None:
+                return [self.sql_error(ctx, users)]
+            for code, sql in queries.CONSISTENCY.items():
+                result = await self.fetch(ctx, session, sql, max_rows=5)
+                if result.error is not None:
+                    findings.append(self.sql_error(ctx, result))
+                elif result.total_rows:
+                    findings.append(self.problem(
+                        code, self._STATUS[code], text(lang, f"auth.{code}", count=result.total_rows),
+                        evidence=example_lines(result), count=result.total_rows, examples=json_rows(result)))
+        if findings:
+            return findings
+        return [Finding(check=self.name, status=CheckStatus.OK, title=text(lang, "auth.ok", users=users.rows[0][0]),
+                        data={"users": users.rows[0][0]})]
+
+
+class FunctionsCheck(SupabaseCheck):
+    """handle_new_user() and create_free_subscription(): present, SECURITY DEFINER, search_path
+    pinned; trigger on_auth_user_created present and enabled; no mutable search_path in exposed
+    schemas (splinter 0011 function_search_path_mutable)."""
+
+    name = "functions"
+    _title_key = "functions.title"
+    title = text("de", _title_key)
+
+    async def probe(self, ctx: CheckContext, target: SupabaseTarget, runner: SqlRunner) -> list[Finding]:
+        lang = ctx.language
+        findings: list[Finding] = []
+        async with runner.transaction() as session:
+            fns = await self.fetch(ctx, session, queries.SIGNUP_FUNCTIONS)
+            trig = await self.fetch(ctx, session, queries.SIGNUP_TRIGGER)
+            mutable = await self.fetch(ctx, session, queries.MUTABLE_SEARCH_PATH,
+                                       {"schemas": list(target.exposed_schemas)})
+        for result in (fns, trig, mutable):
+            if result.error is not None:
+                return [self.sql_error(ctx, result)]
+        present = {row["name"]: row for row in fns.dicts()}
+        for fn in SIGNUP_FUNCTIONS:
+            if fn not in present:
+                findings.append(self.problem("function_missing", CheckStatus.FAIL,
+                                             text(lang, "functions.missing", fn=fn), function=f"public.{fn}"))
+            elif not present[fn]["security_definer"]:
+                findings.append(self.problem("function_not_security_definer", CheckStatus.WARN,
+                                             text(lang, "functions.not_definer", fn=fn), function=f"public.{fn}"))
+        trigger = next((r for r in trig.dicts() if r["name"] == "on_auth_user_created"), None)
+        if trigger is None:
+            findings.append(self.problem("signup_trigger_missing", CheckStatus.FAIL,
+                                         text(lang, "functions.trigger_missing"),
+                                         evidence=example_lines(trig) or ["auth.users: no user triggers"]))
+        elif trigger["enabled"] == "D":
+            findings.append(self.problem("signup_trigger_disabled", CheckStatus.FAIL,
+                                         text(lang, "functions.trigger_disabled"),
+                                         evidence=[f"tgenabled = 'D' ({trigger['function']})"]))
+        for row in mutable.dicts():
+            signature = f"{row['schema']}.{row['name']}({row['args']})"
+            findings.append(self.problem(
+                "function_search_path_mutable", CheckStatus.FAIL if row["security_definer"] else CheckStatus.WARN,
+                text(lang, "functions.search_path", fn=f"{row['schema']}.{row['name']}"),
+                evidence=[f"{signature}: proconfig has no search_path"], lint_id="0011", level="WARN",
+                function=signature, security_definer=row["security_definer"]))
+        return findings or [Finding(check=self.name, status=CheckStatus.OK, title=text(lang, "functions.ok"))]
+
+
+class SignupPathCheck(SupabaseCheck):
+    """The sign-up path reproduced: insert a probe user into auth.users inside a transaction that
+    is always rolled back, then look for its profile and subscription."""
+
+    name = "signup_path"
+    _title_key = "signup.title"
+    title = text("de", _title_key)
+
+    async def probe(self, ctx: CheckContext, target: SupabaseTarget, runner: SqlRunner) -> list[Finding]:
+        lang = ctx.language
+        probe_id = str(uuid.UUID(PROBE_USER_ID))
+        params: dict[str, Any] = {"id": probe_id, "email": "support-mcp-probe@example.invalid"}
+        async with runner.transaction(read_only=False) as session:
+            insert = await session.fetch(
+                "insert into auth.users (id, email, email_confirmed_at, raw_user_meta_data) "
+                "values (%(id)s, %(email)s, now(), '{\"full_name\": \"Support MCP Probe\"}'::jsonb)", params)
+            await record_sql(ctx, self.name, insert)
+            if insert.error is not None:
+                err = insert.error
+                return [self.problem("signup_fails", CheckStatus.FAIL, text(lang, "signup.fails", message=err.message),
+                                     detail="ROLLBACK", evidence=err.lines(), sqlstate=err.sqlstate,
+                                     message=err.message, error_detail=err.detail, hint=err.hint,
+                                     context=err.context)]
+            made = await self.fetch(ctx, session, "select (select count(*) from public.profiles where id = %(id)s) "
+                                    "as profiles, (select count(*) from public.subscriptions where user_id = %(id)s) "
+                                    "as subscriptions", params)
+        if made.error is not None:
+            return [self.sql_error(ctx, made)]
+        profiles, subscriptions = made.rows[0]
+        findings = []
+        if not profiles:
+            findings.append(self.problem("signup_no_profile", CheckStatus.FAIL, text(lang, "signup.no_profile"),
+                                         detail="ROLLBACK"))
+        if not subscriptions:
+            findings.append(self.problem("signup_no_subscription", CheckStatus.FAIL,
+                                         text(lang, "signup.no_subscription"), detail="ROLLBACK"))
+        return findings or [Finding(check=self.name, status=CheckStatus.OK, title=text(lang, "signup.ok"),
+                                    detail="ROLLBACK")]

@@ -1,0 +1,314 @@
+"""What each Supabase repair changes, as data: which finding codes call for it, the migration SQL
+it renders from the findings, the objects it touches, and the codes that must be gone after it.
+
+Pure functions only (the migrations folder is read, nothing is written or executed here);
+`repairs.py` runs them through the gated plan.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pglast import ast, parse_sql
+from pglast.parser import ParseError
+
+from support_mcp.domain.models import CheckStatus, Finding, Language
+
+Params = dict[str, Any]
+_IDENT = re.compile(r"[a-z_][a-z0-9_]*")
+_FUNC_CONTEXT = re.compile(r"function (?:(\w+)\.)?(\w+)\(")
+
+
+def ident(name: str) -> str:
+    """A plain lower-case identifier, or refuse: these names come from the catalog, but they are
+    rendered into SQL, so anything unusual stops the repair instead of being quoted creatively."""
+    if not _IDENT.fullmatch(name):
+        raise ValueError(f"unexpected identifier {name!r}")
+    return name
+
+
+def qname(qualified: str) -> str:
+    schema, _, name = qualified.rpartition(".")
+    return f"{ident(schema or 'public')}.{ident(name)}"
+
+
+@dataclass(frozen=True)
+class Fix:
+    name: str
+    title: dict[Language, str]
+    codes: tuple[str, ...]  # finding codes this fix answers
+    gone_after: tuple[str, ...]  # finding codes that must be gone after it
+    checks: tuple[str, ...]  # checks that reproduce those codes
+    params_from: Callable[[Sequence[Finding], Path | None], Params | None]
+    sql: Callable[[Params], str]
+
+
+def _first(findings: Sequence[Finding], *codes: str) -> Finding | None:
+    return next((f for f in findings if f.data.get("code") in codes
+                 and f.status in (CheckStatus.WARN, CheckStatus.FAIL)), None)
+
+
+# --- migrations: the project's own definitions are the source of truth -------------------------
+
+
+def statements_in(path: Path) -> list[tuple[ast.Node, str]]:
+    """(parsed statement, its text) for each statement of an SQL file; unparsable files yield none."""
+    text = path.read_text("utf-8", errors="replace")
+    try:
+        raw = parse_sql(text)
+    except ParseError:
+        return []
+    out = []
+    for r in raw:
+        end = r.stmt_location + r.stmt_len if r.stmt_len else len(text)
+        body = "\n".join(line for line in text[r.stmt_location:end].strip().splitlines()
+                         if not line.lstrip().startswith("--")).strip()
+        out.append((r.stmt, body))
+    return out
+
+
+def migration_files(migrations_dir: Path | None) -> list[Path]:
+    if migrations_dir is None or not migrations_dir.is_dir():
+        return []
+    return sorted(migrations_dir.glob("*.sql"))
+
+
+def last_definition(migrations_dir: Path | None, kind: str, name: str, table: str | None = None) -> tuple[str, str] | None:
+    """The newest CREATE FUNCTION / CREATE POLICY of `name` in the migrations: (sql, file name)."""
+    found: tuple[str, str] | None = None
+    for path in migration_files(migrations_dir):
+        for stmt, body in statements_in(path):
+            if kind == "function" and isinstance(stmt, ast.CreateFunctionStmt):
+                parts = [getattr(p, "sval", "") for p in stmt.funcname]
+                if ".".join(parts) in (name, name.split(".")[-1]) or parts[-1] == name.split(".")[-1]:
+                    found = (body, path.name)
+            elif kind == "policy" and isinstance(stmt, ast.CreatePolicyStmt) and stmt.policy_name == name:
+                rel = stmt.table
+                if table is None or f"{rel.schemaname or 'public'}.{rel.relname}" == table:
+                    found = (body, path.name)
+    return found
+
+
+def normalized(sql: str) -> str:
+    return re.sub(r"\s+", " ", "\n".join(line for line in sql.splitlines()
+                                         if not line.lstrip().startswith("--"))).strip().rstrip(";").lower()
+
+
+def existing_migration(migrations_dir: Path | None, sql: str) -> str | None:
+    """The file in `supabase/migrations` that already contains every statement of `sql`."""
+    wanted = [normalized(body) for _, body in _split(sql)]
+    for path in migration_files(migrations_dir):
+        have = {normalized(body) for _, body in statements_in(path)}
+        if wanted and all(w in have for w in wanted):
+            return path.name
+    return None
+
+
+def _split(sql: str) -> list[tuple[ast.Node, str]]:
+    out = []
+    for r in parse_sql(sql):
+        end = r.stmt_location + r.stmt_len if r.stmt_len else len(sql)
+        out.append((r.stmt, sql[r.stmt_location:end].strip()))
+    return out
+
+
+def split_statements(sql: str) -> list[str]:
+    return [body for _, body in _split(sql)]
+
+
+# --- the fixes ---------------------------------------------------------------------------------
+
+
+def _trigger_params(findings: Sequence[Finding], _: Path | None) -> Params | None:
+    f = _first(findings, "signup_trigger_missing", "signup_trigger_disabled")
+    return {"reason": f.data["code"]} if f else None
+
+
+_TRIGGER_SQL = """DROP TRIGGER IF EXISTS on_auth_user_created ON auth.users;
+CREATE TRIGGER on_auth_user_created AFTER INSERT ON auth.users
+  FOR EACH ROW EXECUTE FUNCTION public.handle_new_user();
+INSERT INTO public.profiles (id, email, full_name, avatar_url)
+  SELECT u.id, u.email, u.raw_user_meta_data ->> 'full_name', u.raw_user_meta_data ->> 'avatar_url'
+  FROM auth.users u LEFT JOIN public.profiles p ON p.id = u.id
+  WHERE p.id IS NULL AND u.deleted_at IS NULL;
+SELECT public.create_free_subscription(u.id)
+  FROM auth.users u LEFT JOIN public.subscriptions s ON s.user_id = u.id
+  WHERE s.user_id IS NULL AND u.deleted_at IS NULL;"""
+
+
+def _function_params(findings: Sequence[Finding], migrations: Path | None) -> Params | None:
+    f = _first(findings, "signup_fails")
+    if f is None:
+        return None
+    # The innermost PL/pgSQL frame names the function that raised.
+    names = _FUNC_CONTEXT.findall(str(f.data.get("context") or ""))
+    for schema, name in names:
+        found = last_definition(migrations, "function", f"{schema or 'public'}.{name}")
+        if found:
+            return {"function": f"{schema or 'public'}.{name}", "definition": found[0], "source": found[1]}
+    return None
+
+
+def _owner_policy_params(findings: Sequence[Finding], _: Path | None) -> Params | None:
+    f = _first(findings, "table_read_empty")
+    if f is None or not f.data.get("owner_column"):
+        return None
+    return {"table": f.data["table"], "owner_column": f.data["owner_column"]}
+
+
+def _owner_policy_sql(p: Params) -> str:
+    table = qname(p["table"])
+    name = ident(p["table"].split(".")[-1] + "_select_own")
+    return (f"CREATE POLICY {name} ON {table} FOR SELECT TO authenticated\n"
+            f"  USING ((SELECT auth.uid()) = {ident(p['owner_column'])});")
+
+
+def _recursion_params(findings: Sequence[Finding], migrations: Path | None) -> Params | None:
+    f = _first(findings, "rls_policy_recursion")
+    if f is None or not f.data.get("policy"):
+        return None
+    found = last_definition(migrations, "policy", f.data["policy"], f.data["table"])
+    # Restoring a definition that itself selects from its table would bring the recursion back.
+    if found is None or f"from {f.data['table']}" in normalized(found[0]):
+        return None
+    return {"table": f.data["table"], "policy": f.data["policy"], "definition": found[0], "source": found[1]}
+
+
+def _metadata_params(findings: Sequence[Finding], _: Path | None) -> Params | None:
+    f = _first(findings, "rls_references_user_metadata")
+    if f is None:
+        return None
+    return {"table": f.data["table"], "policy": f.data["policy"], "expression": f.data["expression"]}
+
+
+def _metadata_sql(p: Params) -> str:
+    # app_metadata is set only by the service role (server side); user_metadata by the user.
+    expr = str(p["expression"]).replace("user_metadata", "app_metadata").replace("raw_user_meta_data",
+                                                                                 "raw_app_meta_data")
+    return f"ALTER POLICY {ident(p['policy'])} ON {qname(p['table'])}\n  USING ({expr});"
+
+
+def _search_path_params(findings: Sequence[Finding], _: Path | None) -> Params | None:
+    f = _first(findings, "function_search_path_mutable")
+    return {"function": f.data["function"]} if f else None
+
+
+def _search_path_sql(p: Params) -> str:
+    name, _, args = str(p["function"]).partition("(")
+    if not re.fullmatch(r"[a-z0-9_ ,\[\]]*\)", args):
+        raise ValueError(f"unexpected argument list {args!r}")
+    return f"ALTER FUNCTION {qname(name)}({args} SET search_path = '';"
+
+
+def _enable_rls_params(findings: Sequence[Finding], _: Path | None) -> Params | None:
+    f = _first(findings, "rls_disabled_in_public")
+    return {"table": f.data["table"]} if f else None
+
+
+def _enable_rls_sql(p: Params) -> str:
+    table = qname(p["table"])
+    sql = [f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;", f"REVOKE ALL ON {table} FROM anon;"]
+    if p.get("owner_column"):
+        sql.append(_owner_policy_sql(p))
+    return "\n".join(sql)
+
+
+def _always_true_params(findings: Sequence[Finding], _: Path | None) -> Params | None:
+    f = _first(findings, "rls_policy_always_true")
+    if f is None:
+        return None
+    return {"table": f.data["table"], "policy": f.data["policy"], "roles": list(f.data.get("roles") or ())}
+
+
+def _always_true_sql(p: Params) -> str:
+    sql = [f"DROP POLICY {ident(p['policy'])} ON {qname(p['table'])};"]
+    # A policy for anon that was always true means anon was never meant to read: take the grant too.
+    if "anon" in p.get("roles", ()):
+        sql.append(f"REVOKE SELECT ON {qname(p['table'])} FROM anon;")
+    return "\n".join(sql)
+
+
+def _orphan_params(findings: Sequence[Finding], _: Path | None) -> Params | None:
+    f = _first(findings, "orphaned_profiles")
+    return {"count": f.data.get("count")} if f else None
+
+
+_ORPHAN_SQL = """DELETE FROM public.profiles p
+  WHERE NOT EXISTS (SELECT 1 FROM auth.users u WHERE u.id = p.id);
+ALTER TABLE public.profiles DROP CONSTRAINT IF EXISTS profiles_id_fkey;
+ALTER TABLE public.profiles ADD CONSTRAINT profiles_id_fkey
+  FOREIGN KEY (id) REFERENCES auth.users (id) ON DELETE CASCADE;"""
+
+_SESSIONS_SQL = """UPDATE auth.refresh_tokens r SET revoked = true, updated_at = now()
+  FROM auth.sessions s JOIN auth.users u ON u.id = s.user_id
+  WHERE r.session_id = s.id AND NOT r.revoked AND (u.banned_until > now() OR u.deleted_at IS NOT NULL);
+DELETE FROM auth.sessions s USING auth.users u
+  WHERE u.id = s.user_id AND (u.banned_until > now() OR u.deleted_at IS NOT NULL);"""
+
+
+def _grant_params(findings: Sequence[Finding], _: Path | None) -> Params | None:
+    f = _first(findings, "rpc_fails_for_role")
+    if f is None or f.data.get("sqlstate") != "42501":
+        return None
+    m = re.search(r"permission denied for table (\w+)", str(f.data.get("message")))
+    if m is None:
+        return None
+    return {"table": f"public.{m[1]}", "role": f.data.get("role", "authenticated"), "function": f.data["function"]}
+
+
+FIXES: tuple[Fix, ...] = (
+    Fix("restore_signup_trigger", {"de": "Registrierungs-Trigger wiederherstellen und Profile/Abos nachtragen",
+                                   "en": "Restore the sign-up trigger and backfill profiles/subscriptions"},
+        ("signup_trigger_missing", "signup_trigger_disabled"),
+        ("signup_trigger_missing", "signup_trigger_disabled", "users_without_profile", "users_without_subscription",
+         "signup_no_profile", "signup_no_subscription"),
+        ("functions", "auth_consistency", "signup_path"), _trigger_params, lambda p: _TRIGGER_SQL),
+    Fix("restore_function", {"de": "Funktion aus supabase/migrations wiederherstellen",
+                             "en": "Restore the function from supabase/migrations"},
+        ("signup_fails",), ("signup_fails",), ("signup_path",), _function_params, lambda p: str(p["definition"])),
+    Fix("add_owner_select_policy", {"de": "SELECT-Policy für eigene Zeilen anlegen",
+                                    "en": "Add a SELECT policy for own rows"},
+        ("table_read_empty",), ("table_read_empty", "rls_no_policy_for_role"), ("reproduce_rpc", "rls_policies"),
+        _owner_policy_params, _owner_policy_sql),
+    Fix("restore_policy", {"de": "Rekursive Policy durch die Fassung aus supabase/migrations ersetzen",
+                           "en": "Replace the recursive policy with its version from supabase/migrations"},
+        ("rls_policy_recursion",), ("rls_policy_recursion", "table_read_fails"), ("rls_policies", "reproduce_rpc"),
+        _recursion_params,
+        lambda p: f"DROP POLICY IF EXISTS {ident(p['policy'])} ON {qname(p['table'])};\n{p['definition']};"),
+    Fix("policy_use_app_metadata", {"de": "Policy auf app_metadata umstellen (alter policy … using)",
+                                    "en": "Switch the policy to app_metadata (alter policy … using)"},
+        ("rls_references_user_metadata",), ("rls_references_user_metadata",), ("rls_policies",),
+        _metadata_params, _metadata_sql),
+    Fix("pin_search_path", {"de": "search_path der Funktion fest setzen", "en": "Pin the function's search_path"},
+        ("function_search_path_mutable",), ("function_search_path_mutable",), ("functions", "signup_path"),
+        _search_path_params, _search_path_sql),
+    Fix("enable_rls", {"de": "RLS aktivieren und anon-Zugriff entziehen", "en": "Enable RLS and revoke anon access"},
+        ("rls_disabled_in_public",), ("rls_disabled_in_public",), ("rls_policies",),
+        _enable_rls_params, _enable_rls_sql),
+    Fix("drop_always_true_policy", {"de": "Immer-wahre Policy entfernen", "en": "Drop the always-true policy"},
+        ("rls_policy_always_true",), ("rls_policy_always_true",), ("rls_policies",), _always_true_params,
+        _always_true_sql),
+    Fix("delete_orphaned_profiles", {"de": "Verwaiste Profile löschen und Fremdschlüssel wiederherstellen",
+                                     "en": "Delete orphaned profiles and restore the foreign key"},
+        ("orphaned_profiles",), ("orphaned_profiles",), ("auth_consistency",), _orphan_params, lambda p: _ORPHAN_SQL),
+    Fix("revoke_banned_sessions", {"de": "Sitzungen gesperrter/gelöschter Nutzer beenden",
+                                   "en": "End sessions of banned/deleted users"},
+        ("banned_user_sessions",), ("banned_user_sessions",), ("auth_consistency",),
+        lambda fs, _: {"count": f.data.get("count")} if (f := _first(fs, "banned_user_sessions")) else None,
+        lambda p: _SESSIONS_SQL),
+    Fix("grant_table_privilege", {"de": "Fehlendes Tabellenrecht für die Rolle wieder vergeben",
+                                  "en": "Grant the missing table privilege to the role again"},
+        ("rpc_fails_for_role",), ("rpc_fails_for_role",), ("reproduce_rpc",), _grant_params,
+        lambda p: f"GRANT SELECT ON {qname(p['table'])} TO {ident(p['role'])};"),
+)
+
+
+def touched_objects(sql: str) -> tuple[list[str], list[str]]:
+    """Tables and functions a migration names (for before/after and the fingerprint)."""
+    tables = re.findall(r"\b(?:ON|TABLE|FROM|INTO|UPDATE|JOIN)\s+((?:public|auth)\.[a-z_]+)\b", sql, re.IGNORECASE)
+    functions = re.findall(r"\bFUNCTION\s+((?:public|auth)\.[a-z_]+)\s*\(", sql, re.IGNORECASE)
+    return sorted({t.lower() for t in tables}), sorted({f.lower() for f in functions})

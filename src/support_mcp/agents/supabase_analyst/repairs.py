@@ -1,0 +1,239 @@
+"""Gated Supabase migrations (playbook 2.2): draft → dry-run → apply → validate.
+
+A repair renders one migration from the findings (`fixes.py`), drafts it as a file (the
+playbook's tmp/sql/…) and looks for an equivalent migration in `supabase/migrations`. The
+dry-run executes it in a transaction that is always rolled back and reports affected rows and
+the before/after of the policies, triggers, functions and grants it touches; the fingerprint is
+a digest of that state, so the plan service refuses an apply when the schema changed since.
+Apply writes the migration file with a timestamp version and records it in
+`supabase_migrations.schema_migrations` in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from support_mcp.agents.base import ApplyResult, CheckContext, DryRun, RepairStep
+from support_mcp.agents.supabase_analyst import queries
+from support_mcp.agents.supabase_analyst.base import SQL_TARGET, SupabaseCheck, record_sql, runner_for
+from support_mcp.agents.supabase_analyst.checks import AuthConsistencyCheck, FunctionsCheck, SignupPathCheck
+from support_mcp.agents.supabase_analyst.fixes import (
+    FIXES,
+    Fix,
+    existing_migration,
+    split_statements,
+    touched_objects,
+)
+from support_mcp.agents.supabase_analyst.rls_checks import ReproduceCheck, RlsPoliciesCheck
+from support_mcp.agents.supabase_analyst.texts import text
+from support_mcp.domain.clock import utc_now
+from support_mcp.domain.errors import Conflict, InvalidInput
+from support_mcp.domain.models import CheckStatus, Finding
+from support_mcp.domain.targets import SupabaseTarget
+from support_mcp.executors.sql import SqlRunner, SqlSession
+
+AGENT = "supabase-analyst-agent"
+
+STATE_SQL = """
+select 'table' as kind, format('%%I.%%I', n.nspname, c.relname) as object,
+       'rls=' || c.relrowsecurity::text || ' acl=' || coalesce(c.relacl::text, '') as definition
+from pg_class c join pg_namespace n on n.oid = c.relnamespace
+where format('%%I.%%I', n.nspname, c.relname) = any(%(tables)s)
+union all
+select 'policy', format('%%I.%%I', n.nspname, c.relname) || '.' || p.polname,
+       p.polcmd::text || ' permissive=' || p.polpermissive::text || ' roles='
+       || array(select case when r = 0 then 'public' else pg_get_userbyid(r) end from unnest(p.polroles) r)::text
+       || ' USING ' || coalesce(pg_get_expr(p.polqual, p.polrelid), '-')
+       || ' CHECK ' || coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '-')
+from pg_policy p join pg_class c on c.oid = p.polrelid join pg_namespace n on n.oid = c.relnamespace
+where format('%%I.%%I', n.nspname, c.relname) = any(%(tables)s)
+union all
+select 'trigger', format('%%I.%%I', n.nspname, c.relname) || '.' || t.tgname,
+       'enabled=' || t.tgenabled::text || ' ' || pg_get_triggerdef(t.oid)
+from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
+where not t.tgisinternal and format('%%I.%%I', n.nspname, c.relname) = any(%(tables)s)
+union all
+select 'constraint', format('%%I.%%I', n.nspname, c.relname) || '.' || con.conname, pg_get_constraintdef(con.oid)
+from pg_constraint con join pg_class c on c.oid = con.conrelid join pg_namespace n on n.oid = c.relnamespace
+where format('%%I.%%I', n.nspname, c.relname) = any(%(tables)s)
+union all
+select 'function', format('%%I.%%I(%%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)),
+       'config=' || coalesce(p.proconfig::text, '-') || ' definer=' || p.prosecdef::text || ' body=' || md5(p.prosrc)
+from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+where format('%%I.%%I', n.nspname, p.proname) = any(%(functions)s)
+order by 1, 2
+"""
+
+
+class SqlMigrationRepair:
+    """One `Fix` as a Repair: every change is a migration, applied only through a gated plan."""
+
+    agent = AGENT
+
+    def __init__(self, fix: Fix, target: SupabaseTarget | None = None) -> None:
+        self.fix = fix
+        self.name = fix.name
+        self.title = fix.title["de"]
+        self.target = target
+
+    def _target(self, ctx: CheckContext) -> SupabaseTarget:
+        target = self.target or ctx.targets.supabase
+        if target is None:
+            raise InvalidInput("no Supabase target configured (SUPPORT_MCP_SUPABASE_DB_URL)")
+        return target
+
+    def proposes(self, findings: Sequence[Finding]) -> dict[str, Any] | None:
+        """Parameters when one of the findings names a cause this fix answers."""
+        return self.fix.params_from(findings, self.target.migrations_dir if self.target else None)
+
+    async def plan(self, ctx: CheckContext, params: dict[str, Any]) -> list[RepairStep]:
+        """Render the migration, draft it as a file, and note an equivalent existing migration."""
+        target = self._target(ctx)
+        params = dict(params)
+        if self.fix.name == "enable_rls" and "owner_column" not in params:
+            params["owner_column"] = await self._owner_column(runner_for(target), params["table"])
+        sql = self.fix.sql(params).strip()
+        split_statements(sql)  # refuses SQL PostgreSQL's parser cannot read before anyone sees it
+        tables, functions = touched_objects(sql)
+        draft = None
+        if target.drafts_dir is not None:
+            target.drafts_dir.mkdir(parents=True, exist_ok=True)
+            path = target.drafts_dir / f"{ctx.ticket_id}_{self.name}.sql"
+            path.write_text(f"-- {self.fix.title['de']} (ticket {ctx.ticket_id})\n{sql}\n", "utf-8")
+            draft = str(path)
+        existing = existing_migration(target.migrations_dir, sql)
+        return [RepairStep(kind="sql", target=SQL_TARGET, display=sql,
+                           payload={"sql": sql, "migration_name": self.name, "tables": tables,
+                                    "functions": functions, "draft": draft, "existing_migration": existing})]
+
+    async def _owner_column(self, runner: SqlRunner, table: str) -> str | None:
+        result = await runner.read(queries.OWNER_COLUMNS, {"schemas": [table.split(".")[0]]})
+        return next((r["column"] for r in result.dicts() if f"{r['schema']}.{r['table']}" == table), None)
+
+    @staticmethod
+    def _objects(steps: Sequence[RepairStep]) -> dict[str, list[str]]:
+        tables = sorted({t for s in steps for t in s.payload.get("tables", ())})
+        functions = sorted({f for s in steps for f in s.payload.get("functions", ())})
+        return {"tables": tables, "functions": functions}
+
+    async def _state(self, session: SqlSession, steps: Sequence[RepairStep]) -> list[str]:
+        result = await session.fetch(STATE_SQL, self._objects(steps), max_rows=5_000, max_bytes=5_000_000)
+        if result.error is not None:
+            raise Conflict(f"could not read the schema state: {result.error.message}")
+        return [f"{kind} {obj}: {definition}" for kind, obj, definition in result.rows]
+
+    async def fingerprint(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> str:
+        """Digest of the touched tables' policies, triggers, constraints, grants and functions."""
+        async with runner_for(self._target(ctx)).transaction() as session:
+            state = await self._state(session, steps)
+        return hashlib.sha256("\n".join(state).encode()).hexdigest()
+
+    async def dry_run(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> DryRun:
+        """Execute the migration in a transaction that is always rolled back; report what it did."""
+        runner = runner_for(self._target(ctx))
+        out: list[str] = []
+        ok = True
+        async with runner.transaction(read_only=False) as session:
+            before = await self._state(session, steps)
+            for step in steps:
+                if step.payload.get("existing_migration"):
+                    out.append(text(ctx.language, "repair.exists", file=step.payload["existing_migration"]))
+                for statement in split_statements(step.payload["sql"]):
+                    if re.match(r"\s*(insert|update|delete)\b", statement, re.IGNORECASE):
+                        plan = await session.fetch(f"EXPLAIN {statement}")
+                        out += [f"  {row[0]}" for row in plan.rows[:8]]
+                    result = await session.fetch(statement)
+                    await record_sql(ctx, f"{self.name}.dry_run", result)
+                    ok = ok and result.ok
+                    out.append(f"{'OK ' if result.ok else 'FAIL'} {statement.splitlines()[0][:100]} "
+                               f"→ {result.render(max_rows=3) if result.ok else result.error.message}")  # type: ignore[union-attr]
+            after = await self._state(session, steps)
+            session.abort = True  # always rolled back
+        removed = [f"- {line}" for line in before if line not in after]
+        added = [f"+ {line}" for line in after if line not in before]
+        out += ["", "before → after:", *(removed + added or ["(no catalog change)"]), "", "ROLLBACK"]
+        return DryRun(ok=ok, output="\n".join(out), fingerprint=hashlib.sha256("\n".join(before).encode()).hexdigest())
+
+    async def apply(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> ApplyResult:
+        """Run the migration and record it as a versioned file and in schema_migrations, atomically."""
+        target = self._target(ctx)
+        runner = runner_for(target)
+        sql = "\n".join(s.payload["sql"] for s in steps)
+        statements = split_statements(sql)
+        written: Path | None = None
+        changed: list[str] = []
+        out: list[str] = []
+        async with runner.transaction(read_only=False, commit=True) as session:
+            version = await next_version(session)
+            for statement in statements:
+                result = await session.fetch(statement)
+                await record_sql(ctx, f"{self.name}.apply", result)
+                if result.error is not None:
+                    session.abort = True
+                    return ApplyResult(ok=False, output="\n".join([*out, *result.error.lines(), "ROLLBACK"]))
+                changed.append(f"{statement.splitlines()[0][:80]}: {result.rowcount} rows")
+                out.append(f"OK {statement.splitlines()[0][:100]} → rowcount {result.rowcount}")
+            recorded = await session.fetch(
+                "insert into supabase_migrations.schema_migrations (version, name, statements) "
+                "values (%(v)s, %(n)s, %(s)s)", {"v": version, "n": self.name, "s": statements})
+            if recorded.error is not None:
+                session.abort = True
+                return ApplyResult(ok=False, output="\n".join([*out, *recorded.error.lines(), "ROLLBACK"]))
+            if target.migrations_dir is not None:
+                target.migrations_dir.mkdir(parents=True, exist_ok=True)
+                written = target.migrations_dir / f"{version}_{self.name}.sql"
+                written.write_text(f"-- {self.fix.title['en']} (ticket {ctx.ticket_id})\n{sql}\n", "utf-8")
+        out.append(f"COMMIT; schema_migrations version {version}"
+                   + (f"; file {written.name}" if written else ""))
+        # Playbook 2.3: cause, actions (SQL, migration) and result in one internal note.
+        note = text(ctx.language, "repair.note", name=self.name, cause=", ".join(self.fix.codes),
+                    actions=f"{len(statements)} SQL statements as migration {version}_{self.name}",
+                    result="; ".join(changed))
+        return ApplyResult(ok=True, output="\n".join([note, "", *out]),
+                           changed=[*changed, f"migration {version}_{self.name}"])
+
+    async def validate(self, ctx: CheckContext, params: dict[str, Any]) -> list[Finding]:
+        """Re-run the reproducing checks; ok when none of the fixed causes is found again."""
+        target = self._target(ctx)
+        findings: list[Finding] = []
+        for check in _checks(self.fix.checks, target):
+            findings += await check.run(ctx)
+        still = [f for f in findings if f.data.get("code") in self.fix.gone_after
+                 and _same_object(f, params) and f.status in (CheckStatus.WARN, CheckStatus.FAIL, CheckStatus.ERROR)]
+        errors = [f for f in findings if f.status == CheckStatus.ERROR]
+        if still or errors:
+            return [*still, *errors]
+        return [Finding(check=self.name, status=CheckStatus.OK,
+                        title=text(ctx.language, "repair.validated", code=", ".join(self.fix.codes)),
+                        evidence=[f"{f.check}: {f.title}" for f in findings][:20])]
+
+
+async def next_version(session: SqlSession) -> str:
+    """Supabase CLI migration version: UTC timestamp YYYYMMDDHHMMSS, after every recorded one."""
+    now = utc_now().strftime("%Y%m%d%H%M%S")
+    latest = await session.fetch("select max(version) from supabase_migrations.schema_migrations")
+    last = latest.rows[0][0] if latest.ok and latest.rows and latest.rows[0][0] else None
+    if last is not None and last.isdigit() and len(last) == len(now) and last >= now:
+        return str(int(last) + 1)
+    return now
+
+
+def _same_object(finding: Finding, params: dict[str, Any]) -> bool:
+    for key in ("table", "policy"):
+        if params.get(key) and finding.data.get(key) and finding.data[key] != params[key]:
+            return False
+    return True
+
+
+def _checks(names: Sequence[str], target: SupabaseTarget) -> list[SupabaseCheck]:
+    all_checks: list[SupabaseCheck] = [AuthConsistencyCheck(target), FunctionsCheck(target),
+                                       SignupPathCheck(target), RlsPoliciesCheck(target), ReproduceCheck(target)]
+    return [c for c in all_checks if c.name in names]
+
+
+def supabase_repairs(target: SupabaseTarget | None = None) -> tuple[SqlMigrationRepair, ...]:
+    return tuple(SqlMigrationRepair(fix, target) for fix in FIXES)

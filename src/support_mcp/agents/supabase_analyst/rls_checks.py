@@ -1,0 +1,217 @@
+"""Supabase diagnosis, playbook 2.1 steps 3 and 4: RLS and policies of every table in the
+exposed schemas (named as Supabase's advisor names them), and errors reproduced as a user:
+`set local role authenticated` with the user's JWT claims, always rolled back."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from support_mcp.agents.base import CheckContext
+from support_mcp.agents.supabase_analyst import queries
+from support_mcp.agents.supabase_analyst.base import SupabaseCheck
+from support_mcp.agents.supabase_analyst.parsers import (
+    Lint,
+    TableInfo,
+    lint_rls,
+    parse_policies,
+    parse_tables,
+    references_own_table,
+)
+from support_mcp.agents.supabase_analyst.texts import text
+from support_mcp.domain.errors import InvalidInput
+from support_mcp.domain.models import CheckStatus, Finding, Language
+from support_mcp.domain.targets import SupabaseTarget
+from support_mcp.executors.sql import SqlResult, SqlRunner, user_claims
+
+_LEVEL_STATUS = {"ERROR": CheckStatus.FAIL, "WARN": CheckStatus.WARN, "INFO": CheckStatus.WARN}
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+def rpc_call(rpc: str, args: Mapping[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    """`schema.fn` (or `fn` in public) and named arguments, validated as plain names."""
+    schema, _, name = rpc.rpartition(".")
+    schema = schema or "public"
+    if not isinstance(args, Mapping):
+        raise InvalidInput("RPC arguments are a JSON object of named parameters, e.g. {\"p_id\": \"…\"}")
+    for part in (schema, name, *args):
+        if not _NAME.fullmatch(str(part)):
+            raise InvalidInput(f"{part!r} is not a plain SQL name")
+    return schema, name, {str(k): (v if v is None or isinstance(v, str) else json.dumps(v)) for k, v in args.items()}
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def qualified(schema: str, name: str) -> str:
+    return f"{quote_ident(schema)}.{quote_ident(name)}"
+
+
+async def sample_user(check: SupabaseCheck, ctx: CheckContext, runner: SqlRunner,
+                      who: str | None = None) -> dict[str, Any] | None:
+    """The user to reproduce as: `who` (id or email), else the first active confirmed user."""
+    if who:
+        result = await check.read(ctx, runner, queries.USER_BY_ID_OR_EMAIL, {"who": who})
+    else:
+        result = await check.read(ctx, runner, queries.SAMPLE_USER)
+    rows = result.dicts() if result.ok else []
+    return rows[0] if rows else None
+
+
+def claims_of(user: Mapping[str, Any]) -> dict[str, Any]:
+    return user_claims(user["id"], user.get("email"), app_metadata=user.get("app_metadata"),
+                       user_metadata=user.get("user_metadata"))
+
+
+class RlsPoliciesCheck(SupabaseCheck):
+    """pg_policy of every table in the exposed schemas: RLS off, RLS on without (role) policies,
+    always-true and metadata-based policies, recursion (static and as a user), several permissive
+    policies for one role and action."""
+
+    name = "rls_policies"
+    _title_key = "rls.title"
+    title = text("de", _title_key)
+
+    async def probe(self, ctx: CheckContext, target: SupabaseTarget, runner: SqlRunner) -> list[Finding]:
+        schemas = {"schemas": list(target.exposed_schemas)}
+        async with runner.transaction() as session:
+            tables_r = await self.fetch(ctx, session, queries.TABLES, schemas)
+            policies_r = await self.fetch(ctx, session, queries.POLICIES, schemas)
+        for result in (tables_r, policies_r):
+            if result.error is not None:
+                return [self.sql_error(ctx, result)]
+        tables, policies = parse_tables(tables_r.dicts()), parse_policies(policies_r.dicts())
+        lints = lint_rls(tables, policies)
+        recursive = {p.qualified_table: p for p in policies if references_own_table(p)}
+        # Confirm recursion the way the app meets it: read each table with policies as a user.
+        user = await sample_user(self, ctx, runner)
+        evidence: dict[str, list[str]] = {}
+        if user is not None:
+            for t in tables:
+                if not t.rls or not any(p.qualified_table == t.qualified for p in policies):
+                    continue
+                probe = await self.read(ctx, runner, f"select 1 from {qualified(t.schema, t.table)} limit 1",
+                                        role="authenticated", claims=claims_of(user))
+                if probe.error is not None and probe.error.sqlstate == "42P17":
+                    evidence[t.qualified] = probe.error.lines()
+                    recursive.setdefault(t.qualified, next(p for p in policies if p.qualified_table == t.qualified))
+        for table, policy in sorted(recursive.items()):
+            lints.append(Lint("rls_policy_recursion", table, policy=policy.name, cmd=policy.cmd, roles=policy.roles,
+                              expression=policy.qual))
+        findings = [self._finding(ctx.language, lint, evidence.get(lint.table, [])) for lint in lints]
+        return findings or [Finding(check=self.name, status=CheckStatus.OK,
+                                    title=text(ctx.language, "rls.ok", tables=len(tables)))]
+
+    def _finding(self, lang: Language, lint: Lint, extra: Sequence[str]) -> Finding:
+        title = text(lang, f"rls.{lint.code}", table=lint.table, policy=lint.policy, role=lint.role, cmd=lint.cmd,
+                     roles=", ".join(lint.roles))
+        evidence = [f"{lint.lint_id + ' ' if lint.lint_id else ''}{lint.code} ({lint.level})"]
+        if lint.expression:
+            evidence.append(f"USING ({lint.expression})")
+        return self.problem(lint.code, _LEVEL_STATUS[lint.level], title, evidence=[*evidence, *extra],
+                            lint_id=lint.lint_id, level=lint.level, table=lint.table, policy=lint.policy,
+                            role=lint.role, cmd=lint.cmd, roles=list(lint.roles), expression=lint.expression)
+
+
+class ReproduceCheck(SupabaseCheck):
+    """`supabase.rpc('<fn>')` and table reads as a signed-in user: every argument-less RPC the
+    `authenticated` role may execute and every table it may read, compared with service_role.
+
+    `params` names an RPC with arguments (`rpc`, `args`), a `table` and the `user` (id or email)."""
+
+    name = "reproduce_rpc"
+    tools = ("supabase-rpc",)
+    _title_key = "reproduce.title"
+    title = text("de", _title_key)
+
+    def __init__(self, target: SupabaseTarget | None = None, params: Mapping[str, Any] | None = None) -> None:
+        super().__init__(target)
+        self.params = dict(params or {})
+
+    async def probe(self, ctx: CheckContext, target: SupabaseTarget, runner: SqlRunner) -> list[Finding]:
+        lang = ctx.language
+        user = await sample_user(self, ctx, runner, self.params.get("user"))
+        if user is None:
+            return [Finding(check=self.name, status=CheckStatus.SKIPPED, title=text(lang, "reproduce.no_user"))]
+        claims = claims_of(user)
+        schemas = {"schemas": list(target.exposed_schemas)}
+        rpcs_r = await self.read(ctx, runner, queries.RPCS, schemas)
+        tables_r = await self.read(ctx, runner, queries.TABLES, schemas)
+        owners_r = await self.read(ctx, runner, queries.OWNER_COLUMNS, schemas)
+        for result in (rpcs_r, tables_r, owners_r):
+            if result.error is not None:
+                return [self.sql_error(ctx, result)]
+        calls: list[tuple[str, str, dict[str, Any]]] = [(r["schema"], r["name"], {}) for r in rpcs_r.dicts()]
+        if self.params.get("rpc"):
+            calls = [rpc_call(str(self.params["rpc"]), self.params.get("args") or {})]
+        findings: list[Finding] = []
+        detail = text(lang, "reproduce.detail", role="authenticated", user=user["email"])
+        for schema, name, args in calls:
+            # Arguments are bound parameters by name (`supabase.rpc('fn', {p_id: …})`), never SQL text.
+            binds = {f"a{i}": value for i, value in enumerate(args.values())}
+            rendered = ", ".join(f"{quote_ident(k)} => %(a{i})s" for i, k in enumerate(args))
+            sql = f"select * from {qualified(schema, name)}({rendered})"
+            as_user = await self.read(ctx, runner, sql, binds or None, role="authenticated", claims=claims,
+                                      max_rows=20)
+            if as_user.error is None:
+                continue
+            as_service = await self.read(ctx, runner, sql, binds or None, role="service_role",
+                                         claims={"role": "service_role"}, max_rows=20)
+            findings.append(self._rpc_finding(lang, f"{schema}.{name}", as_user, as_service, detail))
+        owners = {(r["schema"], r["table"]): r["column"] for r in owners_r.dicts()}
+        tables = [t for t in parse_tables(tables_r.dicts()) if "authenticated:SELECT" in t.grants]
+        if self.params.get("table"):
+            tables = [t for t in tables if self.params["table"] in (t.table, t.qualified)]
+        for t in tables:
+            findings += await self._read_table(ctx, runner, t, owners.get((t.schema, t.table)), user, claims, detail)
+        return findings or [Finding(check=self.name, status=CheckStatus.OK, detail=detail,
+                                    title=text(lang, "reproduce.ok", rpcs=len(calls), tables=len(tables),
+                                               user=user["email"]))]
+
+    def _rpc_finding(self, lang: Language, fn: str, as_user: SqlResult, as_service: SqlResult,
+                     detail: str) -> Finding:
+        err = as_user.error
+        assert err is not None
+        only_user = as_service.error is None
+        code = "rpc_fails_for_role" if only_user else "rpc_fails"
+        title = text(lang, f"reproduce.{code}", fn=fn, role="authenticated", message=err.message)
+        evidence = [f"authenticated: {line}" for line in err.lines()]
+        evidence.append("service_role: ok" if only_user else f"service_role: {as_service.error.message}")  # type: ignore[union-attr]
+        return self.problem(code, CheckStatus.FAIL, title, detail=detail, evidence=evidence, function=fn,
+                            role="authenticated", sqlstate=err.sqlstate, message=err.message,
+                            error_detail=err.detail, hint=err.hint)
+
+    async def _read_table(self, ctx: CheckContext, runner: SqlRunner, t: TableInfo, owner: str | None,
+                          user: Mapping[str, Any], claims: Mapping[str, Any], detail: str) -> list[Finding]:
+        lang = ctx.language
+        table = qualified(t.schema, t.table)
+        where = f" where {quote_ident(owner)} = %(uid)s::uuid" if owner else ""
+        params = {"uid": str(user["id"])} if owner else None
+        seen = await self.read(ctx, runner, f"select count(*) from {table}{where}", params, role="authenticated",
+                               claims=claims)
+        if seen.error is not None:
+            err = seen.error
+            return [self.problem("table_read_fails", CheckStatus.FAIL,
+                                 text(lang, "reproduce.table_read_fails", table=t.qualified, role="authenticated",
+                                      message=err.message),
+                                 detail=detail, evidence=err.lines(), table=t.qualified, role="authenticated",
+                                 sqlstate=err.sqlstate, message=err.message)]
+        if not owner or seen.rows[0][0]:
+            return []
+        own = await self.read(ctx, runner, f"select count(*) from {table}{where}", params, role="service_role",
+                              claims={"role": "service_role"})
+        rows = own.rows[0][0] if own.ok else 0
+        if not rows:
+            return []
+        return [self.problem("table_read_empty", CheckStatus.WARN,
+                             text(lang, "reproduce.table_read_empty", table=t.qualified, role="authenticated",
+                                  rows=rows),
+                             detail=detail, evidence=[f"service_role: {rows} rows with {owner} = {user['id']}",
+                                                      "authenticated: 0 rows"],
+                             table=t.qualified, role="authenticated", owner_column=owner, own_rows=rows)]
+

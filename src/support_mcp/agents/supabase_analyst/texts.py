@@ -1,0 +1,124 @@
+"""Texts for support staff (German by default, English on request), one table for the agent."""
+
+from __future__ import annotations
+
+from support_mcp.domain.models import Language
+
+_TEXTS: dict[str, dict[Language, str]] = {
+    # check titles
+    "health.title": {"de": "Datenbank-Health-Check", "en": "Database health check"},
+    "monitoring.title": {"de": "Monitoring-Snapshot der App", "en": "App monitoring snapshot"},
+    "logs.title": {"de": "Supabase-Logs (Auth, Edge Functions, Postgres)",
+                   "en": "Supabase logs (Auth, Edge Functions, Postgres)"},
+    "auth.title": {"de": "Auth/Profiles-Konsistenz", "en": "Auth/profiles consistency"},
+    "functions.title": {"de": "Trigger und Funktionen der Registrierung", "en": "Sign-up trigger and functions"},
+    "signup.title": {"de": "Registrierungspfad (Reproduktion mit ROLLBACK)",
+                     "en": "Sign-up path (reproduction with ROLLBACK)"},
+    "rls.title": {"de": "RLS und Policies", "en": "RLS and policies"},
+    "reproduce.title": {"de": "Fehler reproduzieren (RPC/Tabellen als Nutzer)",
+                        "en": "Reproduce errors (RPC/tables as a user)"},
+    # generic
+    "error.db": {"de": "{title}: Datenbank nicht erreichbar", "en": "{title}: database unreachable"},
+    "error.sql": {"de": "{title}: Abfrage fehlgeschlagen", "en": "{title}: query failed"},
+    "skipped.no_target": {"de": "{title}: kein Supabase-Ziel konfiguriert (SUPPORT_MCP_SUPABASE_DB_URL)",
+                          "en": "{title}: no Supabase target configured (SUPPORT_MCP_SUPABASE_DB_URL)"},
+    "skipped.no_url": {"de": "{title}: nicht konfiguriert ({var})", "en": "{title}: not configured ({var})"},
+    # health
+    "health.result": {"de": "{connections} Verbindungen, {long} lange Abfragen, {blocked} blockierte Sperren, "
+                            "Cache-Trefferquote {ratio}, Größe {size}",
+                      "en": "{connections} connections, {long} long-running queries, {blocked} blocked locks, "
+                            "cache hit ratio {ratio}, size {size}"},
+    "health.detail": {"de": "Warnung bei Abfragen über {seconds} s, blockierten Sperren oder Trefferquote "
+                            "unter {min_ratio}.",
+                      "en": "Warning on queries over {seconds} s, blocked locks or a hit ratio below {min_ratio}."},
+    "monitoring.result": {"de": "Monitoring-Snapshot: Status {status}", "en": "Monitoring snapshot: status {status}"},
+    "monitoring.failed": {"de": "Monitoring-Snapshot nicht abrufbar: {error}",
+                          "en": "Monitoring snapshot not available: {error}"},
+    "logs.result": {"de": "{errors} Fehlerzeilen in {sources} Log-Quellen der letzten {minutes} min",
+                    "en": "{errors} error lines in {sources} log sources over the last {minutes} min"},
+    "logs.failed": {"de": "Supabase-Logs nicht abrufbar: {error}", "en": "Supabase logs not available: {error}"},
+    # auth consistency
+    "auth.users_without_profile": {"de": "{count} Nutzer ohne Profil (profiles)",
+                                   "en": "{count} users without a profile (profiles)"},
+    "auth.orphaned_profiles": {"de": "{count} verwaiste Profile ohne Nutzer in auth.users",
+                               "en": "{count} orphaned profiles without a user in auth.users"},
+    "auth.profile_email_mismatch": {"de": "{count} Profile mit anderer E-Mail als auth.users",
+                                    "en": "{count} profiles whose email differs from auth.users"},
+    "auth.users_without_subscription": {"de": "{count} Nutzer ohne Abo (subscriptions)",
+                                        "en": "{count} users without a subscription"},
+    "auth.banned_user_sessions": {"de": "{count} aktive Sitzungen gesperrter oder gelöschter Nutzer",
+                                  "en": "{count} live sessions of banned or deleted users"},
+    "auth.ok": {"de": "auth.users, auth.sessions, profiles und subscriptions konsistent ({users} Nutzer)",
+                "en": "auth.users, auth.sessions, profiles and subscriptions consistent ({users} users)"},
+    # functions
+    "functions.trigger_missing": {"de": "Trigger on_auth_user_created fehlt auf auth.users",
+                                  "en": "Trigger on_auth_user_created is missing on auth.users"},
+    "functions.trigger_disabled": {"de": "Trigger on_auth_user_created ist deaktiviert",
+                                   "en": "Trigger on_auth_user_created is disabled"},
+    "functions.missing": {"de": "Funktion {fn}() fehlt", "en": "Function {fn}() is missing"},
+    "functions.not_definer": {"de": "Funktion {fn}() ist nicht SECURITY DEFINER",
+                              "en": "Function {fn}() is not SECURITY DEFINER"},
+    "functions.search_path": {"de": "SECURITY-DEFINER-Funktion {fn}() ohne festen search_path",
+                              "en": "SECURITY DEFINER function {fn}() has a mutable search_path"},
+    "functions.ok": {"de": "handle_new_user() und create_free_subscription() vorhanden, Trigger aktiv, "
+                           "SECURITY DEFINER, search_path fest",
+                     "en": "handle_new_user() and create_free_subscription() present, trigger enabled, "
+                           "SECURITY DEFINER, search_path pinned"},
+    # sign-up path
+    "signup.fails": {"de": "Registrierung schlägt fehl (\"Database error saving new user\"): {message}",
+                     "en": "Sign-up fails (\"Database error saving new user\"): {message}"},
+    "signup.no_profile": {"de": "Registrierung legt kein Profil an", "en": "Sign-up creates no profile"},
+    "signup.no_subscription": {"de": "Registrierung legt kein Abo an", "en": "Sign-up creates no subscription"},
+    "signup.ok": {"de": "Test-Registrierung legt Profil und Abo an (zurückgerollt)",
+                  "en": "Test sign-up creates profile and subscription (rolled back)"},
+    # rls
+    "rls.rls_disabled_in_public": {"de": "Tabelle {table} im exponierten Schema ohne RLS",
+                                   "en": "Table {table} in an exposed schema has RLS disabled"},
+    "rls.rls_enabled_no_policy": {"de": "Tabelle {table}: RLS aktiv, aber keine Policy",
+                                  "en": "Table {table}: RLS enabled but no policy"},
+    "rls.rls_no_policy_for_role": {"de": "Tabelle {table}: keine {cmd}-Policy für Rolle {role} (liest nichts)",
+                                   "en": "Table {table}: no {cmd} policy for role {role} (reads return nothing)"},
+    "rls.policy_exists_rls_disabled": {"de": "Tabelle {table}: Policies vorhanden, RLS aber aus",
+                                       "en": "Table {table}: policies exist but RLS is disabled"},
+    "rls.rls_policy_always_true": {"de": "Policy {policy} auf {table} ist immer wahr ({cmd} für {roles})",
+                                   "en": "Policy {policy} on {table} is always true ({cmd} for {roles})"},
+    "rls.rls_references_user_metadata": {"de": "Policy {policy} auf {table} vertraut user_metadata "
+                                               "(vom Nutzer änderbar)",
+                                         "en": "Policy {policy} on {table} trusts user_metadata "
+                                               "(editable by the user)"},
+    "rls.rls_policy_recursion": {"de": "Policy auf {table} rekursiert (SQLSTATE 42P17)",
+                                 "en": "Policy on {table} recurses (SQLSTATE 42P17)"},
+    "rls.multiple_permissive_policies": {"de": "Tabelle {table}: mehrere permissive Policies für {role}/{cmd}",
+                                         "en": "Table {table}: several permissive policies for {role}/{cmd}"},
+    "rls.ok": {"de": "{tables} Tabellen in exponierten Schemas: RLS und Policies unauffällig",
+               "en": "{tables} tables in exposed schemas: RLS and policies fine"},
+    # reproduction
+    "reproduce.rpc_fails_for_role": {"de": "RPC {fn}() schlägt nur als {role} fehl: {message}",
+                                     "en": "RPC {fn}() fails only as {role}: {message}"},
+    "reproduce.rpc_fails": {"de": "RPC {fn}() schlägt fehl: {message}", "en": "RPC {fn}() fails: {message}"},
+    "reproduce.table_read_fails": {"de": "Lesen von {table} als {role} schlägt fehl: {message}",
+                                   "en": "Reading {table} as {role} fails: {message}"},
+    "reproduce.table_read_empty": {"de": "{table} als {role} leer, obwohl {rows} eigene Zeilen existieren",
+                                   "en": "{table} as {role} is empty although {rows} own rows exist"},
+    "reproduce.ok": {"de": "{rpcs} RPCs und {tables} Tabellen als {user} reproduziert: ohne Fehler",
+                     "en": "{rpcs} RPCs and {tables} tables reproduced as {user}: no errors"},
+    "reproduce.no_user": {"de": "Kein Nutzer für die Reproduktion gefunden", "en": "No user found to reproduce as"},
+    "reproduce.detail": {"de": "Als Rolle {role} mit den JWT-Claims von {user} in einer Transaktion, die "
+                               "immer zurückgerollt wird.",
+                         "en": "As role {role} with the JWT claims of {user} in a transaction that is "
+                               "always rolled back."},
+    # repairs
+    "repair.note": {"de": "Reparatur {name}: Ursache: {cause}\nAktionen: {actions}\nErgebnis: {result}",
+                    "en": "Repair {name}: cause: {cause}\nActions: {actions}\nResult: {result}"},
+    "repair.exists": {"de": "Gleichwertige Migration existiert bereits: {file}",
+                      "en": "An equivalent migration already exists: {file}"},
+    "repair.validated": {"de": "Reproduktion nach der Reparatur: {code} behoben",
+                         "en": "Reproduction after the repair: {code} fixed"},
+    "repair.still": {"de": "Reproduktion nach der Reparatur: {code} besteht weiter",
+                     "en": "Reproduction after the repair: {code} persists"},
+}
+
+
+def text(language: Language, key: str, **values: object) -> str:
+    """The text `key` in `language`, with the caller's values filled in."""
+    return _TEXTS[key][language].format(**values)

@@ -1,0 +1,270 @@
+"""Typed operations of the hetzner-ops-agent: PM2, journald, systemd, Caddy, ss, firewall, the
+deploy folder and npm, each bound to one configured HostTarget.
+
+A builder takes the host and the names a caller asked for, refuses anything that is not the
+configured app, unit or path, and renders an argv that `validate_argv` checks once more against
+the entries registered into `commands.PROGRAMS` below. There is no way to name `all`, another
+app, a path outside the deploy folder, a redirection or `sudo`: none of them is a token here.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable
+from pathlib import PurePath
+
+from support_mcp.domain.errors import PolicyViolation
+from support_mcp.domain.targets import HostTarget
+from support_mcp.policy.commands import (
+    PROGRAMS,
+    Operation,
+    ProgramSpec,
+    validate_absolute_path,
+    validate_argv,
+    validate_target,
+    validate_unit_name,
+)
+
+PM2_SUBCOMMANDS = ("jlist", "logs", "restart")
+# PM2 words that act on many or other processes; refused even where a name would be accepted.
+_PM2_FORBIDDEN = frozenset({"all", "delete", "kill", "stop", "start", "reload", "flush", "save", "update",
+                            "startup", "unstartup", "deploy", "link", "plus", "install", "set", "reset"})
+_SINCE_RE = re.compile(r"-(\d{1,4})min")
+MAX_LOG_LINES = 2000
+
+
+def _pm2_word(value: str) -> str:
+    if value in PM2_SUBCOMMANDS:
+        return value
+    validate_unit_name(value)
+    if value in _PM2_FORBIDDEN or value.isdigit():
+        raise PolicyViolation(f"pm2: {value!r} would address other or all processes; name the configured app")
+    return value
+
+
+def _lines(value: str) -> str:
+    if not value.isdigit() or not 1 <= int(value) <= MAX_LOG_LINES:
+        raise PolicyViolation(f"line count {value!r} must be a number from 1 to {MAX_LOG_LINES}")
+    return value
+
+
+def _since(value: str) -> str:
+    if not _SINCE_RE.fullmatch(value):
+        raise PolicyViolation(f"--since {value!r}: expected a relative time such as '-30min'")
+    return value
+
+
+def _words(*allowed: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if value in allowed:
+            return value
+        raise PolicyViolation(f"{value!r} is not one of {', '.join(allowed)}")
+
+    return check
+
+
+# systemctl verbs other than status/reload: never accepted where a unit name may stand.
+_SYSTEMCTL_VERBS = frozenset({"start", "stop", "restart", "kill", "enable", "disable", "mask", "unmask", "edit",
+                              "isolate", "poweroff", "reboot", "halt", "daemon-reload", "set-property",
+                              "reset-failed", "try-restart", "reload-or-restart", "link", "revert", "suspend"})
+
+
+def _unit_or(*words: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if value in words:
+            return value
+        if value in _SYSTEMCTL_VERBS:
+            raise PolicyViolation(f"systemctl {value!r} is not in the operation set")
+        return validate_unit_name(value)
+
+    return check
+
+
+HOST_PROGRAMS: dict[str, ProgramSpec] = {
+    "pm2": ProgramSpec(flags=frozenset({"--nostream", "--update-env"}), valued={"--lines": _lines},
+                       positional=_pm2_word, max_positionals=2),
+    "journalctl": ProgramSpec(flags=frozenset({"--no-pager"}),
+                              valued={"-u": validate_unit_name, "--since": _since, "-o": _words("short-iso")}),
+    "systemctl": ProgramSpec(flags=frozenset({"--no-pager", "--lines=20"}),
+                             positional=_unit_or("status", "reload"), max_positionals=2),
+    "ss": ProgramSpec(flags=frozenset({"-tulpen"})),
+    "ufw": ProgramSpec(positional=_words("status", "verbose"), max_positionals=2),
+    "nft": ProgramSpec(positional=_words("list", "ruleset"), max_positionals=2),
+    "caddy": ProgramSpec(valued={"--config": validate_absolute_path, "--adapter": _words("caddyfile")},
+                         positional=_words("validate", "reload"), max_positionals=1),
+    "stat": ProgramSpec(valued={"-c": _words("%Y %s %n")}, positional=validate_absolute_path, max_positionals=1),
+    "cat": ProgramSpec(positional=validate_absolute_path, max_positionals=1),
+    "npm": ProgramSpec(flags=frozenset({"--omit=dev", "--legacy-peer-deps", "--no-audit", "--no-fund"}),
+                       valued={"--prefix": validate_absolute_path},
+                       positional=_words("install", "run", "build"), max_positionals=2),
+    "git": ProgramSpec(flags=frozenset({"--porcelain=v1", "--branch"}), valued={"-C": validate_absolute_path},
+                       positional=_words("status"), max_positionals=1),
+    "cp": ProgramSpec(flags=frozenset({"-p"}), positional=validate_absolute_path, max_positionals=2),
+    "diff": ProgramSpec(flags=frozenset({"-u"}), positional=validate_absolute_path, max_positionals=2),
+}
+
+
+def _register() -> None:
+    """Add the host programs to the shared table; an entry another agent registered is widened,
+    never narrowed (its flags, options and positionals stay valid)."""
+    for name, spec in HOST_PROGRAMS.items():
+        other = PROGRAMS.get(name)
+        if other is None or other == spec:
+            PROGRAMS[name] = spec
+            continue
+        PROGRAMS[name] = ProgramSpec(
+            flags=other.flags | spec.flags, valued={**spec.valued, **other.valued},
+            positional=_either(other.positional, spec.positional),
+            max_positionals=max(other.max_positionals, spec.max_positionals),
+        )
+
+
+def _either(a: Callable[[str], str] | None, b: Callable[[str], str] | None) -> Callable[[str], str] | None:
+    if a is None or b is None:
+        return a or b
+
+    def check(value: str) -> str:
+        try:
+            return a(value)
+        except PolicyViolation:
+            return b(value)
+
+    return check
+
+
+_register()
+
+
+# --- what may be named on a host -----------------------------------------------------------------
+
+
+def checked_app(host: HostTarget, app: str | None = None) -> str:
+    """The configured PM2 app; any other name (`all`, an id, another app) is refused."""
+    name = host.app if app is None else app
+    if name != host.app:
+        raise PolicyViolation(f"app {name!r} is not configured for {host.name!r}; only {host.app!r} may be named")
+    return _pm2_word(validate_unit_name(name))
+
+
+def checked_unit(host: HostTarget, unit: str) -> str:
+    if unit not in host.units:
+        raise PolicyViolation(f"unit {unit!r} is not configured for {host.name!r}; allowed: {', '.join(host.units)}")
+    return validate_unit_name(unit)
+
+
+def checked_path(host: HostTarget, path: str | PurePath) -> str:
+    """An absolute path inside the deploy folder, or the configured Caddyfile; nothing else."""
+    text = validate_absolute_path(str(path))
+    root = str(host.deploy_root)
+    if text == str(host.caddyfile) or text == root or text.startswith(root + "/"):
+        return text
+    raise PolicyViolation(f"path {text!r} is outside the deploy folder {root!r} of {host.name!r}")
+
+
+def frontend_dir(host: HostTarget) -> str:
+    return checked_path(host, posixpath.join(str(host.deploy_root), "frontend"))
+
+
+def build_id_path(host: HostTarget) -> str:
+    return checked_path(host, posixpath.join(frontend_dir(host), ".next", "BUILD_ID"))
+
+
+def _op(host: HostTarget, name: str, argv: list[str], timeout_s: float, writes: bool = False) -> Operation:
+    return Operation(name=name, argv=validate_argv(argv), target=validate_target(host.name),
+                     timeout_s=timeout_s, writes=writes)
+
+
+# --- read-only probes ----------------------------------------------------------------------------
+
+
+def pm2_jlist(host: HostTarget) -> Operation:
+    """`pm2 jlist`: the process list as JSON (status, restarts, pid, uptime)."""
+    return _op(host, "pm2_jlist", ["pm2", "jlist"], 20.0)
+
+
+def pm2_logs(host: HostTarget, app: str | None = None, lines: int = 200) -> Operation:
+    """`pm2 logs <app> --lines N --nostream`: the last N lines of the app's out and error logs."""
+    return _op(host, "pm2_logs", ["pm2", "logs", checked_app(host, app), "--lines", _lines(str(lines)),
+                                  "--nostream"], 20.0)
+
+
+def journalctl(host: HostTarget, unit: str, since_minutes: int = 30) -> Operation:
+    """`journalctl -u <unit> --since -Nmin -o short-iso --no-pager`."""
+    return _op(host, "journalctl", ["journalctl", "--no-pager", "-o", "short-iso", "-u", checked_unit(host, unit),
+                                    "--since", _since(f"-{int(since_minutes)}min")], 20.0)
+
+
+def systemctl_status(host: HostTarget, unit: str) -> Operation:
+    """`systemctl status <unit> --no-pager --lines=20` (exit 3 = inactive, 4 = unknown unit)."""
+    return _op(host, "systemctl_status", ["systemctl", "status", "--no-pager", "--lines=20",
+                                          checked_unit(host, unit)], 15.0)
+
+
+def ss_listening(host: HostTarget) -> Operation:
+    """`ss -tulpen`: listening TCP/UDP sockets with their processes."""
+    return _op(host, "ss", ["ss", "-tulpen"], 10.0)
+
+
+def ufw_status(host: HostTarget) -> Operation:
+    return _op(host, "ufw_status", ["ufw", "status", "verbose"], 10.0)
+
+
+def nft_ruleset(host: HostTarget) -> Operation:
+    return _op(host, "nft_ruleset", ["nft", "list", "ruleset"], 10.0)
+
+
+def caddy_validate(host: HostTarget) -> Operation:
+    """`caddy validate --config <Caddyfile> --adapter caddyfile`."""
+    return _op(host, "caddy_validate", ["caddy", "validate", "--config", checked_path(host, host.caddyfile),
+                                        "--adapter", "caddyfile"], 30.0)
+
+
+def build_id_stat(host: HostTarget) -> Operation:
+    """`stat -c '%Y %s %n' <deploy>/frontend/.next/BUILD_ID`: the build's modification time."""
+    return _op(host, "build_id_stat", ["stat", "-c", "%Y %s %n", build_id_path(host)], 10.0)
+
+
+def build_id_read(host: HostTarget) -> Operation:
+    return _op(host, "build_id_read", ["cat", build_id_path(host)], 10.0)
+
+
+def git_status(host: HostTarget, directory: str) -> Operation:
+    return _op(host, "git_status", ["git", "-C", checked_path(host, directory), "status", "--porcelain=v1",
+                                    "--branch"], 20.0)
+
+
+def diff_files(host: HostTarget, before: str, after: str) -> Operation:
+    return _op(host, "diff", ["diff", "-u", checked_path(host, before), checked_path(host, after)], 15.0)
+
+
+# --- writes: only ever steps of an approved plan -------------------------------------------------
+
+
+def pm2_restart(host: HostTarget, app: str | None = None) -> Operation:
+    """`pm2 restart <app> --update-env` for the configured app only."""
+    return _op(host, "pm2_restart", ["pm2", "restart", checked_app(host, app), "--update-env"], 60.0, True)
+
+
+def caddy_reload(host: HostTarget) -> Operation:
+    """`caddy reload` through the admin API named in the Caddyfile (hosts without systemd)."""
+    return _op(host, "caddy_reload", ["caddy", "reload", "--config", checked_path(host, host.caddyfile),
+                                      "--adapter", "caddyfile"], 30.0, True)
+
+
+def systemctl_reload(host: HostTarget, unit: str = "caddy") -> Operation:
+    return _op(host, "systemctl_reload", ["systemctl", "reload", checked_unit(host, unit)], 30.0, True)
+
+
+def copy_file(host: HostTarget, source: str, dest: str) -> Operation:
+    """`cp -p <source> <dest>` inside the deploy folder (backups and restores)."""
+    return _op(host, "cp", ["cp", "-p", checked_path(host, source), checked_path(host, dest)], 30.0, True)
+
+
+def npm_install(host: HostTarget) -> Operation:
+    return _op(host, "npm_install", ["npm", "--prefix", frontend_dir(host), "install", "--omit=dev",
+                                     "--legacy-peer-deps", "--no-audit", "--no-fund"], 900.0, True)
+
+
+def npm_build(host: HostTarget) -> Operation:
+    return _op(host, "npm_build", ["npm", "--prefix", frontend_dir(host), "run", "build"], 1800.0, True)

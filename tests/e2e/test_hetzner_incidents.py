@@ -1,0 +1,157 @@
+"""Whole hetzner-ops incidents on the host lab (sshd + PM2 + Caddy): the playbook run finds the
+cause over SSH and drafts the repair; after a human's approval of its hash the app answers 200
+through Caddy again. Once through the runner, once step by step through MCP, once through the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import mcp_types as types
+import pytest
+from mcp.client import Client
+
+from helpers.hetzner_lab import HetznerLab, start_lab
+from support_mcp.bootstrap import Services, Settings, open_services
+from support_mcp.domain.models import AuthorKind, Verdict
+from support_mcp.domain.targets import Targets
+from support_mcp.mcp.server import build_server
+from support_mcp.policy.scopes import identity
+
+AGENT = "hetzner-ops-agent"
+BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "support-mcp"
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[HetznerLab]:
+    lab = start_lab()
+    yield lab
+    lab.stop()
+
+
+@pytest.fixture
+def healthy(lab: HetznerLab) -> Iterator[HetznerLab]:
+    lab.heal()
+    yield lab
+    lab.heal()
+
+
+async def _ticket(s: Services, subject: str, body: str) -> Any:
+    ticket = await s.tickets.create_ticket(subject=subject, customer="acme")
+    await s.tickets.add_message(ticket.id, author_kind=AuthorKind.CUSTOMER, internal_only=False, body=body)
+    return ticket
+
+
+async def _approve_apply_validate(s: Services, plan: Any) -> Any:
+    await s.repairs.approve(plan.id, plan.plan_hash, "Erika Muster", ttl_minutes=15)
+    applied = await s.repairs.apply(plan.id, plan.plan_hash)
+    assert applied.status == "applied", applied.apply_output
+    validated, findings = await s.repairs.validate(plan.id)
+    assert validated.status == "validated", findings
+    return validated
+
+
+async def test_crash_loop_incident_config_fix_through_the_runner(healthy: HetznerLab, fresh_dsn: str) -> None:
+    healthy.inject_crash_loop()
+    settings = Settings(database_url=fresh_dsn, targets=Targets(hosts=(healthy.host_target(),)))
+    async with open_services(settings) as s:
+        ticket = await _ticket(s, "Bot nicht erreichbar", "Seit 10 Minuten nur 502 Bad Gateway, pm2 zeigt errored?")
+        report = await s.runner.run(ticket.id, AGENT)
+        assert report.verdict == Verdict.CONFIRMED
+        by_check = {f.check: f for f in report.findings}
+        assert by_check["pm2_status"].data["restart_loop"] and by_check["http_smoke"].data["status"] == 502
+        assert "APP_MODE=crash" in by_check["pm2_logs"].title
+        assert by_check["journal"].status == "skipped"  # no systemd here: the reason is on the ticket
+        assert report.checklist["Logs auf Fehler geprüft?"] and report.checklist["CPU/RAM/Disk ok?"] is not None
+        [plan] = await s.repairs.list_plans(ticket.id)
+        assert plan.repair == "config_fix" and plan.dry_run_ok and plan.status == "dry_run"
+        assert "+APP_MODE=production" in (plan.dry_run_output or "")
+        assert healthy.http_status() == 502  # nothing ran before the approval
+        await _approve_apply_validate(s, plan)
+        assert healthy.http_status() == 200
+        run = await s.runs.get_run(report.run_id)
+        assert run.checklist["Dienste gezielt neu gestartet?"] is True
+        notes = await s.tickets.messages(ticket.id, internal_only=True, limit=500)
+        commands = [m for m in notes if "command" in m.tags]
+        assert any("pm2 restart whatsapp-bot-builder --update-env" in m.body for m in commands)
+        assert any("cp -p" in m.body for m in commands)
+
+
+async def test_stale_deploy_incident_rebuild_through_the_runner(healthy: HetznerLab, fresh_dsn: str) -> None:
+    healthy.inject_stale_deploy()
+    settings = Settings(database_url=fresh_dsn, targets=Targets(hosts=(healthy.host_target(),)))
+    async with open_services(settings) as s:
+        ticket = await _ticket(s, "Alte Version nach Deploy", "Nach dem Update sehe ich noch die alte Version.")
+        await s.tickets.add_event(ticket.id, event_type="deployment", status="succeeded", agent="ci",
+                                  payload={"commit": "4f2a9c1"})
+        report = await s.runner.run(ticket.id, AGENT)
+        assert report.verdict == Verdict.CONFIRMED
+        assert next(f for f in report.findings if f.check == "deploy_age").data["stale"]
+        [plan] = [p for p in await s.repairs.list_plans(ticket.id) if p.repair == "deploy"]
+        assert "npm --prefix" in (plan.dry_run_output or "")
+        await _approve_apply_validate(s, plan)
+        assert healthy.http_status() == 200
+
+
+def _text(result: Any) -> str:
+    return "\n".join(c.text for c in result.content if isinstance(c, types.TextContent))
+
+
+async def test_stopped_app_step_by_step_through_mcp_tools(healthy: HetznerLab, fresh_dsn: str) -> None:
+    healthy.inject_stopped()
+    settings = Settings(database_url=fresh_dsn, targets=Targets(hosts=(healthy.host_target(),)))
+    async with open_services(settings) as s:
+        ticket = await _ticket(s, "502 auf der Website", "Die Seite zeigt 502 Bad Gateway.")
+
+        async def approve(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+            return types.ElicitResult(action="accept", content={"approver": "Erika Muster", "approve": True})
+
+        server = build_server(s, default_identity=identity(AGENT))
+        async with Client(server, elicitation_callback=approve) as client:
+            run = json.loads(_text(await client.call_tool("start_run", {"ticket_id": str(ticket.id)})))
+            assert run["verdict"] == "confirmed"
+            out = _text(await client.call_tool("draft_repair_plan", {
+                "ticket_id": str(ticket.id), "repair": "pm2_restart", "params": {"app": "whatsapp-bot-builder"}}))
+            assert "pm2 restart whatsapp-bot-builder --update-env" in out
+            plan_id = re.search(r"plan ([0-9a-f-]{36})", out).group(1)  # type: ignore[union-attr]
+            plan_hash = re.search(r"plan_hash: ([0-9a-f]{64})", out).group(1)  # type: ignore[union-attr]
+            refused = await client.call_tool("apply_plan", {"plan_id": plan_id, "plan_hash": plan_hash})
+            assert refused.is_error and healthy.http_status() == 502  # no approval, nothing ran
+            await client.call_tool("approve_plan", {"plan_id": plan_id, "plan_hash": plan_hash})
+            applied = await client.call_tool("apply_plan", {"plan_id": plan_id, "plan_hash": plan_hash})
+            assert not applied.is_error and "status applied" in _text(applied), _text(applied)
+            validated = await client.call_tool("validate_plan", {"plan_id": plan_id})
+            assert '"status": "validated"' in _text(validated), _text(validated)
+        assert healthy.http_status() == 200
+
+
+def test_cli_run_finds_the_cause_and_proposes_the_restart(healthy: HetznerLab, fresh_dsn: str) -> None:
+    healthy.inject_stopped()
+    t = healthy.host_target()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUPPORT_MCP_")} | {
+        "SUPPORT_MCP_DATABASE_URL": fresh_dsn, "SUPPORT_MCP_HOST": t.host, "SUPPORT_MCP_SSH_PORT": str(t.port),
+        "SUPPORT_MCP_SSH_USER": t.user, "SUPPORT_MCP_SSH_KEY": str(t.key_path),
+        "SUPPORT_MCP_SSH_KNOWN_HOSTS": str(t.known_hosts_path), "SUPPORT_MCP_APP_PORT": str(t.app_port),
+        "SUPPORT_MCP_DEPLOY_ROOT": str(t.deploy_root), "SUPPORT_MCP_PUBLIC_URL": str(t.public_url),
+        "SUPPORT_MCP_CADDYFILE": str(t.caddyfile), "COLUMNS": "120"}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(BIN), *args], env=env, capture_output=True, text=True, timeout=180, check=False)
+
+    created = cli("tickets", "create", "--subject", "502 Bad Gateway", "--message", "Seite offline, 502",
+                  "--customer", "acme", "--json")
+    assert created.returncode == 0, created.stderr
+    ticket_id = json.loads(created.stdout)["id"]
+    run = cli("run", "--agent", "hetzner-ops", "--ticket", ticket_id, "--json")
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report["verdict"] == "confirmed"
+    statuses = {f["check"]: f["status"] for f in report["findings"]}
+    assert statuses["pm2_status"] == "fail" and statuses["port_3000"] == "fail" and statuses["http_smoke"] == "fail"
+    plans = json.loads(cli("plans", "list", "--ticket", ticket_id, "--json").stdout)
+    assert [p["repair"] for p in plans] == ["pm2_restart"] and plans[0]["dry_run_ok"]

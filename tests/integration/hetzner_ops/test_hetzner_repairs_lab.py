@@ -1,0 +1,100 @@
+"""The hetzner-ops repairs on the lab: plan → dry-run → fingerprint → apply → validate."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from helpers.hetzner_lab import HetznerLab, check_context, deployment_event
+from support_mcp.agents.hetzner_ops.file_repairs import ConfigFixRepair, DeployRepair
+from support_mcp.agents.hetzner_ops.repairs import CaddyReloadRepair, Pm2RestartRepair
+from support_mcp.domain.models import CheckStatus
+from support_mcp.executors.ssh import SSHExecutor
+
+
+async def test_pm2_restart_brings_a_stopped_app_back(healthy: HetznerLab, ssh: SSHExecutor) -> None:
+    healthy.inject_stopped()
+    repair = Pm2RestartRepair(healthy.host_target())
+    ctx, recorder = check_context(ssh)
+    steps = await repair.plan(ctx, {"app": "whatsapp-bot-builder"})
+    assert [s.display for s in steps] == ["pm2 restart whatsapp-bot-builder --update-env"]
+    dry = await repair.dry_run(ctx, steps)
+    assert dry.ok and "would run:\npm2 restart whatsapp-bot-builder --update-env" in dry.output
+    assert "status=stopped" in dry.output
+    assert ("pm2", "restart", "whatsapp-bot-builder", "--update-env") not in recorder.commands  # dry-run ran nothing
+    assert await repair.fingerprint(ctx, steps) == dry.fingerprint
+    result = await repair.apply(ctx, steps)
+    assert result.ok, result.output
+    findings = await repair.validate(ctx, {})
+    assert all(f.status == CheckStatus.OK for f in findings), findings
+    assert healthy.http_status() == 200
+
+
+async def test_config_fix_backs_up_shows_diff_and_fixes_the_crash_loop(healthy: HetznerLab, ssh: SSHExecutor) -> None:
+    healthy.inject_crash_loop()
+    env = healthy.frontend / ".env.production"
+    repair = ConfigFixRepair(healthy.host_target())
+    ctx, _ = check_context(ssh)
+    steps = await repair.plan(ctx, {"path": str(env), "set": {"APP_MODE": "production"}})
+    assert [s.kind for s in steps] == ["command", "file", "command"]
+    assert steps[0].display.startswith(f"cp -p {env} {env}.bak-")
+    assert "-APP_MODE=crash\n+APP_MODE=production" in steps[1].display
+    dry = await repair.dry_run(ctx, steps)
+    assert dry.ok and "git status: no git repository" in dry.output and "+APP_MODE=production" in dry.output
+    result = await repair.apply(ctx, steps)
+    assert result.ok, result.output
+    assert env.read_text() == "APP_MODE=production\n"
+    assert (healthy.frontend / steps[1].payload["backup"].rsplit("/", 1)[1]).read_text() == "APP_MODE=crash\n"
+    assert all(f.status == CheckStatus.OK for f in await repair.validate(ctx, {}))
+
+
+async def test_config_fix_that_breaks_the_app_is_restored_from_the_backup(healthy: HetznerLab,
+                                                                          ssh: SSHExecutor) -> None:
+    env = healthy.frontend / ".env.production"
+    repair = ConfigFixRepair(healthy.host_target())
+    ctx, _ = check_context(ssh)
+    steps = await repair.plan(ctx, {"path": str(env), "content": "APP_MODE=maintenance\n"})
+    result = await repair.apply(ctx, steps)
+    assert not result.ok and "restored from the backup" in result.output.replace(
+        "aus dem Backup", "restored from the backup")
+    assert env.read_text() == "APP_MODE=production\n"
+    assert healthy.pm2_state().get("status") == "online"
+
+
+async def test_fingerprint_changes_when_the_file_changed_since_the_dry_run(healthy: HetznerLab,
+                                                                           ssh: SSHExecutor) -> None:
+    env = healthy.frontend / ".env.production"
+    repair = ConfigFixRepair(healthy.host_target())
+    ctx, _ = check_context(ssh)
+    steps = await repair.plan(ctx, {"path": str(env), "set": {"FEATURE_X": "1"}})
+    dry = await repair.dry_run(ctx, steps)
+    healthy.write_env("APP_MODE=production\nOTHER=2\n")
+    assert await repair.fingerprint(ctx, steps) != dry.fingerprint
+
+
+async def test_deploy_rebuilds_logs_exit_codes_and_restarts(healthy: HetznerLab, ssh: SSHExecutor) -> None:
+    healthy.inject_stale_deploy()
+    before = (healthy.frontend / ".next" / "BUILD_ID").read_text()
+    repair = DeployRepair(healthy.host_target())
+    ctx, recorder = check_context(ssh, deploy_events=[deployment_event(datetime.now(UTC) - timedelta(minutes=5))])
+    steps = await repair.plan(ctx, {"reason": "stale"})
+    assert [s.payload["operation"] for s in steps] == ["npm_install", "npm_build", "pm2_restart"]
+    dry = await repair.dry_run(ctx, steps)
+    assert "npm --prefix" in dry.output and "current build:" in dry.output
+    result = await repair.apply(ctx, steps)
+    assert result.ok, result.output
+    assert result.output.count("(exit 0,") == 3
+    assert (healthy.frontend / ".next" / "BUILD_ID").read_text() != before
+    findings = await repair.validate(ctx, {})
+    assert [f.status for f in findings] == [CheckStatus.OK] * 3, findings
+
+
+async def test_caddy_reload_applies_the_config_on_disk(healthy: HetznerLab, ssh: SSHExecutor) -> None:
+    healthy.inject_stale_proxy_config()
+    repair = CaddyReloadRepair(healthy.host_target())
+    ctx, _ = check_context(ssh)
+    steps = await repair.plan(ctx, {"unit": "caddy"})
+    assert [s.payload["operation"] for s in steps] == ["caddy_validate", "caddy_reload"]
+    dry = await repair.dry_run(ctx, steps)
+    assert dry.ok and "Valid configuration" in dry.output
+    assert (await repair.apply(ctx, steps)).ok
+    assert healthy.http_status() == 200

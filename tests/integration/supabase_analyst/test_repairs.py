@@ -1,0 +1,113 @@
+"""Repairs directly on the lab: plan → dry-run → fingerprint → apply → validate, per scenario;
+the dry-run changes nothing; apply records a versioned migration file and schema_migrations;
+a schema change since the dry-run changes the fingerprint."""
+
+from __future__ import annotations
+
+import asyncio
+
+import psycopg
+import pytest
+
+from helpers.supabase_lab import checksum, context_for
+from support_mcp.agents.supabase_analyst import supabase_checks
+from support_mcp.agents.supabase_analyst.repairs import supabase_repairs
+from support_mcp.domain.models import Finding
+from support_mcp.domain.targets import SupabaseTarget
+
+REPAIR_FOR = {
+    "trigger_disabled": "restore_signup_trigger", "trigger_dropped": "restore_signup_trigger",
+    "subscription_fails": "restore_function", "rls_no_policy": "add_owner_select_policy",
+    "recursive_policy": "restore_policy", "metadata_policy": "policy_use_app_metadata",
+    "definer_search_path": "pin_search_path", "table_without_rls": "enable_rls",
+    "always_true_policy": "drop_always_true_policy", "orphaned_profiles": "delete_orphaned_profiles",
+    "banned_sessions": "revoke_banned_sessions", "rpc_authenticated_only": "grant_table_privilege",
+}
+
+
+async def findings_of(target: SupabaseTarget) -> list[Finding]:
+    ctx, _ = context_for(target)
+    groups = await asyncio.gather(*(c.run(ctx) for c in supabase_checks(target)))
+    return [f for g in groups for f in g]
+
+
+@pytest.mark.parametrize("scenario", sorted(REPAIR_FOR))
+async def test_repair_makes_the_reproduction_pass(lab, scenario: str) -> None:  # type: ignore[no-untyped-def]
+    target = lab(scenario)
+    ctx, _ = context_for(target)
+    findings = await findings_of(target)
+    proposed = {r.name: (r, p) for r in supabase_repairs(target) if (p := r.proposes(findings)) is not None}
+    assert REPAIR_FOR[scenario] in proposed, sorted(proposed)
+    repair, params = proposed[REPAIR_FOR[scenario]]
+
+    steps = await repair.plan(ctx, params)
+    assert steps[0].kind == "sql" and steps[0].display == steps[0].payload["sql"]
+    assert steps[0].payload["draft"] and target.drafts_dir and any(target.drafts_dir.iterdir())
+    before = checksum(target.database_url)
+    dry = await repair.dry_run(ctx, steps)
+    assert dry.ok, dry.output
+    assert "ROLLBACK" in dry.output and "before → after" in dry.output
+    assert checksum(target.database_url) == before  # the dry-run was rolled back
+    assert await repair.fingerprint(ctx, steps) == dry.fingerprint
+
+    applied = await repair.apply(ctx, steps)
+    assert applied.ok, applied.output
+    files = sorted(p.name for p in target.migrations_dir.iterdir())  # type: ignore[union-attr]
+    assert len(files) == 2 and files[-1].endswith(f"_{repair.name}.sql")
+    with psycopg.connect(target.database_url) as conn:
+        versions = conn.execute("select version, name from supabase_migrations.schema_migrations").fetchall()
+    assert versions == [(files[-1].split("_")[0], repair.name)]  # local files and database agree
+
+    validation = await repair.validate(ctx, params)
+    assert [f.status for f in validation] == ["ok"], [(f.title, f.evidence) for f in validation]
+    remaining = {f.data.get("code") for f in await findings_of(target) if f.status in ("warn", "fail")}
+    assert not remaining & set(repair.fix.gone_after)
+
+
+async def test_schema_change_after_dry_run_changes_the_fingerprint(lab) -> None:  # type: ignore[no-untyped-def]
+    target = lab("trigger_disabled")
+    ctx, _ = context_for(target)
+    repair = next(r for r in supabase_repairs(target) if r.name == "restore_signup_trigger")
+    steps = await repair.plan(ctx, {"reason": "signup_trigger_disabled"})
+    dry = await repair.dry_run(ctx, steps)
+    with psycopg.connect(target.database_url, autocommit=True) as conn:
+        conn.execute("alter table auth.users enable trigger on_auth_user_created")
+    assert await repair.fingerprint(ctx, steps) != dry.fingerprint
+
+
+async def test_failing_migration_rolls_back_and_writes_no_file(lab) -> None:  # type: ignore[no-untyped-def]
+    target = lab("table_without_rls")
+    ctx, _ = context_for(target)
+    repair = next(r for r in supabase_repairs(target) if r.name == "drop_always_true_policy")
+    steps = await repair.plan(ctx, {"table": "public.api_keys", "policy": "no_such_policy", "roles": ["anon"]})
+    assert not (await repair.dry_run(ctx, steps)).ok
+    before = checksum(target.database_url)
+    result = await repair.apply(ctx, steps)
+    assert not result.ok and "ROLLBACK" in result.output
+    assert checksum(target.database_url) == before
+    assert len(list(target.migrations_dir.iterdir())) == 1  # type: ignore[union-attr]
+
+
+async def test_existing_equivalent_migration_is_named(lab) -> None:  # type: ignore[no-untyped-def]
+    target = lab("recursive_policy")
+    ctx, _ = context_for(target)
+    repair = next(r for r in supabase_repairs(target) if r.name == "restore_policy")
+    params = repair.proposes(await findings_of(target))
+    assert params is not None and params["source"] == "20250101000000_initial_schema.sql"
+    steps = await repair.plan(ctx, params)
+    # the DROP is new, so the whole migration is not in the folder yet; the policy body is
+    assert steps[0].payload["existing_migration"] is None
+    assert "public.is_team_member(team_id)" in steps[0].display
+
+
+async def test_migration_already_in_the_folder_is_found(lab) -> None:  # type: ignore[no-untyped-def]
+    target = lab("always_true_policy")
+    ctx, _ = context_for(target)
+    repair = next(r for r in supabase_repairs(target) if r.name == "drop_always_true_policy")
+    params = {"table": "public.profiles", "policy": "profiles_select_all", "roles": ["anon"]}
+    steps = await repair.plan(ctx, params)
+    (target.migrations_dir / "20260101000000_hotfix.sql").write_text(  # type: ignore[operator]
+        "-- applied by hand\n" + steps[0].payload["sql"].upper().replace("PROFILES_SELECT_ALL", "profiles_select_all")
+        .replace("PUBLIC.PROFILES", "public.profiles").replace("ANON", "anon") + "\n", "utf-8")
+    again = await repair.plan(ctx, params)
+    assert again[0].payload["existing_migration"] == "20260101000000_hotfix.sql"

@@ -1,0 +1,89 @@
+"""Parsers over real output recorded from Next.js 16.4.6, ESLint 9 and node:test on this machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from support_mcp.agents.frontend_diagnostics import parsers
+from support_mcp.domain.errors import InvalidInput
+
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "frontend_diagnostics"
+
+
+def _build(name: str, code: int) -> parsers.BuildReport:
+    out = FIXTURES / f"next_build_{name}.stdout.txt"
+    err = FIXTURES / f"next_build_{name}.stderr.txt"
+    return parsers.parse_next_build(out.read_text(), err.read_text() if err.exists() else "", code)
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("type_error", ("type_error", "app/page.tsx", 8, 9, "Type 'string' is not assignable to type 'number'.")),
+    ("missing_module", ("module_not_found", "app/page.tsx", 3, 1,
+                        "Module not found: Can't resolve './components/PriceBadge'")),
+    ("syntax_error", ("syntax", "app/page.tsx", 11, 39, "Expected '</', got 'jsx text'")),
+    ("prerender_error", ("prerender", "app/about/page.tsx", 5, 11, "About: team list missing at build time")),
+])
+def test_build_errors_carry_kind_file_line_and_message(name: str, expected: tuple[object, ...]) -> None:
+    report = _build(name, 1)
+    assert not report.succeeded
+    [error] = report.errors
+    assert (error.kind, error.file, error.line, error.column, error.message) == expected
+    assert report.next_version == "16.4.6"
+
+
+def test_successful_build_lists_routes() -> None:
+    report = _build("ok", 0)
+    assert report.succeeded and report.errors == ()
+    assert report.routes == ("/", "/_not-found", "/api/health")
+
+
+def test_failed_build_without_known_error_lines_keeps_the_tail() -> None:
+    report = parsers.parse_next_build("> next build\nSomething odd happened\n", "", 1)
+    assert [e.kind for e in report.errors] == ["other"]
+    assert "Something odd happened" in report.errors[0].message
+
+
+def test_eslint_problem_with_rule_and_relative_file() -> None:
+    [problem] = parsers.parse_eslint((FIXTURES / "eslint_rules_of_hooks.stdout.txt").read_text(), "/tmp/fe-ws")
+    assert (problem.file, problem.line, problem.column, problem.severity, problem.rule) == (
+        "app/components/Counter.tsx", 9, 29, "error", "react-hooks/rules-of-hooks")
+    assert problem.message.startswith('React Hook "useState" is called conditionally')
+    assert parsers.parse_eslint((FIXTURES / "eslint_clean.stdout.txt").read_text()) == []
+
+
+def test_tap_failure_with_location_and_assertion() -> None:
+    report = parsers.parse_tap((FIXTURES / "node_test_failing.stdout.txt").read_text())
+    assert (report.total, report.passed, report.failed) == (1, 0, 1)
+    [failure] = report.failures
+    assert failure.name == "formatPrice writes euros with a decimal comma"
+    assert failure.location == "/tmp/fe-ws/tests/format.test.mjs:6:1"
+    assert "'19,9 €'" in failure.error
+
+
+def test_tap_passing_and_not_tap() -> None:
+    report = parsers.parse_tap((FIXTURES / "node_test_passing.stdout.txt").read_text())
+    assert (report.total, report.passed, report.failed, report.failures) == (1, 1, 0, ())
+    with pytest.raises(InvalidInput):
+        parsers.parse_tap("jest says hello")
+
+
+def test_digest_in_page_log_and_customer_text() -> None:
+    assert parsers.find_digests((FIXTURES / "page_digest.html").read_text()) == ["1661720589"]
+    assert parsers.find_digests("Fehlerseite, da stand Digest: 1661720589") == ["1661720589"]
+
+
+def test_server_error_traced_through_the_chunk_source_map_to_the_component() -> None:
+    [error] = parsers.parse_server_errors((FIXTURES / "next_start_digest.stderr.txt").read_text())
+    assert (error.message, error.digest) == ("Greeting: profile for Kundin could not be loaded", "1661720589")
+    chunk, line, column = parsers.frame_location(error.frames[0]) or ("", 0, 0)
+    assert chunk == ".next/server/chunks/ssr/[root-of-the-server]__092cgyh8aihep._.js"
+    source_map = parsers.load_source_map((FIXTURES / "digest_chunks" / (Path(chunk).name + ".map")).read_text())
+    source, src_line, _ = parsers.original_position(source_map, line, column) or ("", 0, 0)
+    assert (parsers.project_path(source), src_line) == ("app/components/Greeting.tsx", 10)
+
+
+def test_source_map_that_is_not_json_is_invalid_input() -> None:
+    with pytest.raises(InvalidInput):
+        parsers.load_source_map("{nope")
