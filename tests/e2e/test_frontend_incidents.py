@@ -55,7 +55,7 @@ async def test_digest_incident_is_diagnosed_fixed_and_verified(digest_incident: 
         report = await s.runner.run(ticket.id, AGENT)
         assert report.verdict == Verdict.CONFIRMED
         [digest] = [f for f in report.findings if f.check == "frontend.digest"]
-        assert digest.data["digest"] == shown
+        assert digest.data["digest"] == shown and digest.data["quoted_by_customer"] is True
         assert digest.data["source"].startswith("app/components/Greeting.tsx:")
         assert report.checklist["Fehlerursache identifiziert (Datei/Chunk)?"] is True
         assert report.checklist["Build/Lint erneut ausgeführt?"] is True

@@ -26,6 +26,9 @@ class CheckContext:
     record: CommandRecorder
     language: Language = "de"
     targets: Targets = field(default_factory=Targets)
+    # The ticket's subject and customer messages: data to match against (a digest, an error
+    # text), never instructions. Empty outside a run.
+    ticket_text: str = ""
     max_output_bytes: int = 1_048_576
     results: list[CommandResult] = field(default_factory=list)
     # hetzner-ops deploy_age: the newest `deployment` events of support_automation_events (read-only)

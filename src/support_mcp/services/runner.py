@@ -209,7 +209,8 @@ class PlaybookRunner:
     async def _step_checks(self, state: _RunState) -> dict[str, Any]:
         checks = list(self._checks_for(state.agent))
         # One context (and so one command counter) for all checks of the run.
-        ctx = self._contexts(state.ticket_id, state.agent, f"run:{state.run_id}")
+        bundle = await self._bundle(state)
+        ctx = self._contexts(state.ticket_id, state.agent, f"run:{state.run_id}", ticket_text=bundle.customer_text())
 
         async def run_one(check: Check) -> list[Finding]:
             try:

@@ -198,7 +198,9 @@ class DigestCheck(FrontendCheck):
         log = _read_tail(target.server_log)
         errors = {e.digest: e for e in parsers.parse_server_errors(log) if e.digest}
         server_dir = target.deploy_dir or target.source_dir
-        digests = list(dict.fromkeys([*on_pages, *errors]))
+        # A digest the customer quoted (screenshot, log) goes first; it may come from an older build.
+        quoted = parsers.find_digests(ctx.ticket_text)
+        digests = list(dict.fromkeys([*quoted, *on_pages, *errors]))
         if not digests:
             return [Finding(check=self.name, status=CheckStatus.OK,
                             title=text(lang, "digest.none", pages=len(self.session.page_urls())),
@@ -207,6 +209,11 @@ class DigestCheck(FrontendCheck):
         for digest in digests:
             pages = on_pages.get(digest, [])
             error = errors.get(digest)
+            if error is None and digest in quoted and not pages:
+                findings.append(Finding(check=self.name, status=CheckStatus.WARN,
+                                        title=text(lang, "digest.quoted_unknown", digest=digest),
+                                        data={"digest": digest, "quoted_by_customer": True, "digests": digests}))
+                continue
             if error is None:
                 findings.append(Finding(check=self.name, status=CheckStatus.FAIL,
                                         title=text(lang, "digest.unmatched", digest=digest, page=", ".join(pages)),
@@ -220,7 +227,7 @@ class DigestCheck(FrontendCheck):
                 detail=text(lang, "digest.detail", chunk=chunk or "?", pages=", ".join(pages) or "-"),
                 evidence=[error.message, *error.frames[:5]],
                 data={"digest": digest, "message": error.message, "chunk": chunk, "source": source, "pages": pages,
-                      "digests": digests},
+                      "digests": digests, "quoted_by_customer": digest in quoted},
             ))
         return findings
 

@@ -37,6 +37,10 @@ _TEXTS: dict[str, dict[Language, str]] = {
     "test.failed": {"de": "Test fehlgeschlagen: {name} ({where})", "en": "Test failed: {name} ({where})"},
     "digest.none": {"de": "Keine Digest-Fehler auf {pages} Seite(n) und im Server-Log",
                     "en": "No digest errors on {pages} page(s) or in the server log"},
+    "digest.quoted_unknown": {
+        "de": "Digest {digest} aus dem Ticket ist weder auf den Seiten noch im Server-Log (älterer Build?)",
+        "en": "Digest {digest} from the ticket is neither on the pages nor in the server log (older build?)",
+    },
     "digest.found": {"de": "Digest {digest}: {message} in {where}", "en": "Digest {digest}: {message} in {where}"},
     "digest.unmatched": {"de": "Digest {digest} auf {page}, aber kein passender Eintrag im Server-Log",
                          "en": "Digest {digest} on {page}, but no matching entry in the server log"},
