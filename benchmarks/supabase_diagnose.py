@@ -1,6 +1,8 @@
-"""supabase-analyst-agent: (1) the whole diagnose (independent checks run concurrently) against
-the sum of its checks run one by one; (2) the safe-SQL overhead per statement (pglast guard +
-catalog volatility lookup + BEGIN READ ONLY with timeouts) as a ratio to running it bare.
+"""supabase-analyst-agent: (1) the whole diagnose (independent checks run concurrently, sharing
+one pooled SqlRunner) against the sum of its checks run one by one; (2) the safe-SQL overhead per
+statement (pglast guard + catalog volatility lookup + BEGIN READ ONLY with SET LOCAL timeouts) as
+a ratio to the same pooled runner without the guard and to a bare query on an open pooled
+connection; and, for scale, what a new connection per statement (the runner before its pool) cost.
 
 Creates the Supabase-like lab in its own database `support_mcp_test_bench_*` on 127.0.0.1:5432
 (override with SUPPORT_MCP_TEST_ADMIN_DSN), prints numbers, drops it.
@@ -18,6 +20,7 @@ import time
 from pathlib import Path
 
 import psycopg
+from psycopg_pool import AsyncConnectionPool
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
@@ -34,9 +37,9 @@ STATEMENTS = (
 )
 
 
-async def diagnose(target: SupabaseTarget, concurrent: bool) -> float:
+async def diagnose(target: SupabaseTarget, runner: SqlRunner, concurrent: bool) -> float:
     ctx, _ = context_for(target)
-    checks = supabase_checks(target)
+    checks = supabase_checks(target, runner)
     start = time.perf_counter()
     if concurrent:
         await asyncio.gather(*(c.run(ctx) for c in checks))
@@ -46,27 +49,45 @@ async def diagnose(target: SupabaseTarget, concurrent: bool) -> float:
     return time.perf_counter() - start
 
 
+async def connect_per_statement(dsn: str, sql: str) -> None:
+    """What SqlRunner.read did before its pool: connect, BEGIN READ ONLY, timeouts, query, close."""
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+        await conn.execute(b"BEGIN READ ONLY")
+        await conn.execute("select set_config('statement_timeout', '5000ms', true), "
+                           "set_config('lock_timeout', '1000ms', true)")
+        await (await conn.execute(sql)).fetchall()  # type: ignore[arg-type]
+        await conn.execute(b"ROLLBACK")
+
+
 async def sql_overhead(dsn: str, n: int) -> dict[str, float]:
-    safe = SafeSql(SqlRunner(dsn))
-    runner = SqlRunner(dsn)
     out: dict[str, float] = {}
-    async with await psycopg.AsyncConnection.connect(dsn) as conn:
+    pool: AsyncConnectionPool[psycopg.AsyncConnection[object]] = AsyncConnectionPool(
+        dsn, min_size=1, max_size=1, open=False, kwargs={"autocommit": True})
+    await pool.open(wait=True)
+    async with SqlRunner(dsn) as runner, pool.connection() as conn:
+        safe = SafeSql(runner)
         for sql in STATEMENTS:
-            bare_open, bare_conn, guarded = [], [], []
+            await runner.read(sql), await safe.query(sql)  # warm the pool and psycopg's prepared statements
+            bare_open, bare_runner, guarded, per_connect = [], [], [], []
             for _ in range(n):
                 t = time.perf_counter()
                 await (await conn.execute(sql)).fetchall()  # type: ignore[arg-type]
                 bare_open.append(time.perf_counter() - t)
                 t = time.perf_counter()
-                await runner.read(sql)  # connect + read-only transaction, no guard
-                bare_conn.append(time.perf_counter() - t)
+                await runner.read(sql)  # pooled read-only transaction, no guard
+                bare_runner.append(time.perf_counter() - t)
                 t = time.perf_counter()
                 await safe.query(sql)
                 guarded.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                await connect_per_statement(dsn, sql)
+                per_connect.append(time.perf_counter() - t)
             key = sql[:40]
-            out[key + " | bare on open connection ms"] = statistics.median(bare_open) * 1000
-            out[key + " | runner without guard ms"] = statistics.median(bare_conn) * 1000
+            out[key + " | bare on open pooled connection ms"] = statistics.median(bare_open) * 1000
+            out[key + " | runner without guard ms"] = statistics.median(bare_runner) * 1000
             out[key + " | guarded ms"] = statistics.median(guarded) * 1000
+            out[key + " | new connection per statement ms"] = statistics.median(per_connect) * 1000
+    await pool.close()
     return out
 
 
@@ -75,9 +96,10 @@ async def main(rounds: int) -> None:
     name, dsn = clone_lab(template)
     try:
         target = SupabaseTarget(database_url=dsn)
-        await diagnose(target, True)  # warm-up
-        together = [await diagnose(target, True) for _ in range(rounds)]
-        one_by_one = [await diagnose(target, False) for _ in range(rounds)]
+        async with SqlRunner(dsn) as runner:
+            await diagnose(target, runner, True)  # warm-up
+            together = [await diagnose(target, runner, True) for _ in range(rounds)]
+            one_by_one = [await diagnose(target, runner, False) for _ in range(rounds)]
         c, s = statistics.median(together), statistics.median(one_by_one)
         print(f"diagnose, {len(supabase_checks(target))} checks, median of {rounds} rounds")
         print(f"  concurrent (as the runner does): {c * 1000:8.1f} ms")
@@ -89,9 +111,10 @@ async def main(rounds: int) -> None:
             print(f"  {key}: {value:7.2f}")
         for sql in STATEMENTS:
             k = sql[:40]
-            g, o, r = (numbers[f"{k} | guarded ms"], numbers[f"{k} | bare on open connection ms"],
-                       numbers[f"{k} | runner without guard ms"])
-            print(f"  ratio guarded/bare-open {g / o:6.1f}x · guarded/runner-without-guard {g / r:5.2f}x  ({k})")
+            g, o, r, c = (numbers[f"{k} | guarded ms"], numbers[f"{k} | bare on open pooled connection ms"],
+                          numbers[f"{k} | runner without guard ms"], numbers[f"{k} | new connection per statement ms"])
+            print(f"  guarded/bare-open {g / o:5.1f}x · guarded/runner-without-guard {g / r:5.2f}x · "
+                  f"runner/bare-open {r / o:5.1f}x · connect-per-statement/bare-open {c / o:5.1f}x  ({k})")
     finally:
         drop_database(name)
         drop_database(template)

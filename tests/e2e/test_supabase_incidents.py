@@ -203,3 +203,45 @@ async def test_step_by_step_through_mcp_tools(incident) -> None:  # type: ignore
             assert "supabase_query" not in {t.name for t in (await other.list_tools()).tools}
         commands = await s.tickets.messages(ticket.id, tag="command", limit=200)
         assert any("select email from auth.users" in m.body for m in commands)
+
+
+async def test_plan_whose_dry_run_reproduction_fails_cannot_be_approved(incident) -> None:  # type: ignore[no-untyped-def]
+    from support_mcp.domain.errors import Conflict
+
+    async with incident("definer_search_path") as (s, target):
+        # The function body relies on the search_path: pinning it to '' would break every sign-up.
+        with psycopg.connect(target.database_url, autocommit=True) as conn:
+            conn.execute("""
+                CREATE OR REPLACE FUNCTION public.handle_new_user()
+                RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+                BEGIN
+                  INSERT INTO profiles (id, email, full_name) VALUES (new.id, new.email, new.raw_user_meta_data ->> 'full_name');
+                  PERFORM create_free_subscription(new.id);
+                  RETURN new;
+                END
+                $$""")
+        ticket = await s.tickets.create_ticket(subject="Security Advisor: search_path", customer="acme")
+        plan = await s.repairs.draft(ticket.id, AGENT, "pin_search_path", {"function": "public.handle_new_user()"})
+        plan = await s.repairs.dry_run(plan.id)
+        assert not plan.dry_run_ok and plan.plan_hash
+        assert "Reproduktion im Trockentest: fehlgeschlagen" in (plan.dry_run_output or "")
+        with pytest.raises(Conflict, match="dry-run of plan .* failed"):
+            await s.repairs.approve(plan.id, plan.plan_hash, "Erika Muster")
+        with psycopg.connect(target.database_url) as conn:  # nothing of the dry-run stayed
+            config = conn.execute("select proconfig from pg_proc where proname = 'handle_new_user'").fetchone()
+        assert config == (None,)
+
+
+async def test_services_share_one_bounded_sql_pool_and_close_it(incident) -> None:  # type: ignore[no-untyped-def]
+    from helpers.supabase_lab import backend_count
+
+    async with incident("rls_no_policy") as (s, target):
+        ticket = await s.tickets.create_ticket(subject="Dashboard leer", customer="acme")
+        await s.tickets.add_message(ticket.id, body="Dashboard zeigt keine Daten mehr", author_kind=AuthorKind.CUSTOMER,
+                                    internal_only=False)
+        await s.runner.run(ticket.id, AGENT)  # eight checks concurrently, plans drafted and dry-run
+        # one pool for every check and repair of the run, bounded, kept for the next run
+        assert 1 <= backend_count(target.database_url) <= 4
+        await s.runner.run(ticket.id, AGENT)
+        assert 1 <= backend_count(target.database_url) <= 4
+    assert backend_count(target.database_url) == 0  # the bootstrap closed it on shutdown

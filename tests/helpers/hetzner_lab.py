@@ -1,281 +1,32 @@
-"""The hetzner-ops lab: a real host on this machine, shared by tests and the benchmark.
-
-sshd (Debian's openssh-server) on a free loopback port with a generated host key and one
-key-only user, PM2 with its own PM2_HOME running the small Node.js app `whatsapp-bot-builder`,
-and Caddy as reverse proxy in front of it, all under one temporary folder. Everything runs as
-the lab user; the fixture (root) injects faults and stops all it started. Install the programs
-with `scripts/labs/hetzner`.
-"""
+"""The hetzner-ops lab for the tests: the lab itself lives in `support_mcp.labs.hetzner` (the demo
+starts it too); here only what the tests add on top: a recording CheckContext and a deploy event."""
 
 from __future__ import annotations
 
-import json
-import os
-import pwd
-import shutil
-import signal
-import socket
-import subprocess
-import tempfile
-import time
 import uuid
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-
-import httpx
 
 from support_mcp.agents.base import CheckContext
 from support_mcp.domain.models import AutomationEvent
-from support_mcp.domain.targets import HostTarget
 from support_mcp.executors.base import CommandResult
-from support_mcp.executors.ssh import SSHExecutor, SSHSettings
+from support_mcp.executors.ssh import SSHExecutor
+from support_mcp.labs.hetzner import (
+    APP,
+    LAB_SOURCES,
+    LAB_USER,
+    REPO,
+    TARGET,
+    HetznerLab,
+    ensure_user,
+    free_port,
+    start_lab,
+    wait_until,
+)
 from support_mcp.policy.commands import Operation
 
-REPO = Path(__file__).resolve().parents[2]
-LAB_SOURCES = REPO / "labs" / "hetzner"
-LAB_USER = "smcp-hetzner"
-APP = "whatsapp-bot-builder"
-TARGET = "hetzner-lab"
-_DEADLINE_S = 20.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_until(predicate: Callable[[], bool], what: str, timeout: float = _DEADLINE_S) -> None:
-    """Poll `predicate` until it holds or raise after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise TimeoutError(f"lab: {what} not reached within {timeout:.0f} s")
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.2)
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def ensure_user() -> pwd.struct_passwd:
-    """The lab user (created once): a login shell, no password (`*` is not `locked` for sshd)."""
-    try:
-        return pwd.getpwnam(LAB_USER)
-    except KeyError:
-        subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", LAB_USER], check=True)
-        subprocess.run(["usermod", "-p", "*", LAB_USER], check=True)
-        return pwd.getpwnam(LAB_USER)
-
-
-@dataclass
-class HetznerLab:
-    root: Path
-    ssh_port: int = field(default_factory=free_port)
-    app_port: int = field(default_factory=free_port)
-    public_port: int = field(default_factory=free_port)
-    admin_port: int = field(default_factory=free_port)
-    _procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
-
-    # --- layout ---------------------------------------------------------------------------------
-    @property
-    def deploy_root(self) -> Path:
-        return self.root / "var" / "www" / APP
-
-    @property
-    def frontend(self) -> Path:
-        return self.deploy_root / "frontend"
-
-    @property
-    def caddyfile(self) -> Path:
-        return self.root / "etc" / "caddy" / "Caddyfile"
-
-    @property
-    def pm2_home(self) -> Path:
-        return self.root / "pm2"
-
-    @property
-    def public_url(self) -> str:
-        return f"http://127.0.0.1:{self.public_port}/"
-
-    def host_target(self) -> HostTarget:
-        return HostTarget(
-            name=TARGET, host="127.0.0.1", port=self.ssh_port, user=LAB_USER,
-            key_path=self.root / "client_key", known_hosts_path=self.root / "known_hosts", app=APP,
-            app_port=self.app_port, units=(APP, "caddy"), deploy_root=self.deploy_root,
-            public_url=self.public_url, caddyfile=self.caddyfile,
-        )
-
-    def executor(self) -> SSHExecutor:
-        t = self.host_target()
-        return SSHExecutor(TARGET, SSHSettings(host=t.host, port=t.port, user=t.user, key_path=t.key_path,
-                                               known_hosts=t.known_hosts_path))
-
-    # --- start / stop ---------------------------------------------------------------------------
-    def start(self) -> None:
-        user = ensure_user()
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.root.chmod(0o755)
-        for sub in ("xdg-data", "xdg-config", "logs", "pm2"):
-            (self.root / sub).mkdir(exist_ok=True)
-        self.caddyfile.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(LAB_SOURCES / "app", self.frontend, dirs_exist_ok=True)
-        self._fill(LAB_SOURCES / "ecosystem.config.js.template", self.deploy_root / "ecosystem.config.js")
-        self._fill(LAB_SOURCES / "Caddyfile.template", self.caddyfile)
-        (self.frontend / ".env.production").write_text("APP_MODE=production\n")
-        subprocess.run(["chown", "-R", f"{user.pw_uid}:{user.pw_gid}", str(self.root)], check=True)
-        self.as_user(["npm", "--prefix", str(self.frontend), "run", "build"])
-        self._start_sshd()
-        self.start_caddy()
-        self.as_user(["pm2", "start", str(self.deploy_root / "ecosystem.config.js")])
-        wait_until(self.app_healthy, "app answering 200 through Caddy")
-
-    def stop(self) -> None:
-        self.as_user(["pm2", "kill"], check=False)
-        for name in list(self._procs):
-            self._stop_proc(name)
-        shutil.rmtree(self.root, ignore_errors=True)
-
-    def _fill(self, template: Path, dest: Path) -> None:
-        values = {"@APP@": APP, "@FRONTEND@": str(self.frontend), "@APP_PORT@": str(self.app_port),
-                  "@ADMIN_PORT@": str(self.admin_port), "@PUBLIC_PORT@": str(self.public_port),
-                  "@LOG_DIR@": str(self.root / "logs"), "@PORT@": str(self.ssh_port), "@DIR@": str(self.root),
-                  "@USER@": LAB_USER, "@PM2_HOME@": str(self.pm2_home)}
-        content = template.read_text()
-        for key, value in values.items():
-            content = content.replace(key, value)
-        dest.write_text(content)
-
-    def _start_sshd(self) -> None:
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.root / "ssh_host_ed25519_key")],
-                       check=True)
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.root / "client_key")],
-                       check=True)
-        shutil.copy(self.root / "client_key.pub", self.root / "authorized_keys")
-        host_pub = (self.root / "ssh_host_ed25519_key.pub").read_text().split()
-        (self.root / "known_hosts").write_text(f"[127.0.0.1]:{self.ssh_port} {host_pub[0]} {host_pub[1]}\n")
-        self._fill(LAB_SOURCES / "sshd_config.template", self.root / "sshd_config")
-        Path("/run/sshd").mkdir(exist_ok=True)
-        self._procs["sshd"] = subprocess.Popen(
-            ["/usr/sbin/sshd", "-D", "-e", "-f", str(self.root / "sshd_config")],
-            stdout=subprocess.DEVNULL, stderr=open(self.root / "logs" / "sshd.log", "ab"),  # noqa: SIM115
-        )
-        wait_until(lambda: _port_open(self.ssh_port), "sshd listening")
-
-    def start_caddy(self) -> None:
-        self._procs["caddy"] = self._spawn_as_user(
-            ["caddy", "run", "--config", str(self.caddyfile), "--adapter", "caddyfile"], "caddy.log")
-        wait_until(lambda: _port_open(self.public_port), "Caddy listening")
-
-    def _stop_proc(self, name: str) -> None:
-        proc = self._procs.pop(name, None)
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-    # --- running things as the lab user ---------------------------------------------------------
-    def _env(self) -> dict[str, str]:
-        user = pwd.getpwnam(LAB_USER)
-        return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": user.pw_dir, "LANG": "C.UTF-8",
-                "PM2_HOME": str(self.pm2_home), "XDG_DATA_HOME": str(self.root / "xdg-data"),
-                "XDG_CONFIG_HOME": str(self.root / "xdg-config")}
-
-    def _spawn_as_user(self, argv: Sequence[str], log: str) -> subprocess.Popen[bytes]:
-        user = pwd.getpwnam(LAB_USER)
-        return subprocess.Popen(list(argv), user=user.pw_uid, group=user.pw_gid, extra_groups=[],
-                                env={**self._env(), **({"LAB_ROLE": "squatter", "PORT": str(self.app_port)}
-                                                       if log == "squatter.log" else {})},
-                                cwd=str(self.root), stdout=subprocess.DEVNULL,
-                                stderr=open(self.root / "logs" / log, "ab"))  # noqa: SIM115
-
-    def as_user(self, argv: Sequence[str], check: bool = True) -> subprocess.CompletedProcess[str]:
-        user = pwd.getpwnam(LAB_USER)
-        return subprocess.run(list(argv), user=user.pw_uid, group=user.pw_gid, extra_groups=[], env=self._env(),
-                              cwd=str(self.root), capture_output=True, text=True, check=check, timeout=60)
-
-    def pm2_state(self) -> dict[str, object]:
-        out = self.as_user(["pm2", "jlist"]).stdout
-        apps = [a for a in json.loads(out[out.index("["):]) if a["name"] == APP]
-        return apps[0]["pm2_env"] if apps else {}
-
-    def http_status(self) -> int | None:
-        try:
-            return httpx.get(self.public_url, timeout=3.0).status_code
-        except httpx.HTTPError:
-            return None
-
-    def app_healthy(self) -> bool:
-        return self.http_status() == 200
-
-    # --- faults ---------------------------------------------------------------------------------
-    def write_env(self, content: str) -> None:
-        path = self.frontend / ".env.production"
-        path.write_text(content)
-        shutil.chown(path, LAB_USER, LAB_USER)
-
-    def inject_crash_loop(self) -> None:
-        """Invalid configuration: the app throws on start; PM2 restarts it until `errored`."""
-        self.write_env("APP_MODE=crash\n")
-        self.as_user(["pm2", "restart", APP])
-        wait_until(lambda: self.pm2_state().get("status") == "errored", "pm2 status errored", 30)
-
-    def inject_stopped(self) -> None:
-        self.as_user(["pm2", "stop", APP])
-        wait_until(lambda: self.http_status() == 502, "Caddy answering 502")
-
-    def inject_port_conflict(self) -> None:
-        """A foreign process holds the app port; the app dies with EADDRINUSE on its restart."""
-        self.as_user(["pm2", "stop", APP])
-        self._procs["squatter"] = self._spawn_as_user(["node", str(self.frontend / "server.js")], "squatter.log")
-        wait_until(lambda: _port_open(self.app_port), "squatter listening")
-        self.as_user(["pm2", "restart", APP])
-        wait_until(lambda: self.pm2_state().get("status") == "errored", "pm2 status errored", 30)
-
-    def stop_squatter(self) -> None:
-        self._stop_proc("squatter")
-
-    def inject_caddy_down(self) -> None:
-        self._stop_proc("caddy")
-
-    def inject_invalid_caddyfile(self) -> str:
-        original = self.caddyfile.read_text()
-        self.caddyfile.write_text(original.replace("reverse_proxy", "reverse_prxy"))
-        return original
-
-    def inject_stale_deploy(self, age_s: float = 3600) -> None:
-        build_id = self.frontend / ".next" / "BUILD_ID"
-        old = time.time() - age_s
-        os.utime(build_id, (old, old))
-
-    def heal(self) -> None:
-        """Back to healthy: valid config, no squatter, Caddy and the app running, 200 through Caddy."""
-        self.stop_squatter()
-        self.write_env("APP_MODE=production\n")
-        if "caddy" not in self._procs or self._procs["caddy"].poll() is not None:
-            self.start_caddy()
-        self.as_user(["pm2", "restart", APP, "--update-env"])
-        wait_until(self.app_healthy, "app answering 200 through Caddy")
-        self.as_user(["pm2", "flush", APP])
-
-    def inject_stale_proxy_config(self) -> str:
-        """Caddy runs a config pointing at a wrong upstream (502) while the Caddyfile on disk is right."""
-        original = self.caddyfile.read_text()
-        self.caddyfile.write_text(original.replace(f"reverse_proxy 127.0.0.1:{self.app_port}",
-                                                   f"reverse_proxy 127.0.0.1:{free_port()}"))
-        self.as_user(["caddy", "reload", "--config", str(self.caddyfile), "--adapter", "caddyfile"])
-        self.caddyfile.write_text(original)
-        wait_until(lambda: self.http_status() == 502, "Caddy answering 502")
-        return original
+__all__ = ["APP", "LAB_SOURCES", "LAB_USER", "REPO", "TARGET", "HetznerLab", "Recorder", "check_context",
+           "deployment_event", "ensure_user", "free_port", "start_lab", "wait_until"]
 
 
 @dataclass
@@ -304,17 +55,3 @@ def check_context(executor: SSHExecutor, *, language: str = "de",
 def deployment_event(at: datetime) -> AutomationEvent:
     return AutomationEvent(id=uuid.uuid4(), ticket_id=uuid.uuid4(), agent="ci", event_type="deployment",
                            status="succeeded", payload={"commit": "4f2a9c1"}, created_at=at)
-
-
-def start_lab() -> HetznerLab:
-    """Start a lab in a new temporary folder (the caller stops it)."""
-    lab = HetznerLab(Path(tempfile.mkdtemp(prefix="smcp-hetzner-")))
-    try:
-        lab.start()
-    except BaseException:
-        logs = lab.root / "logs"
-        for log in sorted(logs.glob("*.log")) if logs.exists() else ():
-            print(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}")
-        lab.stop()
-        raise
-    return lab

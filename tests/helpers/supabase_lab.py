@@ -118,3 +118,56 @@ def context_for(target: SupabaseTarget, language: str = "de") -> tuple[CheckCont
     ctx = CheckContext(ticket_id=uuid.uuid4(), agent="supabase-analyst-agent", executors={}, record=recorder,
                        language=language, targets=Targets(supabase=target))  # type: ignore[arg-type]
     return ctx, recorder
+
+
+# A lab variant whose app tables carry other names (and one lives in another schema), with the
+# functions that use them redefined: what SupabaseTarget.profiles_table/subscriptions_table are for.
+RENAMED_PROFILES = "public.user_profiles"
+RENAMED_SUBSCRIPTIONS = "billing.customer_subscriptions"
+_RENAME_SQL = """
+ALTER TABLE public.profiles RENAME TO user_profiles;
+CREATE SCHEMA billing;
+GRANT USAGE ON SCHEMA billing TO authenticated, service_role;
+ALTER TABLE public.subscriptions SET SCHEMA billing;
+ALTER TABLE billing.subscriptions RENAME TO customer_subscriptions;
+CREATE OR REPLACE FUNCTION public.create_free_subscription(p_user_id uuid)
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
+BEGIN
+  INSERT INTO billing.customer_subscriptions (user_id, plan, status, current_period_end)
+  VALUES (p_user_id, 'free', 'active', now() + interval '30 days')
+  ON CONFLICT (user_id) DO NOTHING;
+  INSERT INTO public.usage_stats (user_id) VALUES (p_user_id) ON CONFLICT (user_id) DO NOTHING;
+END
+$$;
+CREATE OR REPLACE FUNCTION public.handle_new_user()
+RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
+BEGIN
+  INSERT INTO public.user_profiles (id, email, full_name, avatar_url)
+  VALUES (new.id, new.email, new.raw_user_meta_data ->> 'full_name', new.raw_user_meta_data ->> 'avatar_url');
+  PERFORM public.create_free_subscription(new.id);
+  RETURN new;
+END
+$$;
+CREATE OR REPLACE FUNCTION public.get_dashboard_stats()
+RETURNS TABLE (messages_sent integer, bots integer, plan text)
+LANGUAGE sql STABLE SECURITY INVOKER SET search_path = '' AS $$
+  SELECT u.messages_sent, u.bots, s.plan
+  FROM public.usage_stats u JOIN billing.customer_subscriptions s ON s.user_id = u.user_id
+  WHERE u.user_id = (SELECT auth.uid())
+$$;
+"""
+
+
+def rename_app_tables(dsn: str) -> None:
+    """profiles → public.user_profiles, subscriptions → billing.customer_subscriptions."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(_RENAME_SQL)  # type: ignore[arg-type]
+
+
+def backend_count(dsn: str, application_name: str = "support-mcp") -> int:
+    """Connections the SQL runner holds on the lab database `dsn` names."""
+    dbname = psycopg.conninfo.conninfo_to_dict(dsn)["dbname"]
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
+        row = conn.execute("select count(*) from pg_stat_activity where datname = %s and application_name = %s",
+                           (dbname, application_name)).fetchone()
+    return int(row[0]) if row else 0

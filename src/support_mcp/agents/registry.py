@@ -12,12 +12,28 @@ from support_mcp.agents.hetzner_ops.checks import HETZNER_CHECK_NAMES, hetzner_c
 from support_mcp.agents.hetzner_ops.file_repairs import hetzner_repairs
 from support_mcp.agents.host_basics.checks import HOST_BASICS_CHECKS, DiskCheck, MemoryCheck, SystemLoadCheck
 from support_mcp.agents.supabase_analyst import supabase_checks
+from support_mcp.agents.supabase_analyst.base import supabase_runner
 from support_mcp.agents.supabase_analyst.repairs import supabase_repairs
 from support_mcp.domain.targets import Targets
+from support_mcp.executors.sql import SqlRunner
 
 
-def checks_for(agent: str, targets: Targets | None = None) -> Sequence[Check]:
-    """The checks `agent` runs against `targets`; empty for an agent whose checks are not built yet."""
+class AgentResources:
+    """What the agents keep open across runs, one per configured target: the Supabase SQL runner
+    (a bounded connection pool, opened on first use). Every check and repair built with it shares
+    it; its owner (the bootstrap) calls `aclose` on shutdown."""
+
+    def __init__(self, targets: Targets) -> None:
+        self.supabase_sql: SqlRunner | None = supabase_runner(targets.supabase) if targets.supabase else None
+
+    async def aclose(self) -> None:
+        if self.supabase_sql is not None:
+            await self.supabase_sql.aclose()
+
+
+def checks_for(agent: str, targets: Targets | None = None, resources: AgentResources | None = None) -> Sequence[Check]:
+    """The checks `agent` runs against `targets`; empty for an agent whose checks are not built yet.
+    Without `resources`, a Supabase check opens its own SQL runner per run."""
     targets = targets or Targets()
     if agent == "hetzner-ops-agent":
         # Host basics are agent-independent; without an SSH host they run on the local machine.
@@ -31,11 +47,12 @@ def checks_for(agent: str, targets: Targets | None = None) -> Sequence[Check]:
         return frontend_checks(FrontendSession(targets.frontend))
     if agent == "supabase-analyst-agent":
         # Without a configured Supabase target each check reports itself as skipped.
-        return supabase_checks(targets.supabase)
+        return supabase_checks(targets.supabase, resources.supabase_sql if resources else None)
     return ()
 
 
-def repairs_for(agent: str, targets: Targets | None = None) -> Sequence[Repair]:
+def repairs_for(agent: str, targets: Targets | None = None,
+                resources: AgentResources | None = None) -> Sequence[Repair]:
     """The repairs `agent` may propose for `targets` (each applied only through an approved plan)."""
     targets = targets or Targets()
     if agent == "hetzner-ops-agent":
@@ -43,7 +60,7 @@ def repairs_for(agent: str, targets: Targets | None = None) -> Sequence[Repair]:
     if agent == "frontend-diagnostics-agent":
         return frontend_repairs(targets.frontend)
     if agent == "supabase-analyst-agent":
-        return supabase_repairs(targets.supabase)
+        return supabase_repairs(targets.supabase, resources.supabase_sql if resources else None)
     return ()
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from support_mcp.agents.base import Check, Repair
-from support_mcp.agents.registry import checks_for, repairs_for
+from support_mcp.agents.registry import AgentResources, checks_for, repairs_for
 from support_mcp.bootstrap.settings import Settings
 from support_mcp.domain.clock import Clock, utc_now
 from support_mcp.domain.models import AutomationEvent
@@ -89,6 +89,8 @@ async def open_services(
         dsn = embedded.dsn
     db = Database(dsn)
     host_executors = {} if executors else ssh_executors(settings.targets, clock)
+    # per-target connections the agents share across runs (the Supabase SQL pool); closed below
+    resources = AgentResources(settings.targets)
     try:
         await db.open()
         await migrate(db)
@@ -117,12 +119,12 @@ async def open_services(
                                   settings.targets, settings.language, deploy_events=deploy_events)
         repair_service = RepairService(
             plans=PlanStore(db), runs=runs, journal=journal, contexts=contexts,
-            repairs_for=repairs or (lambda agent: repairs_for(agent, settings.targets)),
+            repairs_for=repairs or (lambda agent: repairs_for(agent, settings.targets, resources)),
             output_cap_bytes=settings.output_cap_bytes, clock=clock,
         )
         runner = PlaybookRunner(
             runs=runs, context=context, journal=journal, knowledge_search=search,
-            checks_for=checks or (lambda agent: checks_for(agent, settings.targets)),
+            checks_for=checks or (lambda agent: checks_for(agent, settings.targets, resources)),
             contexts=contexts, repairs=repair_service, language=settings.language,
             oncall_assignee=settings.oncall_assignee, suggest=suggest, clock=clock,
         )
@@ -134,6 +136,7 @@ async def open_services(
     finally:
         for ssh in host_executors.values():
             await ssh.close()
+        await resources.aclose()
         await db.close()
         if embedded is not None:
             embedded.stop()

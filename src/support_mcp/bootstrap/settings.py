@@ -76,7 +76,8 @@ class Settings:
 
 
 def supabase_target_from_env(get: Callable[[str], str | None]) -> SupabaseTarget | None:
-    """The supabase-analyst-agent's target from `SUPPORT_MCP_SUPABASE_*`; None without a DB URL."""
+    """The supabase-analyst-agent's target from `SUPPORT_MCP_SUPABASE_*`; None without a DB URL.
+    `_PROFILES_TABLE` / `_SUBSCRIPTIONS_TABLE` rename the app's tables (`schema.table`)."""
     url = get("SUPABASE_DB_URL")
     if url is None:
         return None
@@ -91,6 +92,8 @@ def supabase_target_from_env(get: Callable[[str], str | None]) -> SupabaseTarget
         management_token=get("SUPABASE_ACCESS_TOKEN"),
         management_api_url=get("SUPABASE_MANAGEMENT_API_URL") or "https://api.supabase.com",
         exposed_schemas=schemas,
+        profiles_table=get("SUPABASE_PROFILES_TABLE") or "public.profiles",
+        subscriptions_table=get("SUPABASE_SUBSCRIPTIONS_TABLE") or "public.subscriptions",
     )
 
 

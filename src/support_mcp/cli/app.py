@@ -50,11 +50,11 @@ def _settings(language: str | None = None) -> Settings:
 
 
 def _run(work: Callable[[Services], Awaitable[T]], *, language: str | None = None,
-         sync_knowledge: bool = False) -> T:
+         sync_knowledge: bool = False, settings: Settings | None = None) -> T:
     """Open the services, run `work`, and turn our errors into a message and an exit code."""
 
     async def main() -> T:
-        async with open_services(_settings(language), sync_knowledge=sync_knowledge) as services:
+        async with open_services(settings or _settings(language), sync_knowledge=sync_knowledge) as services:
             return await work(services)
 
     try:
@@ -65,33 +65,41 @@ def _run(work: Callable[[Services], Awaitable[T]], *, language: str | None = Non
 
 
 @app.command()
-def demo(language: LangOpt = None, json_out: JsonOpt = False,
-         full: Annotated[bool, typer.Option("--full", help="Show notes untruncated.")] = False) -> None:
-    """Run a real demo incident end to end on the embedded database and this machine."""
-    from support_mcp.services.context import timeline
-    from support_mcp.services.demo import create_demo_ticket
+def demo(
+    language: LangOpt = None, json_out: JsonOpt = False,
+    full: Annotated[bool, typer.Option("--full", help="Show notes untruncated.")] = False,
+    scenario: Annotated[str, typer.Option(
+        "--scenario", help="crash-loop: a real 502 incident on the hetzner lab, repaired after approval; "
+                           "local: host basics on this machine.")] = "crash-loop",
+    approve_as: Annotated[str | None, typer.Option(
+        "--approve-as", help="Approve the repair plan as NAME without asking (default without a terminal: "
+                             "the OS user running the demo).")] = None,
+) -> None:
+    """Run a real demo incident end to end on the embedded database (crash-loop: on the hetzner lab)."""
+    from dataclasses import replace
 
-    async def work(s: Services) -> dict[str, Any]:
-        created = await create_demo_ticket(s.tickets)
-        ticket_id = created.ticket.id
-        bundle = await s.context.bundle(ticket_id)
-        result = await s.triage.triage_ticket(ticket_id)
-        if not json_out:
-            console.rule("[bold]Support MCP · Demo-Incident")
-            console.print(render.context_panel(bundle))
-            console.print(f"[bold]Triage:[/bold] {result.primary}  [dim]({result.reason})[/dim]")
-        with console.status("Playbook läuft …", spinner="dots") as status:
-            def progress(step: str, state: str) -> None:
-                status.update(f"Playbook: {step} ({state})")
-            report = await s.runner.run(ticket_id, result.primary, progress=None if json_out else progress)
-        entries = await timeline(s.tickets, ticket_id)
-        if not json_out:
-            console.print(render.timeline_view(entries, full=full))
-            console.print(render.report_panel(report))
-            console.print(f"Ticket: [bold]{ticket_id}[/bold] — `support-mcp tickets show {ticket_id}`")
-        return {"ticket_id": ticket_id, "triage": result.reason, "report": report, "timeline": entries}
+    from support_mcp.cli import demo as demo_flow
 
-    out = _run(work, language=language, sync_knowledge=True)
+    if scenario not in demo_flow.SCENARIOS:
+        raise InvalidInput(f"--scenario must be one of {', '.join(demo_flow.SCENARIOS)}, not {scenario!r}")
+    lab, fallback = (demo_flow.start_lab_or_explain(err_console if json_out else console)
+                     if scenario == "crash-loop" else (None, None))
+    try:
+        settings = _settings(language)
+        if lab is not None:
+            settings = replace(settings, targets=replace(settings.targets, hosts=(lab.host_target(),)))
+
+        async def work(s: Services) -> dict[str, Any]:
+            if lab is None:
+                local = await demo_flow.local_demo(s, console, json_out=json_out, full=full)
+                return local | ({"fallback_reason": fallback} if fallback else {})
+            return await demo_flow.crash_loop_demo(s, console, lab, json_out=json_out, full=full,
+                                                   approve_as=approve_as)
+
+        out = _run(work, settings=settings, sync_knowledge=True)
+    finally:
+        if lab is not None:
+            lab.stop()
     if json_out:
         render.print_json(console, out)
 

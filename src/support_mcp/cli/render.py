@@ -65,9 +65,9 @@ def context_panel(bundle: ContextBundle) -> Panel:
     return Panel("\n".join(lines), title=f"Ticket {t.id}")
 
 
-def timeline_view(entries: Sequence[TimelineEntry], *, full: bool = False) -> Group:
+def timeline_view(entries: Sequence[TimelineEntry], *, full: bool = False, title: str = "Timeline") -> Group:
     """The ticket's history as a readable timeline: one header line per entry, body indented."""
-    parts: list[Text] = [Text("Timeline", style="bold underline")]
+    parts: list[Text] = [Text(title, style="bold underline")]
     for e in entries:
         if e.kind == "event":
             head = Text.assemble((e.at.strftime("%H:%M:%S.%f")[:-3], "dim"), "  ", ("⚡ ", "cyan"),
@@ -81,7 +81,7 @@ def timeline_view(entries: Sequence[TimelineEntry], *, full: bool = False) -> Gr
         head = Text.assemble((e.at.strftime("%H:%M:%S.%f")[:-3], "dim"), "  ", ("✉ ", "white"),
                              (e.who, "bold"), "  ", visibility,
                              (f"  [{', '.join(e.tags)}]" if e.tags else "", "magenta"))
-        body = e.body if full else _shorten(e.body, 12)
+        body = e.body if full else _shorten(e.body, 12, line_chars=240)
         parts.append(head)
         parts.append(Text("\n".join("      " + line for line in body.splitlines())))
     return Group(*parts)
@@ -118,7 +118,7 @@ def plans_table(plans: Sequence[Plan]) -> Table:
 def plan_panel(plan: Plan) -> Panel:
     lines = [f"[bold]{escape(plan.title)}[/bold]  ({plan.status}, {plan.agent}, repair {plan.repair})",
              f"Plan-Hash: {plan.plan_hash or '—'}   Trockentest ok: {plan.dry_run_ok}", "", "[bold]Schritte[/bold]"]
-    lines += [f"  {i}. [{escape(s['kind'])} @ {escape(s['target'])}] {escape(s['display'])}"
+    lines += [f"  {i}. \\[{escape(s['kind'])} @ {escape(s['target'])}] {escape(s['display'])}"
               for i, s in enumerate(plan.steps, 1)]
     for title, body in (("Trockentest", plan.dry_run_output), ("Ausführung", plan.apply_output)):
         if body:
@@ -129,8 +129,25 @@ def plan_panel(plan: Plan) -> Panel:
     return Panel("\n".join(lines), title=f"Plan {plan.id}")
 
 
-def _shorten(body: str, max_lines: int) -> str:
+def plan_result_panel(plan: Plan) -> Panel:
+    """After apply/validate: the plan's status, what ran and the validation (steps shown before)."""
+    lines = [f"[bold]{escape(plan.title)}[/bold]  Status: [bold]{plan.status}[/bold]"]
+    if plan.apply_output:
+        lines += ["", "[bold]Ausführung[/bold]", escape(_shorten(plan.apply_output, 16, line_chars=160))]
+    if plan.validation:
+        lines += ["", "[bold]Validierung[/bold]"] + [f"  {escape(str(f['status']))}: {escape(f['title'])}"
+                                                     for f in plan.validation]
+    return Panel("\n".join(lines), title=f"Plan {plan.id} · Ergebnis")
+
+
+def _shorten(body: str, max_lines: int, line_chars: int | None = None) -> str:
     lines = body.splitlines()
-    if len(lines) <= max_lines:
+    if len(lines) <= max_lines and (line_chars is None or all(len(line) <= line_chars for line in lines)):
         return body
+    if line_chars is not None:
+        # one-line JSON (pm2 jlist) would otherwise fill the screen
+        lines = [line if len(line) <= line_chars else f"{line[:line_chars]}… (+{len(line) - line_chars} Zeichen)"
+                 for line in lines]
+    if len(lines) <= max_lines:
+        return "\n".join(lines)
     return "\n".join(lines[:max_lines] + [f"… (+{len(lines) - max_lines} Zeilen)"])

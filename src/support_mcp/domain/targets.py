@@ -6,8 +6,23 @@ labs build them directly.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from support_mcp.domain.errors import InvalidInput
+
+# `schema.table` as the catalog spells both (case-sensitive); quoted as identifiers where used.
+_QUALIFIED_TABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}\.[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+def table_name(qualified: str) -> tuple[str, str]:
+    """(schema, table) of a `schema.table` name, or InvalidInput."""
+    if not isinstance(qualified, str) or not _QUALIFIED_TABLE.fullmatch(qualified):
+        raise InvalidInput(f"{qualified!r} is not a table name of the form schema.table "
+                           "(letters, digits and _ only)")
+    schema, _, table = qualified.partition(".")
+    return schema, table
 
 
 @dataclass(frozen=True)
@@ -23,6 +38,13 @@ class SupabaseTarget:
     management_token: str | None = field(default=None, repr=False)
     management_api_url: str = "https://api.supabase.com"
     exposed_schemas: tuple[str, ...] = ("public",)
+    # the app's tables the sign-up trigger fills: one profile and one subscription per auth user
+    profiles_table: str = "public.profiles"
+    subscriptions_table: str = "public.subscriptions"
+
+    def __post_init__(self) -> None:
+        table_name(self.profiles_table)
+        table_name(self.subscriptions_table)
 
 
 @dataclass(frozen=True)

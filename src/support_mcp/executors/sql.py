@@ -6,11 +6,13 @@ capped by rows and bytes and say so (`truncated`, `total_rows`). A reproduction 
 role (`set local role authenticated`) with a user's JWT claims in `request.jwt.claims`, as
 PostgREST does, inside a transaction that is always rolled back. A database error is a value
 (`SqlError` with SQLSTATE, message, detail, hint), not an exception; only an unreachable
-database raises ExecutionError.
+database raises ExecutionError. Connections come from a small pool per runner; every setting is
+transaction-local, so pooled sessions share nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -22,6 +24,7 @@ from typing import Any, cast
 
 import psycopg
 from psycopg import sql as pgsql
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from support_mcp.domain.clock import Clock, utc_now
 from support_mcp.domain.errors import ExecutionError, InvalidInput
@@ -99,8 +102,9 @@ def _row_bytes(row: Sequence[Any]) -> int:
 
 
 class SqlSession:
-    """One open transaction on the target; every statement runs in its own savepoint, so a
-    failed statement is reported and the transaction stays usable."""
+    """One open transaction on the target; every statement runs in its own savepoint (unless the
+    caller says the transaction ends with it), so a failed statement is reported and the
+    transaction stays usable."""
 
     def __init__(self, runner: SqlRunner, conn: psycopg.AsyncConnection[Any], role: str | None) -> None:
         self._runner = runner
@@ -110,18 +114,19 @@ class SqlSession:
 
     async def set_identity(self, *, role: str | None = None, claims: Mapping[str, Any] | None = None) -> None:
         """`set local role` (an API role only) and `request.jwt.claims`, for the rest of the transaction."""
-        if role is not None and role not in API_ROLES:
-            raise InvalidInput(f"role {role!r} is not an API role; expected one of {', '.join(API_ROLES)}")
-        if claims is not None:
-            await self.conn.execute("select set_config('request.jwt.claims', %s, true)",
-                                    (json.dumps(dict(claims), default=str),))
+        statement = identity_sql(role, claims)
+        if statement is not None:
+            await self.conn.execute(statement)
         if role is not None:
-            await self.conn.execute(pgsql.SQL("set local role {}").format(pgsql.Identifier(role)))
             self.role = role
 
     async def fetch(self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None, *,
-                    max_rows: int | None = None, max_bytes: int | None = None) -> SqlResult:
-        """Run one statement and return its rows (capped) or its error."""
+                    max_rows: int | None = None, max_bytes: int | None = None,
+                    savepoint: bool = True) -> SqlResult:
+        """Run one statement and return its rows (capped) or its error.
+
+        `savepoint=False` saves two round trips when the transaction ends after this statement
+        anyway (a failed statement then leaves it aborted)."""
         max_rows = self._runner.max_rows if max_rows is None else max_rows
         max_bytes = self._runner.max_bytes if max_bytes is None else max_bytes
         started_at, start = self._runner.clock(), time.monotonic()
@@ -130,7 +135,7 @@ class SqlSession:
         columns: tuple[str, ...] = ()
         rowcount: int | None = None
         try:
-            async with self.conn.transaction():
+            async with self.conn.transaction() if savepoint else _no_savepoint():
                 cur = self.conn.cursor()
                 await cur.execute(cast(Any, query), params)
                 rowcount = cur.rowcount
@@ -162,14 +167,47 @@ class SqlSession:
                          duration_ms=(time.monotonic() - start) * 1000.0, started_at=started_at, role=self.role)
 
 
+@asynccontextmanager
+async def _no_savepoint() -> AsyncIterator[None]:
+    yield
+
+
+def identity_sql(role: str | None, claims: Mapping[str, Any] | None) -> pgsql.Composed | None:
+    """`SET LOCAL ROLE` and `set_config('request.jwt.claims', …, true)` as one statement batch
+    (values quoted by psycopg, never formatted in); None when there is nothing to set."""
+    if role is not None and role not in API_ROLES:
+        raise InvalidInput(f"role {role!r} is not an API role; expected one of {', '.join(API_ROLES)}")
+    parts: list[pgsql.Composable] = []
+    if claims is not None:
+        parts.append(pgsql.SQL("SELECT set_config('request.jwt.claims', {}, true)").format(
+            pgsql.Literal(json.dumps(dict(claims), default=str))))
+    if role is not None:
+        parts.append(pgsql.SQL("SET LOCAL ROLE {}").format(pgsql.Identifier(role)))
+    return pgsql.SQL("; ").join(parts) if parts else None
+
+
+def _first_line(exc: BaseException, fallback: str) -> str:
+    # A driver message may echo host and user but never the password; keep only its first line.
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else fallback
+
+
 class SqlRunner:
-    """Opens bounded transactions on one SQL target (a DSN that is never shown in output)."""
+    """Opens bounded transactions on one SQL target (a DSN that is never shown in output) over a
+    small connection pool, opened on first use (or by `open`) and closed by `aclose`.
+
+    Every setting a transaction makes is transaction-local (`SET LOCAL`, `set_config(…, true)`),
+    so nothing of one call (role, JWT claims, timeouts) reaches the next call on the same pooled
+    connection; a connection that committed a migration is `DISCARD ALL`-ed before reuse."""
 
     def __init__(self, dsn: str, target: str = "supabase", *, statement_timeout_ms: int = 5_000,
                  lock_timeout_ms: int = 1_000, max_rows: int = 500, max_bytes: int = 262_144,
-                 connect_timeout_s: int = 5, clock: Clock = utc_now) -> None:
+                 connect_timeout_s: int = 5, clock: Clock = utc_now, pool_max_size: int = 4,
+                 pool_timeout_s: float = 30.0, pool_max_idle_s: float = 300.0) -> None:
         if statement_timeout_ms <= 0 or lock_timeout_ms <= 0 or max_rows < 0 or max_bytes <= 0:
             raise InvalidInput("timeouts and caps of the SQL runner must be positive")
+        if pool_max_size < 1 or pool_timeout_s <= 0:
+            raise InvalidInput("the SQL runner's pool needs at least one connection and a positive timeout")
         self._dsn = dsn
         self.target = target
         self.statement_timeout_ms = statement_timeout_ms
@@ -178,18 +216,77 @@ class SqlRunner:
         self.max_bytes = max_bytes
         self._connect_timeout_s = connect_timeout_s
         self.clock = clock
+        self.pool_max_size = pool_max_size
+        self._pool_timeout_s = pool_timeout_s
+        self._pool_max_idle_s = pool_max_idle_s
+        self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] | None = None
+        self._opening: asyncio.Lock | None = None
 
     def __repr__(self) -> str:
         return f"SqlRunner(target={self.target!r})"
 
-    async def _connect(self) -> psycopg.AsyncConnection[Any]:
+    @property
+    def is_open(self) -> bool:
+        return self._pool is not None
+
+    async def __aenter__(self) -> SqlRunner:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def open(self) -> None:
+        """Connect once directly (fails fast with the server's own reason), then start the pool.
+        Called by the first transaction when nobody opened the runner before."""
+        if self._pool is not None:
+            return
+        if self._opening is None:
+            self._opening = asyncio.Lock()
+        async with self._opening:
+            if self._pool is not None:
+                return
+            try:
+                probe = await psycopg.AsyncConnection.connect(self._dsn, connect_timeout=self._connect_timeout_s)
+                await probe.close()
+            except psycopg.OperationalError as exc:
+                raise ExecutionError(
+                    f"SQL target {self.target!r} unreachable: {_first_line(exc, 'connection failed')}") from None
+            # min_size 0: a customer's database keeps no idle connection of ours for long.
+            pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] = AsyncConnectionPool(
+                self._dsn, min_size=0, max_size=self.pool_max_size, timeout=self._pool_timeout_s,
+                max_idle=self._pool_max_idle_s, open=False, name=f"sql-{self.target}",
+                kwargs={"autocommit": True, "connect_timeout": self._connect_timeout_s,
+                        "application_name": "support-mcp"})
+            await pool.open()
+            self._pool = pool
+
+    async def aclose(self) -> None:
+        """Close the pool; the runner opens a new one if it is used again."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        await self.open()
+        assert self._pool is not None
         try:
-            return await psycopg.AsyncConnection.connect(self._dsn, connect_timeout=self._connect_timeout_s,
-                                                         application_name="support-mcp")
-        except psycopg.OperationalError as exc:
-            # The message may echo host and user but never the password; keep only its first line.
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else "connection failed"
-            raise ExecutionError(f"SQL target {self.target!r} unreachable: {first}") from None
+            async with self._pool.connection() as conn:
+                yield conn
+        except PoolTimeout as exc:
+            raise ExecutionError(f"SQL target {self.target!r}: no connection within "
+                                 f"{self._pool_timeout_s:g}s: {_first_line(exc, 'pool timeout')}") from None
+
+    def _begin_sql(self, read_only: bool, statement_timeout_ms: int | None, role: str | None,
+                   claims: Mapping[str, Any] | None) -> pgsql.Composed:
+        begin = pgsql.SQL(
+            "BEGIN READ ONLY; SET LOCAL statement_timeout = {}; SET LOCAL lock_timeout = {}"
+            if read_only else "BEGIN; SET LOCAL statement_timeout = {}; SET LOCAL lock_timeout = {}",
+        ).format(pgsql.Literal(f"{statement_timeout_ms or self.statement_timeout_ms}ms"),
+                 pgsql.Literal(f"{self.lock_timeout_ms}ms"))
+        identity = identity_sql(role, claims)
+        return begin if identity is None else pgsql.SQL("; ").join([begin, identity])
 
     @asynccontextmanager
     async def transaction(self, *, read_only: bool = True, commit: bool = False, role: str | None = None,
@@ -198,37 +295,104 @@ class SqlRunner:
         """A transaction, rolled back at the end unless `commit` (gated repairs only) and the body
         neither raised nor set `session.abort`.
 
-        `role` must be one of the API roles; `claims` become `request.jwt.claims`."""
-        if role is not None and role not in API_ROLES:
-            raise InvalidInput(f"role {role!r} is not an API role; expected one of {', '.join(API_ROLES)}")
+        `role` must be one of the API roles; `claims` become `request.jwt.claims`. BEGIN, the
+        timeouts, the role and the claims go to the server as one batch (one round trip)."""
         if commit and read_only:
             raise InvalidInput("a read-only transaction has nothing to commit")
-        conn = await self._connect()
-        try:
-            await conn.execute(b"BEGIN READ ONLY" if read_only else b"BEGIN")
-            await conn.execute("select set_config('statement_timeout', %s, true), "
-                               "set_config('lock_timeout', %s, true)",
-                               (f"{statement_timeout_ms or self.statement_timeout_ms}ms",
-                                f"{self.lock_timeout_ms}ms"))
-            session = SqlSession(self, conn, None)
-            await session.set_identity(role=role, claims=claims)
-            try:
-                yield session
-            except BaseException:
-                await conn.execute(b"ROLLBACK")
-                raise
-            await conn.execute(b"COMMIT" if commit and not session.abort else b"ROLLBACK")
-        except psycopg.OperationalError as exc:
-            raise ExecutionError(f"SQL target {self.target!r}: {str(exc).strip().splitlines()[0]}") from None
-        finally:
-            await conn.close()
+        begin = self._begin_sql(read_only, statement_timeout_ms, role, claims)
+        for attempt in (1, 2):
+            async with self._connection() as conn:
+                try:
+                    await conn.execute(begin)
+                except psycopg.OperationalError as exc:
+                    if exc.sqlstate is None and attempt == 1:
+                        continue  # a pooled connection the server closed meanwhile: the pool drops it
+                    await _rollback(conn)
+                    raise ExecutionError(f"SQL target {self.target!r}: {_first_line(exc, 'BEGIN failed')}") from None
+                except psycopg.Error:
+                    await _rollback(conn)
+                    raise
+                session = SqlSession(self, conn, role)
+                try:
+                    yield session
+                except BaseException:
+                    await _rollback(conn)
+                    raise
+                committed = commit and not session.abort
+                try:
+                    await conn.execute(b"COMMIT" if committed else b"ROLLBACK")
+                    if committed:
+                        # A migration may have set session state (SET, advisory locks, prepared
+                        # statements); the next borrower gets a clean session.
+                        await conn.execute(b"DISCARD ALL")
+                except psycopg.OperationalError as exc:
+                    raise ExecutionError(f"SQL target {self.target!r}: {_first_line(exc, 'COMMIT failed')}") from None
+                return
 
     async def read(self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None, *,
                    role: str | None = None, claims: Mapping[str, Any] | None = None,
                    max_rows: int | None = None, max_bytes: int | None = None) -> SqlResult:
         """One statement in its own read-only transaction, always rolled back."""
         async with self.transaction(role=role, claims=claims) as session:
-            return await session.fetch(query, params, max_rows=max_rows, max_bytes=max_bytes)
+            return await session.fetch(query, params, max_rows=max_rows, max_bytes=max_bytes, savepoint=False)
+
+
+async def _rollback(conn: psycopg.AsyncConnection[Any]) -> None:
+    """Roll back what is open; a connection that cannot is left for the pool to discard."""
+    if conn.closed or conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+        return
+    try:
+        await conn.execute(b"ROLLBACK")
+    except psycopg.Error:
+        pass
+
+
+class SavepointRunner(SqlRunner):
+    """Runs every transaction a check asks for as a savepoint of one open session, rolled back to
+    at its end: lets a dry-run re-run the reproduction inside its own, never committed,
+    transaction. Sequential use only (one connection)."""
+
+    def __init__(self, session: SqlSession) -> None:
+        outer = session._runner
+        super().__init__("", outer.target, statement_timeout_ms=outer.statement_timeout_ms,
+                         lock_timeout_ms=outer.lock_timeout_ms, max_rows=outer.max_rows,
+                         max_bytes=outer.max_bytes, clock=outer.clock)
+        self._session = session
+        self._depth = 0
+
+    def __repr__(self) -> str:
+        return f"SavepointRunner(target={self.target!r})"
+
+    async def open(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+    @asynccontextmanager
+    async def transaction(self, *, read_only: bool = True, commit: bool = False, role: str | None = None,
+                          claims: Mapping[str, Any] | None = None,
+                          statement_timeout_ms: int | None = None) -> AsyncIterator[SqlSession]:
+        """A savepoint with its own timeout, role and claims; always rolled back to (a savepoint
+        reverts `SET LOCAL` too). `read_only` is not enforced: the outer transaction writes."""
+        if commit:
+            raise InvalidInput("a savepoint of a dry-run never commits")
+        conn = self._session.conn
+        self._depth += 1
+        name = pgsql.Identifier(f"support_mcp_probe_{self._depth}")
+        settings = pgsql.SQL("SAVEPOINT {}; SET LOCAL statement_timeout = {}").format(
+            name, pgsql.Literal(f"{statement_timeout_ms or self.statement_timeout_ms}ms"))
+        identity = identity_sql(role, claims)
+        try:
+            await conn.execute(settings if identity is None else pgsql.SQL("; ").join([settings, identity]))
+            try:
+                yield SqlSession(self, conn, role or self._session.role)
+            finally:
+                await conn.execute(pgsql.SQL("ROLLBACK TO SAVEPOINT {}; RELEASE SAVEPOINT {}").format(name, name))
+        except psycopg.OperationalError as exc:
+            raise ExecutionError(f"SQL target {self.target!r}: {_first_line(exc, 'savepoint failed')}") from None
+        finally:
+            self._depth -= 1
 
 
 def user_claims(user_id: uuid.UUID | str, email: str | None = None, role: str = "authenticated",

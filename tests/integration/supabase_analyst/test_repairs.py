@@ -5,12 +5,14 @@ a schema change since the dry-run changes the fingerprint."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import psycopg
 import pytest
 
 from helpers.supabase_lab import checksum, context_for
 from support_mcp.agents.supabase_analyst import supabase_checks
+from support_mcp.agents.supabase_analyst.base import supabase_runner
 from support_mcp.agents.supabase_analyst.repairs import supabase_repairs
 from support_mcp.domain.models import Finding
 from support_mcp.domain.targets import SupabaseTarget
@@ -27,7 +29,8 @@ REPAIR_FOR = {
 
 async def findings_of(target: SupabaseTarget) -> list[Finding]:
     ctx, _ = context_for(target)
-    groups = await asyncio.gather(*(c.run(ctx) for c in supabase_checks(target)))
+    async with supabase_runner(target) as runner:  # one pool shared by every check, as the registry does
+        groups = await asyncio.gather(*(c.run(ctx) for c in supabase_checks(target, runner)))
     return [f for g in groups for f in g]
 
 
@@ -47,7 +50,8 @@ async def test_repair_makes_the_reproduction_pass(lab, scenario: str) -> None:  
     dry = await repair.dry_run(ctx, steps)
     assert dry.ok, dry.output
     assert "ROLLBACK" in dry.output and "before → after" in dry.output
-    assert checksum(target.database_url) == before  # the dry-run was rolled back
+    assert "Reproduktion im Trockentest: bestanden" in dry.output
+    assert checksum(target.database_url) == before  # the dry-run (and its reproduction) was rolled back
     assert await repair.fingerprint(ctx, steps) == dry.fingerprint
 
     applied = await repair.apply(ctx, steps)
@@ -111,3 +115,71 @@ async def test_migration_already_in_the_folder_is_found(lab) -> None:  # type: i
         .replace("PUBLIC.PROFILES", "public.profiles").replace("ANON", "anon") + "\n", "utf-8")
     again = await repair.plan(ctx, params)
     assert again[0].payload["existing_migration"] == "20260101000000_hotfix.sql"
+
+
+# A function body that relies on the search_path (unqualified names), as many projects write it.
+_UNQUALIFIED_BODY = """
+CREATE OR REPLACE FUNCTION public.handle_new_user()
+RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+BEGIN
+  INSERT INTO profiles (id, email, full_name, avatar_url)
+  VALUES (new.id, new.email, new.raw_user_meta_data ->> 'full_name', new.raw_user_meta_data ->> 'avatar_url');
+  PERFORM create_free_subscription(new.id);
+  RETURN new;
+END
+$$;
+"""
+
+
+def unqualify_signup_function(dsn: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(_UNQUALIFIED_BODY)  # type: ignore[arg-type]
+
+
+async def test_dry_run_of_a_policy_for_the_wrong_role_fails_its_reproduction(lab) -> None:  # type: ignore[no-untyped-def]
+    target = lab("rls_no_policy")
+    ctx, _ = context_for(target)
+    repair = next(r for r in supabase_repairs(target) if r.name == "add_owner_select_policy")
+    params = repair.proposes(await findings_of(target))
+    assert params is not None
+    (step,) = await repair.plan(ctx, params)
+    wrong_sql = step.payload["sql"].replace("TO authenticated", "TO anon")
+    assert wrong_sql != step.payload["sql"]
+    wrong = dataclasses.replace(step, display=wrong_sql, payload={**step.payload, "sql": wrong_sql})
+    before = checksum(target.database_url)
+    dry = await repair.dry_run(ctx, [wrong])
+    assert not dry.ok
+    assert "OK  CREATE POLICY" in dry.output  # the migration itself ran ...
+    assert "Reproduktion im Trockentest: fehlgeschlagen" in dry.output  # ... but fixed nothing
+    assert "public.profiles als authenticated leer" in dry.output
+    assert checksum(target.database_url) == before
+
+
+async def test_pinning_a_search_path_the_function_body_needs_fails_the_dry_run(lab) -> None:  # type: ignore[no-untyped-def]
+    target = lab("definer_search_path")
+    unqualify_signup_function(target.database_url)
+    ctx, _ = context_for(target)
+    findings = await findings_of(target)
+    assert not [f for f in findings if f.data.get("code") == "signup_fails"]  # sign-up works before the fix
+    repair = next(r for r in supabase_repairs(target) if r.name == "pin_search_path")
+    params = repair.proposes(findings)
+    assert params == {"function": "public.handle_new_user()"}
+    dry = await repair.dry_run(ctx, await repair.plan(ctx, params))
+    assert not dry.ok, dry.output
+    assert "Reproduktion im Trockentest: fehlgeschlagen" in dry.output
+    assert "neu nach der Migration: Registrierung schlägt fehl" in dry.output
+    # the pinned search_path itself was fine: the failing part is the reproduction
+    assert "OK  ALTER FUNCTION" in dry.output
+
+
+async def test_dry_run_reproduction_runs_inside_the_rolled_back_transaction(lab) -> None:  # type: ignore[no-untyped-def]
+    target = lab("trigger_disabled")
+    ctx, recorder = context_for(target)
+    repair = next(r for r in supabase_repairs(target) if r.name == "restore_signup_trigger")
+    dry = await repair.dry_run(ctx, await repair.plan(ctx, {"reason": "signup_trigger_disabled"}))
+    assert dry.ok and "Reproduktion im Trockentest: bestanden" in dry.output
+    # before the migration the probe sign-up made no profile; after it (same transaction) it did
+    made = [r.stdout for op, r in recorder.commands if op.name == "sql.signup_path" and "profiles" in r.stdout]
+    assert [line.splitlines()[1] for line in made] == ["0\t0", "1\t1"], made
+    with psycopg.connect(target.database_url) as conn:
+        assert conn.execute("select tgenabled from pg_trigger where tgname = 'on_auth_user_created'").fetchone() == ("D",)

@@ -23,20 +23,22 @@ SAFE = yaml.safe_load((FIXTURES / "safe_sql.yaml").read_text("utf-8"))
 async def test_hostile_corpus_is_refused_and_changes_nothing(lab) -> None:  # type: ignore[no-untyped-def]
     target = lab()
     before = checksum(target.database_url)
-    safe = SafeSql(SqlRunner(target.database_url))
     not_refused = []
-    for case in HOSTILE:
-        try:
-            await safe.query(case["sql"])
-        except PolicyViolation as exc:
-            assert re.search(case["expect"], str(exc)), (case["sql"], str(exc))
-        else:
-            not_refused.append(case["sql"])
+    async with SqlRunner(target.database_url) as runner:
+        safe = SafeSql(runner)
+        for case in HOSTILE:
+            try:
+                await safe.query(case["sql"])
+            except PolicyViolation as exc:
+                assert re.search(case["expect"], str(exc)), (case["sql"], str(exc))
+            else:
+                not_refused.append(case["sql"])
     assert not_refused == []
     assert checksum(target.database_url) == before
 
 
 @pytest.mark.parametrize("sql", SAFE, ids=lambda s: s[:50])
 async def test_plain_reads_run_on_the_lab(healthy_lab: SupabaseTarget, sql: str) -> None:
-    result = await SafeSql(SqlRunner(healthy_lab.database_url)).query(sql)
+    async with SqlRunner(healthy_lab.database_url) as runner:
+        result = await SafeSql(runner).query(sql)
     assert result.error is None, result.error

@@ -13,13 +13,15 @@ from support_mcp.agents.supabase_analyst.checks import (
 )
 from support_mcp.agents.supabase_analyst.rls_checks import ReproduceCheck, RlsPoliciesCheck
 from support_mcp.domain.targets import SupabaseTarget
+from support_mcp.executors.sql import SqlRunner
 
 AGENT = "supabase-analyst-agent"
 
 
-def supabase_checks(target: SupabaseTarget | None = None) -> tuple[SupabaseCheck, ...]:
+def supabase_checks(target: SupabaseTarget | None = None,
+                    runner: SqlRunner | None = None) -> tuple[SupabaseCheck, ...]:
     """The agent's checks in playbook order (2.1 steps 1 to 4); independent, so they may run
-    concurrently."""
-    return (HealthCheck(target), MonitoringSnapshotCheck(target), SupabaseLogsCheck(target),
-            AuthConsistencyCheck(target), FunctionsCheck(target), SignupPathCheck(target),
-            RlsPoliciesCheck(target), ReproduceCheck(target))
+    concurrently. All of them share `runner` (the caller's, which it closes) when given."""
+    return (HealthCheck(target, runner), MonitoringSnapshotCheck(target, runner), SupabaseLogsCheck(target, runner),
+            AuthConsistencyCheck(target, runner), FunctionsCheck(target, runner), SignupPathCheck(target, runner),
+            RlsPoliciesCheck(target, runner), ReproduceCheck(target, runner=runner))

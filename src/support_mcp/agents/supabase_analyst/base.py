@@ -1,10 +1,15 @@
 """Plumbing every Supabase check shares: the SQL runner of the target, logging each statement on
-the ticket as a command, and turning an unreachable database into a finding."""
+the ticket as a command, and turning an unreachable database into a finding.
+
+Whoever builds the checks and repairs for a target (the agent registry, an MCP tool call) hands
+them one shared SqlRunner and closes it; a check built without one opens a runner for its run
+and closes it afterwards."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from support_mcp.agents.base import CheckContext
@@ -19,15 +24,24 @@ from support_mcp.policy.commands import Operation
 
 SQL_TARGET = "supabase"
 EXAMPLES_SHOWN = 5
-_RUNNERS: dict[str, SqlRunner] = {}
 
 
-def runner_for(target: SupabaseTarget) -> SqlRunner:
-    """One SqlRunner per DSN (it holds no connection between calls)."""
-    runner = _RUNNERS.get(target.database_url)
-    if runner is None:
-        runner = _RUNNERS[target.database_url] = SqlRunner(target.database_url, SQL_TARGET)
-    return runner
+def supabase_runner(target: SupabaseTarget) -> SqlRunner:
+    """A new SqlRunner (its pool opens on first use) for the target; the caller closes it."""
+    return SqlRunner(target.database_url, SQL_TARGET)
+
+
+@asynccontextmanager
+async def runner_scope(target: SupabaseTarget, shared: SqlRunner | None) -> AsyncIterator[SqlRunner]:
+    """The shared runner when there is one, else a runner for this block only, closed after it."""
+    if shared is not None:
+        yield shared
+        return
+    runner = supabase_runner(target)
+    try:
+        yield runner
+    finally:
+        await runner.aclose()
 
 
 def compact(sql: str) -> str:
@@ -60,8 +74,9 @@ class SupabaseCheck:
     tools: Sequence[str] = ("supabase-sql",)
     _title_key = ""
 
-    def __init__(self, target: SupabaseTarget | None = None) -> None:
+    def __init__(self, target: SupabaseTarget | None = None, runner: SqlRunner | None = None) -> None:
         self.target = target
+        self.runner = runner  # shared with the other checks and repairs of the target
 
     def title_for(self, language: Language) -> str:
         return text(language, self._title_key)
@@ -77,7 +92,8 @@ class SupabaseCheck:
             return [Finding(check=self.name, status=CheckStatus.SKIPPED,
                             title=text(ctx.language, "skipped.no_target", title=title))]
         try:
-            return await self.probe(ctx, target, runner_for(target))
+            async with runner_scope(target, self.runner) as runner:
+                return await self.probe(ctx, target, runner)
         except ExecutionError as exc:
             return [Finding(check=self.name, status=CheckStatus.ERROR, title=text(ctx.language, "error.db", title=title),
                             detail=str(exc))]

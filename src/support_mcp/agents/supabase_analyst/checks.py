@@ -142,7 +142,7 @@ class AuthConsistencyCheck(SupabaseCheck):
             users = await self.fetch(ctx, session, queries.USER_COUNT)
             if users.error is not None:
                 return [self.sql_error(ctx, users)]
-            for code, sql in queries.CONSISTENCY.items():
+            for code, sql in queries.consistency(target).items():
                 result = await self.fetch(ctx, session, sql, max_rows=5)
                 if result.error is not None:
                     findings.append(self.sql_error(ctx, result))
@@ -226,9 +226,7 @@ class SignupPathCheck(SupabaseCheck):
                                      detail="ROLLBACK", evidence=err.lines(), sqlstate=err.sqlstate,
                                      message=err.message, error_detail=err.detail, hint=err.hint,
                                      context=err.context)]
-            made = await self.fetch(ctx, session, "select (select count(*) from public.profiles where id = %(id)s) "
-                                    "as profiles, (select count(*) from public.subscriptions where user_id = %(id)s) "
-                                    "as subscriptions", params)
+            made = await self.fetch(ctx, session, queries.with_tables(queries.SIGNUP_MADE, target), params)
         if made.error is not None:
             return [self.sql_error(ctx, made)]
         profiles, subscriptions = made.rows[0]

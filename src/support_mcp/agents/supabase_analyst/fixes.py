@@ -8,15 +8,17 @@ Pure functions only (the migrations folder is read, nothing is written or execut
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pglast import ast, parse_sql
 from pglast.parser import ParseError
+from psycopg import sql as pgsql
 
 from support_mcp.domain.models import CheckStatus, Finding, Language
+from support_mcp.domain.targets import table_name
 
 Params = dict[str, Any]
 _IDENT = re.compile(r"[a-z_][a-z0-9_]*")
@@ -34,6 +36,16 @@ def ident(name: str) -> str:
 def qname(qualified: str) -> str:
     schema, _, name = qualified.rpartition(".")
     return f"{ident(schema or 'public')}.{ident(name)}"
+
+
+def render(template: str, **names: pgsql.Composable) -> str:
+    """Migration text with the configured names quoted by psycopg (never formatted in)."""
+    return pgsql.SQL(template).format(**names).as_string()  # type: ignore[arg-type]
+
+
+def app_table(params: Params, key: str, default: str) -> pgsql.Identifier:
+    """The target's `profiles_table`/`subscriptions_table` (plan adds them to the params)."""
+    return pgsql.Identifier(*table_name(str(params.get(key) or default)))
 
 
 @dataclass(frozen=True)
@@ -131,13 +143,18 @@ def _trigger_params(findings: Sequence[Finding], _: Path | None) -> Params | Non
 _TRIGGER_SQL = """DROP TRIGGER IF EXISTS on_auth_user_created ON auth.users;
 CREATE TRIGGER on_auth_user_created AFTER INSERT ON auth.users
   FOR EACH ROW EXECUTE FUNCTION public.handle_new_user();
-INSERT INTO public.profiles (id, email, full_name, avatar_url)
+INSERT INTO {profiles} (id, email, full_name, avatar_url)
   SELECT u.id, u.email, u.raw_user_meta_data ->> 'full_name', u.raw_user_meta_data ->> 'avatar_url'
-  FROM auth.users u LEFT JOIN public.profiles p ON p.id = u.id
+  FROM auth.users u LEFT JOIN {profiles} p ON p.id = u.id
   WHERE p.id IS NULL AND u.deleted_at IS NULL;
 SELECT public.create_free_subscription(u.id)
-  FROM auth.users u LEFT JOIN public.subscriptions s ON s.user_id = u.id
+  FROM auth.users u LEFT JOIN {subscriptions} s ON s.user_id = u.id
   WHERE s.user_id IS NULL AND u.deleted_at IS NULL;"""
+
+
+def _trigger_sql(p: Params) -> str:
+    return render(_TRIGGER_SQL, profiles=app_table(p, "profiles_table", "public.profiles"),
+                  subscriptions=app_table(p, "subscriptions_table", "public.subscriptions"))
 
 
 def _function_params(findings: Sequence[Finding], migrations: Path | None) -> Params | None:
@@ -237,11 +254,18 @@ def _orphan_params(findings: Sequence[Finding], _: Path | None) -> Params | None
     return {"count": f.data.get("count")} if f else None
 
 
-_ORPHAN_SQL = """DELETE FROM public.profiles p
+_ORPHAN_SQL = """DELETE FROM {profiles} p
   WHERE NOT EXISTS (SELECT 1 FROM auth.users u WHERE u.id = p.id);
-ALTER TABLE public.profiles DROP CONSTRAINT IF EXISTS profiles_id_fkey;
-ALTER TABLE public.profiles ADD CONSTRAINT profiles_id_fkey
+ALTER TABLE {profiles} DROP CONSTRAINT IF EXISTS {fkey};
+ALTER TABLE {profiles} ADD CONSTRAINT {fkey}
   FOREIGN KEY (id) REFERENCES auth.users (id) ON DELETE CASCADE;"""
+
+
+def _orphan_sql(p: Params) -> str:
+    profiles = str(p.get("profiles_table") or "public.profiles")
+    # PostgreSQL's own name for the foreign key of column id: <table>_id_fkey
+    return render(_ORPHAN_SQL, profiles=app_table(p, "profiles_table", "public.profiles"),
+                  fkey=pgsql.Identifier(f"{table_name(profiles)[1]}_id_fkey"))
 
 _SESSIONS_SQL = """UPDATE auth.refresh_tokens r SET revoked = true, updated_at = now()
   FROM auth.sessions s JOIN auth.users u ON u.id = s.user_id
@@ -266,7 +290,7 @@ FIXES: tuple[Fix, ...] = (
         ("signup_trigger_missing", "signup_trigger_disabled"),
         ("signup_trigger_missing", "signup_trigger_disabled", "users_without_profile", "users_without_subscription",
          "signup_no_profile", "signup_no_subscription"),
-        ("functions", "auth_consistency", "signup_path"), _trigger_params, lambda p: _TRIGGER_SQL),
+        ("functions", "auth_consistency", "signup_path"), _trigger_params, _trigger_sql),
     Fix("restore_function", {"de": "Funktion aus supabase/migrations wiederherstellen",
                              "en": "Restore the function from supabase/migrations"},
         ("signup_fails",), ("signup_fails",), ("signup_path",), _function_params, lambda p: str(p["definition"])),
@@ -294,7 +318,7 @@ FIXES: tuple[Fix, ...] = (
         _always_true_sql),
     Fix("delete_orphaned_profiles", {"de": "Verwaiste Profile löschen und Fremdschlüssel wiederherstellen",
                                      "en": "Delete orphaned profiles and restore the foreign key"},
-        ("orphaned_profiles",), ("orphaned_profiles",), ("auth_consistency",), _orphan_params, lambda p: _ORPHAN_SQL),
+        ("orphaned_profiles",), ("orphaned_profiles",), ("auth_consistency",), _orphan_params, _orphan_sql),
     Fix("revoke_banned_sessions", {"de": "Sitzungen gesperrter/gelöschter Nutzer beenden",
                                    "en": "End sessions of banned/deleted users"},
         ("banned_user_sessions",), ("banned_user_sessions",), ("auth_consistency",),
@@ -307,8 +331,21 @@ FIXES: tuple[Fix, ...] = (
 )
 
 
-def touched_objects(sql: str) -> tuple[list[str], list[str]]:
-    """Tables and functions a migration names (for before/after and the fingerprint)."""
-    tables = re.findall(r"\b(?:ON|TABLE|FROM|INTO|UPDATE|JOIN)\s+((?:public|auth)\.[a-z_]+)\b", sql, re.IGNORECASE)
-    functions = re.findall(r"\bFUNCTION\s+((?:public|auth)\.[a-z_]+)\s*\(", sql, re.IGNORECASE)
-    return sorted({t.lower() for t in tables}), sorted({f.lower() for f in functions})
+_NAME_PART = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
+_TABLE_REF = re.compile(rf"\b(?:ON|TABLE|FROM|INTO|UPDATE|JOIN)\s+({_NAME_PART}\s*\.\s*{_NAME_PART})", re.IGNORECASE)
+_FUNCTION_REF = re.compile(rf"\bFUNCTION\s+({_NAME_PART}\s*\.\s*{_NAME_PART})\s*\(", re.IGNORECASE)
+
+
+def _catalog_name(reference: str) -> str:
+    """`"public"."Profiles"` or `public.profiles` as the catalog spells it: `public.Profiles`."""
+    parts = re.findall(_NAME_PART, reference)
+    return ".".join(p[1:-1].replace('""', '"') if p.startswith('"') else p.lower() for p in parts)
+
+
+def touched_objects(sql: str, schemas: Iterable[str] = ("public", "auth")) -> tuple[list[str], list[str]]:
+    """Tables and functions in `schemas` a migration names, quoted or not (for before/after and
+    the fingerprint); the schema filter keeps aliases such as `ON p.id` out."""
+    known = set(schemas)
+    tables = {n for t in _TABLE_REF.findall(sql) if (n := _catalog_name(t)).partition(".")[0] in known}
+    functions = {n for f in _FUNCTION_REF.findall(sql) if (n := _catalog_name(f)).partition(".")[0] in known}
+    return sorted(tables), sorted(functions)

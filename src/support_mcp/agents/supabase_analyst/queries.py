@@ -3,6 +3,10 @@ in the SQL text). Kept apart from the judging code so a reviewer can read them i
 
 from __future__ import annotations
 
+from psycopg import sql as pgsql
+
+from support_mcp.domain.targets import SupabaseTarget, table_name
+
 HEALTH = """
 select
   (select coalesce(json_object_agg(state, n), '{}'::json) from (
@@ -29,20 +33,21 @@ order by query_start
 USER_COUNT = "select count(*) as users from auth.users where deleted_at is null"
 
 # name -> query; each is run with a small row cap: total_rows is the count, rows the examples.
+# {profiles} and {subscriptions} are the target's tables (see `consistency`).
 CONSISTENCY: dict[str, str] = {
     "users_without_profile": """
         select u.id, u.email, u.created_at from auth.users u
-        left join public.profiles p on p.id = u.id
+        left join {profiles} p on p.id = u.id
         where p.id is null and u.deleted_at is null order by u.created_at, u.id""",
     "orphaned_profiles": """
-        select p.id, p.email, p.created_at from public.profiles p
+        select p.id, p.email, p.created_at from {profiles} p
         left join auth.users u on u.id = p.id where u.id is null order by p.created_at, p.id""",
     "profile_email_mismatch": """
-        select p.id, p.email as profile_email, u.email as user_email from public.profiles p
+        select p.id, p.email as profile_email, u.email as user_email from {profiles} p
         join auth.users u on u.id = p.id where p.email is distinct from u.email order by p.id""",
     "users_without_subscription": """
         select u.id, u.email, u.created_at from auth.users u
-        left join public.subscriptions s on s.user_id = u.id
+        left join {subscriptions} s on s.user_id = u.id
         where s.user_id is null and u.deleted_at is null order by u.created_at, u.id""",
     "banned_user_sessions": """
         select s.id as session_id, u.id as user_id, u.email, u.banned_until, u.deleted_at,
@@ -53,6 +58,26 @@ CONSISTENCY: dict[str, str] = {
           and (s.not_after is null or s.not_after > now())
         order by u.email, s.id""",
 }
+
+# the sign-up probe's profile and subscription, by the probe user's id
+SIGNUP_MADE = """select (select count(*) from {profiles} where id = %(id)s) as profiles,
+       (select count(*) from {subscriptions} where user_id = %(id)s) as subscriptions"""
+
+
+def app_tables(target: SupabaseTarget) -> dict[str, pgsql.Identifier]:
+    """The target's profiles and subscriptions tables as quoted identifiers."""
+    return {"profiles": pgsql.Identifier(*table_name(target.profiles_table)),
+            "subscriptions": pgsql.Identifier(*table_name(target.subscriptions_table))}
+
+
+def with_tables(query: str, target: SupabaseTarget) -> str:
+    """`query` with {profiles} and {subscriptions} replaced by the target's quoted table names."""
+    return pgsql.SQL(query).format(**app_tables(target)).as_string()  # type: ignore[arg-type]
+
+
+def consistency(target: SupabaseTarget) -> dict[str, str]:
+    return {code: with_tables(query, target) for code, query in CONSISTENCY.items()}
+
 
 SIGNUP_FUNCTIONS = """
 select p.proname as name, p.prosecdef as security_definer, p.proconfig as config,

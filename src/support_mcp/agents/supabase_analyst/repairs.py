@@ -3,8 +3,11 @@
 A repair renders one migration from the findings (`fixes.py`), drafts it as a file (the
 playbook's tmp/sql/…) and looks for an equivalent migration in `supabase/migrations`. The
 dry-run executes it in a transaction that is always rolled back and reports affected rows and
-the before/after of the policies, triggers, functions and grants it touches; the fingerprint is
-a digest of that state, so the plan service refuses an apply when the schema changed since.
+the before/after of the policies, triggers, functions and grants it touches; inside that same
+transaction it re-runs the reproduction `validate` uses (before and after the migration), so a
+migration that does not fix the cause, or breaks something that worked, fails its dry-run and
+cannot be approved. The fingerprint is a digest of the touched objects' state, so the plan
+service refuses an apply when the schema changed since.
 Apply writes the migration file with a timestamp version and records it in
 `supabase_migrations.schema_migrations` in the same transaction as the change.
 """
@@ -13,13 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from support_mcp.agents.base import ApplyResult, CheckContext, DryRun, RepairStep
 from support_mcp.agents.supabase_analyst import queries
-from support_mcp.agents.supabase_analyst.base import SQL_TARGET, SupabaseCheck, record_sql, runner_for
+from support_mcp.agents.supabase_analyst.base import SQL_TARGET, SupabaseCheck, record_sql, runner_scope
 from support_mcp.agents.supabase_analyst.checks import AuthConsistencyCheck, FunctionsCheck, SignupPathCheck
 from support_mcp.agents.supabase_analyst.fixes import (
     FIXES,
@@ -34,15 +37,16 @@ from support_mcp.domain.clock import utc_now
 from support_mcp.domain.errors import Conflict, InvalidInput
 from support_mcp.domain.models import CheckStatus, Finding
 from support_mcp.domain.targets import SupabaseTarget
-from support_mcp.executors.sql import SqlRunner, SqlSession
+from support_mcp.executors.sql import SavepointRunner, SqlRunner, SqlSession
 
 AGENT = "supabase-analyst-agent"
+_PROBLEM = (CheckStatus.WARN, CheckStatus.FAIL, CheckStatus.ERROR)
 
 STATE_SQL = """
 select 'table' as kind, format('%%I.%%I', n.nspname, c.relname) as object,
        'rls=' || c.relrowsecurity::text || ' acl=' || coalesce(c.relacl::text, '') as definition
 from pg_class c join pg_namespace n on n.oid = c.relnamespace
-where format('%%I.%%I', n.nspname, c.relname) = any(%(tables)s)
+where n.nspname || '.' || c.relname = any(%(tables)s)
 union all
 select 'policy', format('%%I.%%I', n.nspname, c.relname) || '.' || p.polname,
        p.polcmd::text || ' permissive=' || p.polpermissive::text || ' roles='
@@ -50,21 +54,21 @@ select 'policy', format('%%I.%%I', n.nspname, c.relname) || '.' || p.polname,
        || ' USING ' || coalesce(pg_get_expr(p.polqual, p.polrelid), '-')
        || ' CHECK ' || coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '-')
 from pg_policy p join pg_class c on c.oid = p.polrelid join pg_namespace n on n.oid = c.relnamespace
-where format('%%I.%%I', n.nspname, c.relname) = any(%(tables)s)
+where n.nspname || '.' || c.relname = any(%(tables)s)
 union all
 select 'trigger', format('%%I.%%I', n.nspname, c.relname) || '.' || t.tgname,
        'enabled=' || t.tgenabled::text || ' ' || pg_get_triggerdef(t.oid)
 from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
-where not t.tgisinternal and format('%%I.%%I', n.nspname, c.relname) = any(%(tables)s)
+where not t.tgisinternal and n.nspname || '.' || c.relname = any(%(tables)s)
 union all
 select 'constraint', format('%%I.%%I', n.nspname, c.relname) || '.' || con.conname, pg_get_constraintdef(con.oid)
 from pg_constraint con join pg_class c on c.oid = con.conrelid join pg_namespace n on n.oid = c.relnamespace
-where format('%%I.%%I', n.nspname, c.relname) = any(%(tables)s)
+where n.nspname || '.' || c.relname = any(%(tables)s)
 union all
 select 'function', format('%%I.%%I(%%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)),
        'config=' || coalesce(p.proconfig::text, '-') || ' definer=' || p.prosecdef::text || ' body=' || md5(p.prosrc)
 from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-where format('%%I.%%I', n.nspname, p.proname) = any(%(functions)s)
+where n.nspname || '.' || p.proname = any(%(functions)s)
 order by 1, 2
 """
 
@@ -74,11 +78,12 @@ class SqlMigrationRepair:
 
     agent = AGENT
 
-    def __init__(self, fix: Fix, target: SupabaseTarget | None = None) -> None:
+    def __init__(self, fix: Fix, target: SupabaseTarget | None = None, runner: SqlRunner | None = None) -> None:
         self.fix = fix
         self.name = fix.name
         self.title = fix.title["de"]
         self.target = target
+        self.runner = runner  # shared with the agent's checks; its owner closes it
 
     def _target(self, ctx: CheckContext) -> SupabaseTarget:
         target = self.target or ctx.targets.supabase
@@ -95,10 +100,14 @@ class SqlMigrationRepair:
         target = self._target(ctx)
         params = dict(params)
         if self.fix.name == "enable_rls" and "owner_column" not in params:
-            params["owner_column"] = await self._owner_column(runner_for(target), params["table"])
-        sql = self.fix.sql(params).strip()
+            async with runner_scope(target, self.runner) as runner:
+                params["owner_column"] = await self._owner_column(runner, params["table"])
+        sql = self.fix.sql({**params, "profiles_table": target.profiles_table,
+                            "subscriptions_table": target.subscriptions_table}).strip()
         split_statements(sql)  # refuses SQL PostgreSQL's parser cannot read before anyone sees it
-        tables, functions = touched_objects(sql)
+        schemas = {"public", "auth", *target.exposed_schemas,
+                   *(name.partition(".")[0] for name in (target.profiles_table, target.subscriptions_table))}
+        tables, functions = touched_objects(sql, schemas)
         draft = None
         if target.drafts_dir is not None:
             target.drafts_dir.mkdir(parents=True, exist_ok=True)
@@ -108,7 +117,8 @@ class SqlMigrationRepair:
         existing = existing_migration(target.migrations_dir, sql)
         return [RepairStep(kind="sql", target=SQL_TARGET, display=sql,
                            payload={"sql": sql, "migration_name": self.name, "tables": tables,
-                                    "functions": functions, "draft": draft, "existing_migration": existing})]
+                                    "functions": functions, "draft": draft, "existing_migration": existing,
+                                    "params": params})]
 
     async def _owner_column(self, runner: SqlRunner, table: str) -> str | None:
         result = await runner.read(queries.OWNER_COLUMNS, {"schemas": [table.split(".")[0]]})
@@ -128,16 +138,20 @@ class SqlMigrationRepair:
 
     async def fingerprint(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> str:
         """Digest of the touched tables' policies, triggers, constraints, grants and functions."""
-        async with runner_for(self._target(ctx)).transaction() as session:
+        async with runner_scope(self._target(ctx), self.runner) as runner, runner.transaction() as session:
             state = await self._state(session, steps)
         return hashlib.sha256("\n".join(state).encode()).hexdigest()
 
     async def dry_run(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> DryRun:
-        """Execute the migration in a transaction that is always rolled back; report what it did."""
-        runner = runner_for(self._target(ctx))
+        """Execute the migration in a transaction that is always rolled back, re-run the
+        reproduction inside it, and report what it did; not ok when the reproduction still fails."""
+        target = self._target(ctx)
+        params = _params_of(steps)
         out: list[str] = []
         ok = True
-        async with runner.transaction(read_only=False) as session:
+        async with runner_scope(target, self.runner) as runner, runner.transaction(read_only=False) as session:
+            probe = SavepointRunner(session)
+            baseline = await self._reproduce(ctx, target, probe)
             before = await self._state(session, steps)
             for step in steps:
                 if step.payload.get("existing_migration"):
@@ -152,22 +166,50 @@ class SqlMigrationRepair:
                     out.append(f"{'OK ' if result.ok else 'FAIL'} {statement.splitlines()[0][:100]} "
                                f"→ {result.render(max_rows=3) if result.ok else result.error.message}")  # type: ignore[union-attr]
             after = await self._state(session, steps)
+            if ok:
+                still, new = self._judge(await self._reproduce(ctx, target, probe), params, baseline)
+                ok = not still and not new
+                reproduction = [text(ctx.language, "repair.dry_run_reproduced" if ok else "repair.dry_run_not_reproduced")]
+                reproduction += [f"  [{f.status}] {f.title}" for f in still]
+                reproduction += [f"  [{f.status}] {text(ctx.language, 'repair.new_problem')}: {f.title}" for f in new]
+            else:
+                reproduction = [text(ctx.language, "repair.dry_run_reproduction_skipped")]
             session.abort = True  # always rolled back
         removed = [f"- {line}" for line in before if line not in after]
         added = [f"+ {line}" for line in after if line not in before]
-        out += ["", "before → after:", *(removed + added or ["(no catalog change)"]), "", "ROLLBACK"]
+        out += ["", "before → after:", *(removed + added or ["(no catalog change)"]), "", *reproduction, "",
+                "ROLLBACK"]
         return DryRun(ok=ok, output="\n".join(out), fingerprint=hashlib.sha256("\n".join(before).encode()).hexdigest())
+
+    async def _reproduce(self, ctx: CheckContext, target: SupabaseTarget,
+                         runner: SqlRunner | None) -> list[Finding]:
+        """The reproducing checks of this fix, one after another on `runner`."""
+        findings: list[Finding] = []
+        for check in _checks(self.fix.checks, target, runner):
+            findings += await check.run(ctx)
+        return findings
+
+    def _judge(self, findings: Sequence[Finding], params: dict[str, Any],
+               baseline: Sequence[Finding] | None = None) -> tuple[list[Finding], list[Finding]]:
+        """(causes this fix answers that are still found or errors, problems the baseline did not have)."""
+        still = [f for f in findings if f.status in _PROBLEM and (
+            f.status == CheckStatus.ERROR or (f.data.get("code") in self.fix.gone_after and _same_object(f, params)))]
+        if baseline is None:
+            return still, []
+        known = {_problem_key(f) for f in baseline if f.status in _PROBLEM}
+        new = [f for f in findings if f.status in _PROBLEM and f not in still and _problem_key(f) not in known]
+        return still, new
 
     async def apply(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> ApplyResult:
         """Run the migration and record it as a versioned file and in schema_migrations, atomically."""
         target = self._target(ctx)
-        runner = runner_for(target)
         sql = "\n".join(s.payload["sql"] for s in steps)
         statements = split_statements(sql)
         written: Path | None = None
         changed: list[str] = []
         out: list[str] = []
-        async with runner.transaction(read_only=False, commit=True) as session:
+        async with runner_scope(target, self.runner) as runner, \
+                runner.transaction(read_only=False, commit=True) as session:
             version = await next_version(session)
             for statement in statements:
                 result = await session.fetch(statement)
@@ -198,15 +240,10 @@ class SqlMigrationRepair:
 
     async def validate(self, ctx: CheckContext, params: dict[str, Any]) -> list[Finding]:
         """Re-run the reproducing checks; ok when none of the fixed causes is found again."""
-        target = self._target(ctx)
-        findings: list[Finding] = []
-        for check in _checks(self.fix.checks, target):
-            findings += await check.run(ctx)
-        still = [f for f in findings if f.data.get("code") in self.fix.gone_after
-                 and _same_object(f, params) and f.status in (CheckStatus.WARN, CheckStatus.FAIL, CheckStatus.ERROR)]
-        errors = [f for f in findings if f.status == CheckStatus.ERROR]
-        if still or errors:
-            return [*still, *errors]
+        findings = await self._reproduce(ctx, self._target(ctx), self.runner)
+        still, _ = self._judge(findings, params)
+        if still:
+            return still
         return [Finding(check=self.name, status=CheckStatus.OK,
                         title=text(ctx.language, "repair.validated", code=", ".join(self.fix.codes)),
                         evidence=[f"{f.check}: {f.title}" for f in findings][:20])]
@@ -229,11 +266,24 @@ def _same_object(finding: Finding, params: dict[str, Any]) -> bool:
     return True
 
 
-def _checks(names: Sequence[str], target: SupabaseTarget) -> list[SupabaseCheck]:
-    all_checks: list[SupabaseCheck] = [AuthConsistencyCheck(target), FunctionsCheck(target),
-                                       SignupPathCheck(target), RlsPoliciesCheck(target), ReproduceCheck(target)]
+def _problem_key(finding: Finding) -> tuple[Any, ...]:
+    data = finding.data
+    return (finding.check, data.get("code"), data.get("table"), data.get("policy"), data.get("function"))
+
+
+def _params_of(steps: Iterable[RepairStep]) -> dict[str, Any]:
+    """The plan's parameters as `plan` stored them in the first step (older plans: none)."""
+    return next((dict(s.payload["params"]) for s in steps if isinstance(s.payload.get("params"), dict)), {})
+
+
+def _checks(names: Sequence[str], target: SupabaseTarget, runner: SqlRunner | None) -> list[SupabaseCheck]:
+    all_checks: list[SupabaseCheck] = [AuthConsistencyCheck(target, runner), FunctionsCheck(target, runner),
+                                       SignupPathCheck(target, runner), RlsPoliciesCheck(target, runner),
+                                       ReproduceCheck(target, runner=runner)]
     return [c for c in all_checks if c.name in names]
 
 
-def supabase_repairs(target: SupabaseTarget | None = None) -> tuple[SqlMigrationRepair, ...]:
-    return tuple(SqlMigrationRepair(fix, target) for fix in FIXES)
+def supabase_repairs(target: SupabaseTarget | None = None,
+                     runner: SqlRunner | None = None) -> tuple[SqlMigrationRepair, ...]:
+    """The agent's repairs; all of them share `runner` (the caller's, which it closes) when given."""
+    return tuple(SqlMigrationRepair(fix, target, runner) for fix in FIXES)

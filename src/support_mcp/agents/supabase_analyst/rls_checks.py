@@ -129,8 +129,9 @@ class ReproduceCheck(SupabaseCheck):
     _title_key = "reproduce.title"
     title = text("de", _title_key)
 
-    def __init__(self, target: SupabaseTarget | None = None, params: Mapping[str, Any] | None = None) -> None:
-        super().__init__(target)
+    def __init__(self, target: SupabaseTarget | None = None, params: Mapping[str, Any] | None = None, *,
+                 runner: SqlRunner | None = None) -> None:
+        super().__init__(target, runner)
         self.params = dict(params or {})
 
     async def probe(self, ctx: CheckContext, target: SupabaseTarget, runner: SqlRunner) -> list[Finding]:

@@ -30,8 +30,9 @@ async def volatility_of(session: SqlSession, statement: GuardedStatement) -> dic
     operators = sorted({r.name for r in statement.routines if r.kind == "operator"})
     if not functions and not operators:
         return {}
+    # no savepoint: a failed lookup refuses the statement and ends the transaction anyway
     result = await session.fetch(_VOLATILITY_SQL, {"functions": functions, "operators": operators},
-                                 max_rows=100_000, max_bytes=10_000_000)
+                                 max_rows=100_000, max_bytes=10_000_000, savepoint=False)
     if result.error is not None:
         raise ExecutionError(f"volatility lookup failed: {result.error.message}")
     marks: dict[Routine, set[str]] = {}
@@ -69,4 +70,4 @@ class SafeSql:
             await self._check(session, statement.sql)
             if role is not None or claims is not None:
                 await session.set_identity(role=role, claims=claims)
-            return await session.fetch(statement.sql, max_rows=max_rows, max_bytes=max_bytes)
+            return await session.fetch(statement.sql, max_rows=max_rows, max_bytes=max_bytes, savepoint=False)

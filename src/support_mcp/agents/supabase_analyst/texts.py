@@ -116,6 +116,13 @@ _TEXTS: dict[str, dict[Language, str]] = {
                          "en": "Reproduction after the repair: {code} fixed"},
     "repair.still": {"de": "Reproduktion nach der Reparatur: {code} besteht weiter",
                      "en": "Reproduction after the repair: {code} persists"},
+    "repair.dry_run_reproduced": {"de": "Reproduktion im Trockentest: bestanden",
+                                  "en": "Reproduction in the dry-run: passed"},
+    "repair.dry_run_not_reproduced": {"de": "Reproduktion im Trockentest: fehlgeschlagen",
+                                      "en": "Reproduction in the dry-run: failed"},
+    "repair.dry_run_reproduction_skipped": {"de": "Reproduktion im Trockentest: übersprungen (Migration fehlgeschlagen)",
+                                            "en": "Reproduction in the dry-run: skipped (migration failed)"},
+    "repair.new_problem": {"de": "neu nach der Migration", "en": "new after the migration"},
 }
 
 

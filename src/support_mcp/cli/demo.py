@@ -1,0 +1,168 @@
+"""`support-mcp demo`: the demo incidents as a support engineer watches them.
+
+`crash-loop` runs a real incident on the hetzner lab (sshd + PM2 + Caddy on this machine): the
+agent diagnoses over SSH, drafts and dry-runs the repair, a named person approves its hash, the
+repair is applied and validated through Caddy. `local` runs the host basics on this machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+import time
+from dataclasses import replace
+from typing import Any
+
+from rich.console import Console
+
+from support_mcp.bootstrap import Services
+from support_mcp.domain.errors import ExecutionError
+from support_mcp.domain.models import Plan
+from support_mcp.labs.hetzner import SETUP_SCRIPT, HetznerLab, start_lab
+from support_mcp.services.context import timeline
+from support_mcp.services.demo import DEPLOY_COMMIT, create_crash_loop_ticket, create_demo_ticket
+from support_mcp.services.runner import RunReport
+
+from . import render
+
+SCENARIOS = ("crash-loop", "local")
+APPROVAL_TTL_MINUTES = 15
+
+
+def start_lab_or_explain(out: Console) -> tuple[HetznerLab | None, str | None]:
+    """Start the hetzner lab; when it cannot start, say why and how to set it up (lab None, the reason)."""
+    try:
+        with out.status("Starte das Hetzner-Lab (sshd, PM2, Caddy) …", spinner="dots"):
+            return start_lab(), None
+    except ExecutionError as exc:
+        reason = str(exc).splitlines()[0]
+        out.print(f"[bold yellow]Hetzner-Lab nicht verfügbar:[/bold yellow] {reason}\n"
+                  f"Einrichten mit `{SETUP_SCRIPT}` (als root). Die Demo läuft stattdessen mit "
+                  "--scenario local (Host-Grunddaten dieses Rechners).", highlight=False)
+        return None, reason
+
+
+def default_approver() -> str:
+    """The OS user running the demo (the person the demo approves on behalf of)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "demo"
+
+
+async def _playbook(s: Services, console: Console, ticket_id: Any, json_out: bool) -> tuple[Any, RunReport]:
+    bundle = await s.context.bundle(ticket_id)
+    result = await s.triage.triage_ticket(ticket_id)
+    if not json_out:
+        console.print(render.context_panel(bundle))
+        console.print(f"[bold]Triage:[/bold] {result.primary}  [dim]({result.reason})[/dim]")
+    with console.status("Playbook läuft …", spinner="dots") as status:
+        def progress(step: str, state: str) -> None:
+            status.update(f"Playbook: {step} ({state})")
+        report = await s.runner.run(ticket_id, result.primary, progress=None if json_out else progress)
+    return result, report
+
+
+async def local_demo(s: Services, console: Console, *, json_out: bool, full: bool) -> dict[str, Any]:
+    """The host basics (load, disk, memory) on this machine; the verdict is the machine's real state."""
+    created = await create_demo_ticket(s.tickets)
+    ticket_id = created.ticket.id
+    if not json_out:
+        console.rule("[bold]Support MCP · Demo-Incident (lokal)")
+    result, report = await _playbook(s, console, ticket_id, json_out)
+    entries = await timeline(s.tickets, ticket_id)
+    if not json_out:
+        console.print(render.timeline_view(entries, full=full))
+        console.print(render.report_panel(report))
+        console.print(f"Ticket: [bold]{ticket_id}[/bold] — `support-mcp tickets show {ticket_id}`")
+    return {"scenario": "local", "ticket_id": ticket_id, "triage": result.reason, "report": report,
+            "timeline": entries}
+
+
+def _ask_approver(console: Console) -> str:
+    try:
+        return console.input("[bold]Plan freigeben? Name:[/bold] ").strip()
+    except EOFError:
+        return ""
+
+
+async def crash_loop_demo(s: Services, console: Console, lab: HetznerLab, *, json_out: bool, full: bool,
+                          approve_as: str | None) -> dict[str, Any]:
+    """502 after a deploy that shipped an invalid setting: diagnosis over SSH, gated repair, validation."""
+    created = await create_crash_loop_ticket(s.tickets)
+    ticket_id = created.ticket.id
+    if not json_out:
+        console.rule("[bold]Support MCP · Demo-Incident: 502 nach dem Deploy")
+    # The deploy the ticket talks about: a new build whose .env.production says APP_MODE=crash.
+    # deploy_age reads the build's mtime in whole seconds: build in the second after the event.
+    with console.status(f"Lab: Deploy {DEPLOY_COMMIT} mit fehlerhafter Konfiguration …", spinner="dots"):
+        await asyncio.sleep(1.05 - time.time() % 1)
+        await asyncio.to_thread(lab.rebuild)
+        await asyncio.to_thread(lab.inject_crash_loop)
+    before = await asyncio.to_thread(lab.http_status)
+    if not json_out:
+        console.print(f"[dim]Lab ({lab.public_url}): Deploy {DEPLOY_COMMIT} ausgerollt, .env.production enthält "
+                      f"APP_MODE=crash → PM2-Crash-Loop; Caddy antwortet {before}.[/dim]", highlight=False)
+    result, report = await _playbook(s, console, ticket_id, json_out)
+    shown = await timeline(s.tickets, ticket_id)
+    if not json_out:
+        console.print(render.timeline_view(shown, full=full))
+    plans = sorted((p for p in await s.repairs.list_plans(ticket_id) if p.run_id == report.run_id and p.dry_run_ok),
+                   key=lambda p: p.created_at)
+    out: dict[str, Any] = {"scenario": "crash-loop", "ticket_id": ticket_id, "triage": result.reason,
+                           "lab": {"public_url": lab.public_url, "http_status_before": before}}
+    plan: Plan | None = plans[0] if plans else None
+    if plan is None:
+        if not json_out:
+            console.print("[bold yellow]Kein Reparaturplan vorgeschlagen[/bold yellow] — siehe Befunde.")
+    else:
+        out |= await _approve_apply_validate(s, console, plan, json_out=json_out, approve_as=approve_as)
+    after = await asyncio.to_thread(lab.http_status)
+    out["lab"]["http_status_after"] = after
+    run = await s.runs.get_run(report.run_id)
+    report = replace(report, checklist=dict(run.checklist))
+    entries = await timeline(s.tickets, ticket_id)
+    if not json_out:
+        seen = set(shown)
+        console.print(render.timeline_view([e for e in entries if e not in seen], full=full,
+                                           title="Timeline (nach der Freigabe)"))
+        console.print(f"Lab: {lab.public_url} antwortet jetzt {after} (vorher {before}).", highlight=False)
+        console.print(render.report_panel(report))
+        console.print(f"Ticket: [bold]{ticket_id}[/bold] — `support-mcp tickets show {ticket_id}` "
+                      "(das Lab wird jetzt gestoppt)")
+    return out | {"report": report, "timeline": entries}
+
+
+async def _approve_apply_validate(s: Services, console: Console, plan: Plan, *, json_out: bool,
+                                  approve_as: str | None) -> dict[str, Any]:
+    """The human gate: ask at a terminal, otherwise approve on behalf of the named person (and say so)."""
+    if not json_out:
+        console.print(render.plan_panel(plan))
+    interactive = approve_as is None and not json_out and sys.stdin.isatty()
+    if interactive:
+        approver = _ask_approver(console)
+    else:
+        approver = approve_as or default_approver()
+        if not json_out:
+            console.print(f"[bold]Freigabe:[/bold] keine interaktive Eingabe — die Demo gibt den Plan "
+                          f"[bold]im Namen von {approver}[/bold] frei (Plan-Hash {plan.plan_hash}, "
+                          f"{APPROVAL_TTL_MINUTES} min gültig; anderer Name: --approve-as NAME).", highlight=False)
+    result: dict[str, Any] = {"approval": {"approver": approver or None, "interactive": interactive,
+                                           "on_behalf": not interactive}}
+    if not approver:
+        if not json_out:
+            console.print("[bold yellow]Nicht freigegeben[/bold yellow] — nichts wurde geändert. Auf einem echten "
+                          f"Host wartet der Plan auf Freigabe (`support-mcp plans approve {plan.id} --hash "
+                          f"{plan.plan_hash} --approver NAME`); das Lab wird am Ende gestoppt.", highlight=False)
+        return result | {"plan": await s.repairs.get(plan.id)}
+    approval = await s.repairs.approve(plan.id, plan.plan_hash or "", approver, ttl_minutes=APPROVAL_TTL_MINUTES)
+    result["approval"]["expires_at"] = approval.expires_at
+    with console.status("Reparatur wird ausgeführt und validiert …", spinner="dots"):
+        applied = await s.repairs.apply(plan.id, plan.plan_hash or "")
+        findings: list[Any] = []
+        if applied.status == "applied":
+            applied, findings = await s.repairs.validate(plan.id)
+    if not json_out:
+        console.print(render.plan_result_panel(applied))
+    return result | {"plan": applied, "validation": findings}
