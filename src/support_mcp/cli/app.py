@@ -403,7 +403,8 @@ def plans_draft(
     ticket: Annotated[str, typer.Option("--ticket", "-t")],
     agent: Annotated[str, typer.Option("--agent", "-a")],
     repair: Annotated[str, typer.Option("--repair", "-r", help="Repair name (see `plans repairs`).")],
-    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value (repeatable).")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p",
+                                                    help="key=value or key=@file (repeatable).")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Draft a repair plan and dry-run it; nothing changes until a human approves its hash."""
@@ -412,7 +413,12 @@ def plans_draft(
     for item in param or ():
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise InvalidInput(f"--param takes key=value, not {item!r}")
+            raise InvalidInput(f"--param takes key=value or key=@file, not {item!r}")
+        if value.startswith("@"):  # e.g. patch=@hotfix.diff
+            try:
+                value = Path(value[1:]).read_text("utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise InvalidInput(f"cannot read {value[1:]}: {exc}") from None
         params[key.strip()] = value
 
     async def work(s: Services) -> Any:
