@@ -56,6 +56,9 @@ def test_create_run_and_show_a_ticket(fresh_dsn: str) -> None:
         (("run", "--ticket", "x'; drop table support_tickets; --", "--agent", "hetzner-ops"), 2, "malformed ticket id"),
         (("run", "--ticket", "00000000-0000-0000-0000-000000000000", "--agent", "root"), 2, "unknown agent"),
         (("tickets", "note", "00000000-0000-0000-0000-000000000000", "--file", "/nonexistent/n.md"), 2, "cannot read"),
+        (("plans", "draft", "--ticket", "00000000-0000-0000-0000-000000000000", "--agent", "frontend",
+          "--repair", "frontend.hotfix_deploy", "--param", "patch=@/nonexistent/fix.diff"), 2, "cannot read"),
+        (("plans", "approve", "not-a-plan", "--hash", "x", "--approver", "Max"), 2, "malformed plan id"),
     ],
 )
 def test_bad_input_gets_a_clear_error_and_exit_code(fresh_dsn: str, args: tuple[str, ...], code: int,
