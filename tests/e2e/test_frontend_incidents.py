@@ -1,10 +1,12 @@
 """A whole frontend incident on the Next.js lab: a customer sees only a digest; the playbook run
-names the component, a hotfix plan goes through MCP (draft, human approval by elicitation, apply,
-validate) and the page renders again."""
+names the component and says who supplies the patch; one hotfix plan (patch, build, lint, test,
+rsync, PM2 restart) goes through MCP (draft, human approval by elicitation, apply, validate) and
+the page renders again."""
 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,10 @@ async def test_digest_incident_is_diagnosed_fixed_and_verified(digest_incident: 
         assert report.checklist["Build/Lint erneut ausgeführt?"] is True
         assert report.checklist["Frontend Smoke-Test dokumentiert?"] is True
         notes = await s.tickets.messages(ticket.id, internal_only=True, limit=200)
+        # the runner drafts no hotfix itself; its next steps say who supplies the patch and how to plan it
+        next_steps = next(m for m in notes if "next_steps" in m.tags)
+        assert "Hotfix-Patch für app/components/Greeting.tsx bereitstellen" in next_steps.body
+        assert "--repair frontend.hotfix_deploy --param patch=@datei.diff" in next_steps.body
         findings_note = next(m for m in notes if "findings" in m.tags)
         smoke = next(f for f in findings_note.metadata["findings"] if f["check"] == "frontend.smoke")
         assert smoke["data"]["attachments"][0]["sha256"]  # the screenshot is attached to the ticket
@@ -75,9 +81,44 @@ async def test_digest_incident_is_diagnosed_fixed_and_verified(digest_incident: 
             plan_id = re.search(r"plan ([0-9a-f-]{36})", out).group(1)  # type: ignore[union-attr]
             plan_hash = re.search(r"plan_hash: ([0-9a-f]{64})", out).group(1)  # type: ignore[union-attr]
             assert "rsync" in out and "Greeting.tsx" in out
+            pm2 = sc.server
+            assert pm2 is not None
+            restart_argv = ["env", f"PM2_HOME={pm2.home}", "pm2", "restart", pm2.name, "--update-env"]
+            plan = await s.repairs.get(uuid.UUID(plan_id))
+            assert plan.steps[-1]["display"] == " ".join(restart_argv) and plan.steps[-1]["target"] == "local"
+            assert [st["kind"] for st in plan.steps] == ["file", "command", "command", "command", "command", "rsync",
+                                                         "command"]
             await client.call_tool("approve_plan", {"plan_id": plan_id, "plan_hash": plan_hash})
+            restarts = pm2.restarts()
             applied = await client.call_tool("apply_plan", {"plan_id": plan_id, "plan_hash": plan_hash})
             assert not applied.is_error and "status applied" in _text(applied), _text(applied)
-            sc.server.restart()  # type: ignore[union-attr]  # the host agent's gated PM2 restart
+            assert pm2.restarts() == restarts + 1  # the plan's own last step: PM2 restarted the app
             validated = await client.call_tool("validate_plan", {"plan_id": plan_id})
             assert '"status": "validated"' in _text(validated), _text(validated)
+        # every command of the one plan is on the ticket, in order, the PM2 restart last
+        notes = await s.tickets.messages(ticket.id, internal_only=True, limit=500)
+        commands = sorted((m for m in notes if m.metadata.get("kind") == "command"), key=lambda m: m.created_at)
+        argvs = [m.metadata["argv"] for m in commands]
+        ran = [a for a in argvs if a[:1] in (["patch"], ["npm"], ["rsync"], ["env"])]
+        assert restart_argv in argvs and ran[-1] == restart_argv
+        assert [a[-1] for a in ran if a[0] == "npm"][-3:] == ["build", "lint", "test"]
+        assert any(a[0] == "rsync" and "--itemize-changes" in a and "--dry-run" not in a for a in ran)
+        [restart_note] = [m for m in commands if m.metadata["argv"] == restart_argv]
+        assert restart_note.metadata["exit_code"] == 0 and "pm2 restart shop-frontend --update-env" in restart_note.body
+        validation = next(m for m in notes if "repair_validation" in m.tags and m.metadata.get("plan_id") == plan_id)
+        assert validation.metadata["ok"] is True
+
+
+async def test_hotfix_restart_step_cannot_name_another_app(digest_incident: Scenario, fresh_dsn: str) -> None:
+    sc = digest_incident
+    async with open_services(Settings(database_url=fresh_dsn, targets=sc.targets())) as s:
+        ticket = await s.tickets.create_ticket(subject="Hotfix", customer="acme")
+        server = build_server(s, default_identity=identity(AGENT))
+        async with Client(server) as client:
+            for app in ("all", "0", "other-app", "shop-frontend --update-env", "-s"):
+                out = await client.call_tool("draft_repair_plan", {
+                    "ticket_id": str(ticket.id), "repair": "frontend.hotfix_deploy",
+                    "params": {"patch": _hotfix(sc), "app": app}})
+                assert out.is_error, (app, _text(out))
+                assert "pm2" in _text(out) or "app" in _text(out), _text(out)
+        assert await s.repairs.list_plans(ticket.id) == []

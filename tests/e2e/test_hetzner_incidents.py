@@ -155,3 +155,79 @@ def test_cli_run_finds_the_cause_and_proposes_the_restart(healthy: HetznerLab, f
     assert statuses["pm2_status"] == "fail" and statuses["port_3000"] == "fail" and statuses["http_smoke"] == "fail"
     plans = json.loads(cli("plans", "list", "--ticket", ticket_id, "--json").stdout)
     assert [p["repair"] for p in plans] == ["pm2_restart"] and plans[0]["dry_run_ok"]
+
+
+async def test_invalid_caddyfile_incident_restores_the_last_valid_backup(healthy: HetznerLab, fresh_dsn: str) -> None:
+    healthy.remove_caddy_backups()
+    original = healthy.inject_invalid_caddyfile()  # the lab keeps a `.bak-<ts>` of the good file first
+    [good] = healthy.caddy_backups()
+    settings = Settings(database_url=fresh_dsn, targets=Targets(hosts=(healthy.host_target(),)))
+    try:
+        async with open_services(settings) as s:
+            ticket = await _ticket(s, "502 nach Caddy-Änderung", "Nach der Änderung am Proxy kommt 502 Bad Gateway.")
+            report = await s.runner.run(ticket.id, AGENT)
+            assert report.verdict == Verdict.CONFIRMED
+            caddy = next(f for f in report.findings if f.check == "caddy_status")
+            assert caddy.data["valid"] is False and caddy.data["last_valid_backup"] == str(good)
+            [plan] = await s.repairs.list_plans(ticket.id)
+            assert plan.repair == "caddy_restore" and plan.dry_run_ok, plan.dry_run_output
+            assert "+\treverse_proxy" in (plan.dry_run_output or "") and healthy.caddyfile.read_text() != original
+            await _approve_apply_validate(s, plan)
+            assert healthy.caddyfile.read_text() == original and healthy.http_status() == 200
+    finally:
+        healthy.caddyfile.write_text(original)
+        healthy.remove_caddy_backups()
+
+
+async def _escalation(s: Services, ticket_id: Any) -> tuple[Any, list[Any]]:
+    ticket = await s.tickets.get_ticket(ticket_id)
+    notes = await s.tickets.messages(ticket_id, internal_only=True, limit=500)
+    return ticket, [m for m in notes if "manual_followup" in m.tags]
+
+
+async def test_port_conflict_names_pid_process_and_command_on_the_ticket(healthy: HetznerLab,
+                                                                         fresh_dsn: str) -> None:
+    healthy.inject_port_conflict()
+    settings = Settings(database_url=fresh_dsn, targets=Targets(hosts=(healthy.host_target(),)))
+    async with open_services(settings) as s:
+        ticket = await _ticket(s, "Bot offline", "Die Seite zeigt 502 Bad Gateway.")
+        report = await s.runner.run(ticket.id, AGENT)
+        port = next(f for f in report.findings if f.check == "port_3000")
+        pid = port.data["manual_followup"]["pid"]
+        assert await s.repairs.list_plans(ticket.id) == []  # killing a foreign process is a human's call
+        notes = "\n".join(m.body for m in await s.tickets.messages(ticket.id, internal_only=True, limit=500))
+        assert f"PID {pid}" in notes and f"kill {pid} && pm2 restart whatsapp-bot-builder --update-env" in notes
+
+
+# The runner escalates only when the hypothesis is not confirmed; a confirmed cause that no repair
+# may fix (a foreign process on the port, a broken Caddyfile without a valid backup) needs the
+# runner to escalate on `data["manual_followup"]` / "no plan drafted" (services/runner.py, not
+# part of this change; see the report).
+@pytest.mark.xfail(strict=True, reason="runner does not escalate a confirmed cause without a repair yet")
+async def test_port_conflict_run_escalates_with_manual_followup_naming_the_pid(healthy: HetznerLab,
+                                                                              fresh_dsn: str) -> None:
+    healthy.inject_port_conflict()
+    settings = Settings(database_url=fresh_dsn, targets=Targets(hosts=(healthy.host_target(),)))
+    async with open_services(settings) as s:
+        ticket = await _ticket(s, "Bot offline", "Die Seite zeigt 502 Bad Gateway.")
+        report = await s.runner.run(ticket.id, AGENT)
+        pid = next(f for f in report.findings if f.check == "port_3000").data["manual_followup"]["pid"]
+        ticket_now, followups = await _escalation(s, ticket.id)
+        assert report.escalated and followups and f"kill {pid}" in followups[0].body
+        assert ticket_now.escalation_path[-1] == f"{AGENT}:manual_followup"
+
+
+@pytest.mark.xfail(strict=True, reason="runner does not escalate a confirmed cause without a repair yet")
+async def test_invalid_caddyfile_without_a_valid_backup_escalates(healthy: HetznerLab, fresh_dsn: str) -> None:
+    healthy.remove_caddy_backups()
+    original = healthy.inject_invalid_caddyfile(backup=False)
+    settings = Settings(database_url=fresh_dsn, targets=Targets(hosts=(healthy.host_target(),)))
+    try:
+        async with open_services(settings) as s:
+            ticket = await _ticket(s, "502 nach Caddy-Änderung", "Nach der Änderung am Proxy kommt 502 Bad Gateway.")
+            report = await s.runner.run(ticket.id, AGENT)
+            assert await s.repairs.list_plans(ticket.id) == []
+            _, followups = await _escalation(s, ticket.id)
+            assert report.escalated and followups
+    finally:
+        healthy.caddyfile.write_text(original)

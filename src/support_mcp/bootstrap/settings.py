@@ -99,7 +99,8 @@ def supabase_target_from_env(get: Callable[[str], str | None]) -> SupabaseTarget
 
 def frontend_target_from_env(get: Callable[[str], str | None], data_dir: Path) -> FrontendTarget | None:
     """The frontend-diagnostics-agent's target from `SUPPORT_MCP_FRONTEND_*`; None without a folder.
-    Workspace copies (and screenshots) live under the data dir unless FRONTEND_WORKSPACE_DIR says otherwise."""
+    Workspace copies (and screenshots) live under the data dir unless FRONTEND_WORKSPACE_DIR says otherwise.
+    `_PM2_APP`, `_RESTART_TARGET` (default "local") and `_PM2_HOME` name the PM2 restart after a deploy."""
     source = get("FRONTEND_DIR")
     if source is None:
         return None
@@ -113,6 +114,9 @@ def frontend_target_from_env(get: Callable[[str], str | None], data_dir: Path) -
         chromium_path=Path(get("CHROMIUM") or "/usr/bin/chromium"),
         pages=pages,
         server_log=Path(log) if log else None,
+        pm2_app=get("FRONTEND_PM2_APP"),
+        restart_target=get("FRONTEND_RESTART_TARGET") or "local",
+        pm2_home=Path(pm2_home) if (pm2_home := get("FRONTEND_PM2_HOME")) else None,
     )
 
 

@@ -77,6 +77,13 @@ class FrontendTarget:
     chromium_path: Path = Path("/usr/bin/chromium")
     pages: tuple[str, ...] = ("/",)
     server_log: Path | None = None  # output of `next start` (PM2 log), searched for digests
+    # How the deployed app runs: the PM2 app the hotfix plan restarts after the rsync (the only
+    # app it may name), the configured target whose executor runs `pm2 restart` (a host of the
+    # hetzner-ops-agent or "local"), and that PM2's PM2_HOME where its default does not apply
+    # (the local executor passes neither HOME nor PM2_HOME). Without `pm2_app`, no restart step.
+    pm2_app: str | None = None
+    restart_target: str = "local"
+    pm2_home: Path | None = None
 
 
 @dataclass(frozen=True)

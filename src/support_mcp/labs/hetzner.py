@@ -278,10 +278,37 @@ class HetznerLab:
     def inject_caddy_down(self) -> None:
         self._stop_proc("caddy")
 
-    def inject_invalid_caddyfile(self) -> str:
+    def inject_invalid_caddyfile(self, backup: bool = True) -> str:
+        """A broken edit of the Caddyfile (Caddy keeps running the old config until a reload).
+
+        Like a real deploy that keeps backups, the good file is first copied to
+        `<Caddyfile>.bak-<ts>` (the naming config_fix uses), so caddy_restore has a candidate;
+        `backup=False` leaves none (and `remove_caddy_backups` clears earlier ones)."""
         original = self.caddyfile.read_text()
+        if backup:
+            # a second in the past: a repair drafted in this same second names its own backup differently
+            stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() - 1))
+            copy = self.caddyfile.with_name(f"{self.caddyfile.name}.bak-{stamp}")
+            shutil.copy2(self.caddyfile, copy)
+            shutil.chown(copy, LAB_USER, LAB_USER)
         self.caddyfile.write_text(original.replace("reverse_proxy", "reverse_prxy"))
         return original
+
+    def caddy_backups(self) -> list[Path]:
+        return sorted(self.caddyfile.parent.glob(f"{self.caddyfile.name}.bak-*"))
+
+    def remove_caddy_backups(self) -> None:
+        for path in self.caddy_backups():
+            path.unlink()
+
+    def stop_daemon_caddy(self) -> None:
+        """Stop a Caddy that a repair started outside the lab's control (`caddy start`) through its
+        admin API, so the lab's own Caddy can take the public port again."""
+        try:
+            httpx.post(f"http://127.0.0.1:{self.admin_port}/stop", timeout=5.0)
+        except httpx.HTTPError:
+            pass  # no Caddy on the admin port: nothing to stop
+        wait_until(lambda: not _port_open(self.public_port), "public port free")
 
     def inject_stale_deploy(self, age_s: float = 3600) -> None:
         build_id = self.frontend / ".next" / "BUILD_ID"

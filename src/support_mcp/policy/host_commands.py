@@ -31,6 +31,8 @@ PM2_SUBCOMMANDS = ("jlist", "logs", "restart")
 _PM2_FORBIDDEN = frozenset({"all", "delete", "kill", "stop", "start", "reload", "flush", "save", "update",
                             "startup", "unstartup", "deploy", "link", "plus", "install", "set", "reset"})
 _SINCE_RE = re.compile(r"-(\d{1,4})min")
+# Timestamped backups that config_fix and caddy_restore make: `<file>.bak-20250101T120000Z`.
+BACKUP_SUFFIX_RE = re.compile(r"\.bak-(?P<ts>\d{8}T\d{6}Z)")
 MAX_LOG_LINES = 2000
 
 
@@ -52,6 +54,12 @@ def _lines(value: str) -> str:
 def _since(value: str) -> str:
     if not _SINCE_RE.fullmatch(value):
         raise PolicyViolation(f"--since {value!r}: expected a relative time such as '-30min'")
+    return value
+
+
+def _pid(value: str) -> str:
+    if not value.isdigit() or not 0 < int(value) < 2**22 or value.startswith("0"):
+        raise PolicyViolation(f"pid {value!r} must be a positive process id")
     return value
 
 
@@ -87,12 +95,12 @@ HOST_PROGRAMS: dict[str, ProgramSpec] = {
     "journalctl": ProgramSpec(flags=frozenset({"--no-pager"}),
                               valued={"-u": validate_unit_name, "--since": _since, "-o": _words("short-iso")}),
     "systemctl": ProgramSpec(flags=frozenset({"--no-pager", "--lines=20"}),
-                             positional=_unit_or("status", "reload"), max_positionals=2),
+                             positional=_unit_or("status", "reload", "start"), max_positionals=2),
     "ss": ProgramSpec(flags=frozenset({"-tulpen"})),
     "ufw": ProgramSpec(positional=_words("status", "verbose"), max_positionals=2),
     "nft": ProgramSpec(positional=_words("list", "ruleset"), max_positionals=2),
     "caddy": ProgramSpec(valued={"--config": validate_absolute_path, "--adapter": _words("caddyfile")},
-                         positional=_words("validate", "reload"), max_positionals=1),
+                         positional=_words("validate", "reload", "start"), max_positionals=1),
     "stat": ProgramSpec(valued={"-c": _words("%Y %s %n")}, positional=validate_absolute_path, max_positionals=1),
     "cat": ProgramSpec(positional=validate_absolute_path, max_positionals=1),
     "npm": ProgramSpec(flags=frozenset({"--omit=dev", "--legacy-peer-deps", "--no-audit", "--no-fund"}),
@@ -102,6 +110,8 @@ HOST_PROGRAMS: dict[str, ProgramSpec] = {
                        positional=_words("status"), max_positionals=1),
     "cp": ProgramSpec(flags=frozenset({"-p"}), positional=validate_absolute_path, max_positionals=2),
     "diff": ProgramSpec(flags=frozenset({"-u"}), positional=validate_absolute_path, max_positionals=2),
+    "ps": ProgramSpec(valued={"-o": _words("user=,args="), "-p": _pid}),
+    "ls": ProgramSpec(flags=frozenset({"-1"}), positional=validate_absolute_path, max_positionals=1),
 }
 
 
@@ -154,12 +164,26 @@ def checked_unit(host: HostTarget, unit: str) -> str:
 
 
 def checked_path(host: HostTarget, path: str | PurePath) -> str:
-    """An absolute path inside the deploy folder, or the configured Caddyfile; nothing else."""
+    """An absolute path inside the deploy folder, the configured Caddyfile or one of its timestamped
+    backups (`<Caddyfile>.bak-<ts>`); nothing else."""
     text = validate_absolute_path(str(path))
     root = str(host.deploy_root)
     if text == str(host.caddyfile) or text == root or text.startswith(root + "/"):
         return text
+    if is_caddy_backup(host, text):
+        return text
     raise PolicyViolation(f"path {text!r} is outside the deploy folder {root!r} of {host.name!r}")
+
+
+def is_caddy_backup(host: HostTarget, path: str) -> bool:
+    """`path` is a timestamped backup of the configured Caddyfile (same folder, `.bak-<ts>`)."""
+    caddyfile = str(host.caddyfile)
+    return path.startswith(caddyfile) and BACKUP_SUFFIX_RE.fullmatch(path[len(caddyfile):]) is not None
+
+
+def caddy_dir(host: HostTarget) -> str:
+    """The folder of the configured Caddyfile (where its backups live)."""
+    return validate_absolute_path(posixpath.dirname(str(host.caddyfile)))
 
 
 def frontend_dir(host: HostTarget) -> str:
@@ -214,10 +238,26 @@ def nft_ruleset(host: HostTarget) -> Operation:
     return _op(host, "nft_ruleset", ["nft", "list", "ruleset"], 10.0)
 
 
-def caddy_validate(host: HostTarget) -> Operation:
-    """`caddy validate --config <Caddyfile> --adapter caddyfile`."""
-    return _op(host, "caddy_validate", ["caddy", "validate", "--config", checked_path(host, host.caddyfile),
+def caddy_validate(host: HostTarget, path: str | None = None) -> Operation:
+    """`caddy validate --config <Caddyfile> --adapter caddyfile`; `path` may name one of the
+    Caddyfile's timestamped backups (a restore candidate), nothing else."""
+    config = str(host.caddyfile) if path is None else path
+    if config != str(host.caddyfile) and not is_caddy_backup(host, validate_absolute_path(config)):
+        raise PolicyViolation(f"caddy validate: {config!r} is neither the configured Caddyfile nor a backup of it")
+    return _op(host, "caddy_validate", ["caddy", "validate", "--config", checked_path(host, config),
                                         "--adapter", "caddyfile"], 30.0)
+
+
+def caddy_dir_listing(host: HostTarget) -> Operation:
+    """`ls -1 <folder of the Caddyfile>`: to find the Caddyfile's timestamped backups."""
+    return _op(host, "caddy_dir_listing", ["ls", "-1", caddy_dir(host)], 10.0)
+
+
+def process_owner_and_args(host: HostTarget, pid: int) -> Operation:
+    """`ps -o user=,args= -p <pid>`: who runs the process that holds a port, and its command line."""
+    if isinstance(pid, bool) or not isinstance(pid, int) or not 0 < pid < 2**22:
+        raise PolicyViolation(f"pid {pid!r} must be a positive process id")
+    return _op(host, "ps_pid", ["ps", "-o", "user=,args=", "-p", _pid(str(pid))], 10.0)
 
 
 def build_id_stat(host: HostTarget) -> Operation:
@@ -254,6 +294,20 @@ def caddy_reload(host: HostTarget) -> Operation:
 
 def systemctl_reload(host: HostTarget, unit: str = "caddy") -> Operation:
     return _op(host, "systemctl_reload", ["systemctl", "reload", checked_unit(host, unit)], 30.0, True)
+
+
+def systemctl_start(host: HostTarget, unit: str = "caddy") -> Operation:
+    """`systemctl start caddy`: only the Caddy unit, and only when it is configured for the host."""
+    if unit != "caddy":
+        raise PolicyViolation(f"systemctl start: only the caddy unit may be started, not {unit!r}")
+    return _op(host, "systemctl_start", ["systemctl", "start", checked_unit(host, unit)], 60.0, True)
+
+
+def caddy_start(host: HostTarget) -> Operation:
+    """`caddy start --config <Caddyfile> --adapter caddyfile` (hosts without systemd): Caddy as a
+    background daemon with the configured Caddyfile; no other config can be named."""
+    return _op(host, "caddy_start", ["caddy", "start", "--config", checked_path(host, host.caddyfile),
+                                     "--adapter", "caddyfile"], 60.0, True)
 
 
 def copy_file(host: HostTarget, source: str, dest: str) -> Operation:

@@ -1,6 +1,7 @@
 """Typed operations of the frontend-diagnostics-agent: npm scripts in a workspace copy, copying the
 project into that workspace, reading the headers `next.config.js` declares, applying a hotfix
-patch, and the rsync of a build to the deploy folder. Registers its programs into `PROGRAMS`.
+patch, the rsync of a build to the deploy folder, and the PM2 restart of the configured app after
+it. Registers its programs into `PROGRAMS`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Callable, Collection
 from dataclasses import replace
 
 from support_mcp.domain.errors import PolicyViolation
+from support_mcp.policy import host_commands  # noqa: F401  (registers `pm2`: its words, `all` and ids refused)
 from support_mcp.policy.commands import (
     PROGRAMS,
     Operation,
@@ -17,6 +19,8 @@ from support_mcp.policy.commands import (
     _build,
     _choice,
     validate_absolute_path,
+    validate_argv,
+    validate_target,
 )
 
 _SCRIPT_RE = re.compile(r"[a-z][a-z0-9:._-]{0,40}")
@@ -152,3 +156,23 @@ def deploy_rsync(build_dir: str, deploy_dir: str, *, dry_run: bool, target: str 
             "--", validate_absolute_path(build_dir) + "/", validate_absolute_path(deploy_dir) + "/"]
     op = _build("deploy_rsync_dry_run" if dry_run else "deploy_rsync", argv, target, 300.0)
     return op if dry_run else replace(op, writes=True)
+
+
+PM2_HOME_PREFIX = "PM2_HOME="
+
+
+def pm2_restart(app: str, configured_app: str | None, *, pm2_home: str | None = None,
+                target: str = "local") -> Operation:
+    """`pm2 restart <app> --update-env` of the configured app only (the host agent's argv and
+    checks); with `pm2_home`, as `env PM2_HOME=<dir> pm2 …`: the local executor passes no HOME."""
+    if configured_app is None:
+        raise PolicyViolation("no PM2 app configured for the frontend (SUPPORT_MCP_FRONTEND_PM2_APP)")
+    if app != configured_app:
+        raise PolicyViolation(f"pm2 app {app!r} is not the configured frontend app; only {configured_app!r} "
+                              "may be restarted")
+    argv = validate_argv(["pm2", "restart", app, "--update-env"])
+    if pm2_home is not None:
+        # `env` is not in PROGRAMS (it runs whatever follows); it only ever precedes this pm2 argv.
+        argv = ("env", PM2_HOME_PREFIX + validate_absolute_path(pm2_home), *argv)
+    return Operation(name="pm2_restart", argv=argv, target=validate_target(target),
+                     timeout_s=60.0, writes=True)

@@ -1,10 +1,13 @@
 """The Next.js lab: a project copy per fault scenario (template + overlay, node_modules hard-linked
 from the cache that `scripts/labs/frontend` installs), its deployed build, and `next start` on a
-free 127.0.0.1 port with its log in a file. Servers are stopped by the fixtures (bounded waits)."""
+free 127.0.0.1 port run by a real PM2 (the npm package `scripts/labs/hetzner` installs) with a
+private PM2_HOME under the scenario's folder and its log in a file. The fixture's teardown runs
+`pm2 kill` with that PM2_HOME, so no daemon outlives it (bounded waits)."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -30,6 +33,7 @@ LAB = REPO / "labs" / "frontend"
 TEMPLATE = LAB / "app"
 NODE_MODULES = LAB / ".cache" / "node_modules"
 CHROMIUM = Path("/usr/bin/chromium")
+PM2 = shutil.which("pm2") or "/usr/bin/pm2"
 ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "NEXT_TELEMETRY_DISABLED": "1", "HOME": "/root"}
 BUILD_TIMEOUT_S = 240
 START_TIMEOUT_S = 30
@@ -38,9 +42,10 @@ FAULTS = ("type_error", "missing_module", "runtime_digest", "csp_blocked", "miss
 
 
 def require_lab() -> None:
-    missing = [p for p in (NODE_MODULES / "next", CHROMIUM) if not p.exists()]
+    missing = [p for p in (NODE_MODULES / "next", CHROMIUM, Path(PM2)) if not p.exists()]
     if missing:
-        raise RuntimeError(f"frontend lab not set up ({', '.join(map(str, missing))} missing): run scripts/labs/frontend")
+        raise RuntimeError(f"frontend lab not set up ({', '.join(map(str, missing))} missing): run "
+                           "scripts/labs/frontend (and scripts/labs/hetzner for pm2)")
 
 
 def make_project(dest: Path, fault: str | None = None) -> Path:
@@ -66,48 +71,67 @@ def free_port() -> int:
 
 
 @dataclass
-class NextServer:
+class Pm2App:
+    """`next start -H 127.0.0.1 -p <port>` in the deploy folder as the PM2 app `name`, under a PM2
+    daemon of its own (PM2_HOME `home`); combined out/err log in `log` (the digest check reads it)."""
+
     project: Path
     port: int
     log: Path
-    proc: subprocess.Popen[bytes] | None = None
+    home: Path
+    name: str = "shop-frontend"
+    started: bool = False
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def pm2(self, *args: str, timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([PM2, *args], env={**ENV, "PM2_HOME": str(self.home)}, capture_output=True,
+                              text=True, timeout=timeout, check=False)
+
     def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                ["node", "node_modules/next/dist/bin/next", "start", "-H", "127.0.0.1", "-p", str(self.port)],
-                cwd=self.project, env=ENV, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        self.home.mkdir(parents=True, exist_ok=True)
+        ecosystem = self.home.parent / "ecosystem.config.json"
+        ecosystem.write_text(json.dumps({"apps": [{
+            "name": self.name, "cwd": str(self.project), "script": "node_modules/next/dist/bin/next",
+            "interpreter": "node", "args": ["start", "-H", "127.0.0.1", "-p", str(self.port)],
+            "log_file": str(self.log), "autorestart": False, "env": {"NEXT_TELEMETRY_DISABLED": "1"}}]}))
+        self.started = True
+        result = self.pm2("start", str(ecosystem))
+        if result.returncode != 0:
+            self.stop()
+            raise RuntimeError(f"pm2 start failed: {result.stdout[-2000:]} {result.stderr[-2000:]}")
+        if not self.wait_until_up():
+            self.stop()
+            raise RuntimeError(f"next start under pm2 did not answer within {START_TIMEOUT_S} s: "
+                               f"{self.log.read_text()[-2000:] if self.log.exists() else ''}")
+
+    def wait_until_up(self) -> bool:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"next start exited: {self.log.read_text()[-2000:]}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(self.url + "/api/health", timeout=1.0).status_code == 200:
-                    return
+                    return True
             time.sleep(0.1)  # bounded by the deadline above
-        self.stop()
-        raise RuntimeError(f"next start did not answer within {START_TIMEOUT_S} s")
+        return False
+
+    def restarts(self) -> int:
+        """`restart_time` of the app in `pm2 jlist` (how often PM2 restarted it)."""
+        result = self.pm2("jlist")
+        [app] = [a for a in json.loads(result.stdout) if a["name"] == self.name]
+        return int(app["pm2_env"]["restart_time"])
 
     def stop(self) -> None:
-        if self.proc is None:
+        """`pm2 kill` with this PM2_HOME: the daemon and the app; the daemon's pid as a fallback."""
+        if not self.started:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=5)
-        self.proc = None
-
-    def restart(self) -> None:
-        """What the host agent's PM2 restart does for the lab after a deploy."""
-        self.stop()
-        self.start()
+        self.started = False
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            if self.pm2("kill").returncode == 0:
+                return
+        with contextlib.suppress(FileNotFoundError, ValueError, ProcessLookupError):
+            os.kill(int((self.home / "pm2.pid").read_text().strip()), signal.SIGKILL)
 
 
 @dataclass
@@ -118,13 +142,15 @@ class Scenario:
     source: Path
     deploy: Path
     workspaces: Path
-    server: NextServer | None = None
+    server: Pm2App | None = None
 
     def target(self, pages: tuple[str, ...] = ("/",)) -> FrontendTarget:
         return FrontendTarget(source_dir=self.source, workspace_dir=self.workspaces,
                               base_url=self.server.url if self.server else None, deploy_dir=self.deploy,
                               chromium_path=CHROMIUM, pages=pages,
-                              server_log=self.server.log if self.server else None)
+                              server_log=self.server.log if self.server else None,
+                              pm2_app=self.server.name if self.server else None,
+                              pm2_home=self.server.home if self.server else None)
 
     def targets(self) -> Targets:
         return Targets(frontend=self.target())
@@ -150,7 +176,7 @@ def scenario(root: Path, fault: str | None, *, deployed: bool,
     result = build(deploy)
     if result.returncode != 0:
         raise RuntimeError(f"lab build of {fault} failed: {result.stdout[-2000:]} {result.stderr[-2000:]}")
-    sc.server = NextServer(deploy, free_port(), root / "next-start.log")
+    sc.server = Pm2App(deploy, free_port(), root / "next-start.log", root / "pm2")
     sc.server.start()
     try:
         yield sc

@@ -71,6 +71,9 @@ async def test_build_check_names_file_line_and_kind(tmp_path: Path, fault: str, 
     assert finding.status == CheckStatus.FAIL
     assert (finding.data["kind"], finding.data["file"], finding.data["line"]) == (kind, "app/page.tsx", line)
     assert message in finding.title and finding.data["exit_code"] == 1
+    # the agent drafts no patch itself: the finding says who supplies it and how it is planned
+    assert "Provide a hotfix patch for app/page.tsx and plan it with `draft_repair_plan`" in finding.detail
+    assert "--param patch=@file.diff" in finding.detail
     assert finding.data["duration_ms"] > 0
 
 
@@ -89,6 +92,7 @@ async def test_test_check_names_the_failing_test(tmp_path: Path) -> None:
     assert finding.status == CheckStatus.FAIL
     assert finding.data["test"] == "formatPrice writes euros with a decimal comma"
     assert "19,9 €" in finding.detail
+    assert "Hotfix-Patch für tests/" in finding.detail  # the failing test's file, relative to the project
 
 
 async def test_digest_is_traced_to_chunk_and_component(digest_lab: Scenario) -> None:
@@ -136,20 +140,30 @@ def fix_patch(sc: Scenario, relative: str) -> str:
     return out.stdout
 
 
-async def test_hotfix_plan_rebuilds_deploys_and_the_smoke_test_passes(digest_lab: Scenario) -> None:
+async def test_hotfix_plan_rebuilds_deploys_restarts_pm2_and_the_smoke_test_passes(digest_lab: Scenario) -> None:
     ctx, rec = context(digest_lab.targets())
     repair = HotfixDeployRepair(digest_lab.target())
     params = {"patch": fix_patch(digest_lab, "app/components/Greeting.tsx")}
     steps = await repair.plan(ctx, params)
-    assert [s.kind for s in steps] == ["file", "command", "command", "command", "command", "rsync"]
+    assert [s.kind for s in steps] == ["file", "command", "command", "command", "command", "rsync", "command"]
+    pm2 = digest_lab.server
+    assert pm2 is not None
+    assert steps[-1].display == f"env PM2_HOME={pm2.home} pm2 restart {pm2.name} --update-env"
+    assert steps[-1].target == "local"
     dry = await repair.dry_run(ctx, steps)
     assert dry.ok, dry.output
+    assert steps[-1].display in dry.output
     assert await repair.fingerprint(ctx, steps) == dry.fingerprint
+    restarts = pm2.restarts()
     result = await repair.apply(ctx, steps)
     assert result.ok, result.output
-    assert any(op.name == "deploy_rsync" for op, _ in rec.commands)
+    ran = [op.name for op, _ in rec.commands]
+    assert ran.index("deploy_rsync") < ran.index("pm2_restart")
+    [(_, restart)] = [(op, r) for op, r in rec.commands if op.name == "pm2_restart"]
+    assert restart.exit_code == 0 and restart.argv[-3:] == ("restart", pm2.name, "--update-env")
+    assert pm2.restarts() == restarts + 1  # PM2 itself restarted the app: the plan's last step
+    assert f"pm2:{pm2.name}@local" in result.changed
     assert await repair.fingerprint(ctx, steps) != dry.fingerprint  # the deployed build changed
-    digest_lab.server.restart()  # type: ignore[union-attr]  # the host agent's PM2 restart in production
     [after] = await repair.validate(ctx, params)
     assert after.status == CheckStatus.OK, after
     assert Path(after.data["attachments"][0]["path"]).is_file()

@@ -78,6 +78,11 @@ async def test_port_conflict_names_the_foreign_process(healthy: HetznerLab, ssh:
     [port] = found["port_3000"]
     assert port.status == CheckStatus.FAIL and port.data["conflict"] and "EADDRINUSE" in port.title
     assert port.data["listeners"][0]["process"] == "node"
+    pid = port.data["listeners"][0]["pid"]
+    assert port.data["manual_followup"]["pid"] == pid and port.data["manual_followup"]["process"] == "node"
+    assert port.data["cmdline"] == f"node {healthy.frontend / 'server.js'}"
+    assert f"kill {pid} && pm2 restart whatsapp-bot-builder --update-env" in port.detail
+    assert f"PID {pid}" in port.detail and "node" in port.detail
     assert any("EADDRINUSE" in e["message"] for e in found["pm2_logs"][0].data["errors"])
     # A restart would only fail again: nothing is proposed, the finding goes to a human.
     assert proposals(healthy, [f for fs in found.values() for f in fs]) == {}

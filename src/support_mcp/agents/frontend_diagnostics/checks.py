@@ -24,6 +24,23 @@ from support_mcp.domain.models import CheckStatus, Finding, Language
 from support_mcp.policy import npm_commands
 
 
+def hotfix_hint(ctx: CheckContext, file: str | None, detail: str = "") -> str:
+    """`detail`, plus the next step a finding that names a file calls for: someone supplies the patch
+    (the agent does not write it) and plans it as `frontend.hotfix_deploy`."""
+    if not file:
+        return detail
+    hint = text(ctx.language, "hotfix.hint", file=file, ticket=ctx.ticket_id)
+    return f"{detail} — {hint}" if detail else hint
+
+
+def _file_of(location: str | None, root: str = "") -> str | None:
+    """`app/x.tsx` of `app/x.tsx:12`, `app/x.tsx:12:3` or `<root>/app/x.tsx:12:3`."""
+    if not location:
+        return None
+    path = location.removeprefix("file://").split(":", 1)[0]
+    return path.removeprefix(root.rstrip("/") + "/") if root else path or None
+
+
 class FrontendCheck:
     """Shared plumbing: title in both languages, skip without a target, Failed → finding."""
 
@@ -85,7 +102,7 @@ class BuildCheck(FrontendCheck):
             findings.append(Finding(
                 check=self.name, status=CheckStatus.FAIL,
                 title=text(lang, "build.error", kind=error.kind, where=where, message=error.message),
-                detail=detail,
+                detail=hotfix_hint(ctx, error.file, detail),
                 evidence=[ln for ln in lines(output, 200) if error.message[:40] in ln or (error.file or "\0") in ln][:10],
                 data={**facts, "kind": error.kind, "file": error.file, "line": error.line, "column": error.column,
                       "message": error.message, "code": error.code},
@@ -130,6 +147,7 @@ class LintCheck(_ScriptCheck):
         findings = [Finding(
             check=self.name, status=CheckStatus.FAIL,
             title=text(lang, "lint.error", where=f"{p.file}:{p.line}:{p.column}", message=p.message, rule=p.rule),
+            detail=hotfix_hint(ctx, p.file),
             evidence=[f"{p.file}:{p.line}:{p.column} {p.severity} {p.message} {p.rule}"],
             data={"file": p.file, "line": p.line, "column": p.column, "rule": p.rule, "message": p.message},
         ) for p in errors]
@@ -156,7 +174,7 @@ class TestCheck(_ScriptCheck):
         out = await self._output(ctx, title)
         if isinstance(out, Finding):
             return [out]
-        output, code, _ = out
+        output, code, root = out
         try:
             report = parsers.parse_tap(output)
         except InvalidInput:
@@ -169,7 +187,7 @@ class TestCheck(_ScriptCheck):
                             data={"total": report.total, "passed": report.passed})]
         return [Finding(check=self.name, status=CheckStatus.FAIL,
                         title=text(lang, "test.failed", name=f.name, where=f.location or "?"),
-                        detail=f.error, evidence=[f.error[:300]],
+                        detail=hotfix_hint(ctx, _file_of(f.location, root), f.error), evidence=[f.error[:300]],
                         data={"test": f.name, "location": f.location, "total": report.total,
                               "failed": report.failed}) for f in report.failures] or [
             Finding(check=self.name, status=CheckStatus.FAIL, title=text(lang, "error.exit", title=title, code=code),
@@ -224,7 +242,8 @@ class DigestCheck(FrontendCheck):
             findings.append(Finding(
                 check=self.name, status=CheckStatus.FAIL,
                 title=text(lang, "digest.found", digest=digest, message=error.message, where=where),
-                detail=text(lang, "digest.detail", chunk=chunk or "?", pages=", ".join(pages) or "-"),
+                detail=hotfix_hint(ctx, _file_of(source),
+                                   text(lang, "digest.detail", chunk=chunk or "?", pages=", ".join(pages) or "-")),
                 evidence=[error.message, *error.frames[:5]],
                 data={"digest": digest, "message": error.message, "chunk": chunk, "source": source, "pages": pages,
                       "digests": digests, "quoted_by_customer": digest in quoted},

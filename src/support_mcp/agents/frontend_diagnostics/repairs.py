@@ -1,12 +1,15 @@
 """Playbook 4.2: a hotfix in the workspace (a unified diff the agent supplies), build, lint and tests
-re-run, then the rsync of the build to the deploy folder — one plan, applied only when approved.
+re-run, the rsync of the build to the deploy folder, then the PM2 restart that makes the running
+app load it — one plan, applied only when approved, validated by the smoke test.
 
-The restart that makes the running app load the new build is the host agent's gated PM2 restart
-(`pm2_restart` of the hetzner-ops-agent, a plan of its own over SSH); this plan stops after the rsync.
+The restart is the host agent's typed operation (`pm2 restart <app> --update-env`, only the
+configured app), run through the executor of the configured restart target: a host of the
+hetzner-ops-agent over SSH, or `local`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from collections.abc import Sequence
@@ -15,15 +18,23 @@ from typing import Any
 
 from support_mcp.agents.base import ApplyResult, CheckContext, DryRun, RepairStep
 from support_mcp.agents.frontend_diagnostics.checks import BuildCheck, LintCheck, TestCheck
-from support_mcp.agents.frontend_diagnostics.session import Failed, FrontendSession, execute, workspace_path
+from support_mcp.agents.frontend_diagnostics.session import (
+    Failed,
+    FrontendSession,
+    execute,
+    http_get,
+    workspace_path,
+)
 from support_mcp.agents.frontend_diagnostics.texts import text
 from support_mcp.agents.frontend_diagnostics.web_checks import SmokeCheck
 from support_mcp.domain.errors import InvalidInput, PolicyViolation
 from support_mcp.domain.models import CheckStatus, Finding
-from support_mcp.domain.targets import FrontendTarget
-from support_mcp.policy import npm_commands
+from support_mcp.domain.targets import FrontendTarget, Targets
+from support_mcp.policy import host_commands, npm_commands
+from support_mcp.policy.commands import Operation
 
 MAX_PATCH_BYTES = 200_000
+READY_TIMEOUT_S = 30.0  # after the restart: until the app answers HTTP again (bounded)
 _DIFF_FILE = re.compile(r"^(?:---|\+\+\+) (?:[ab]/)?(?P<path>\S+)", re.MULTILINE)
 
 
@@ -44,8 +55,26 @@ def patched_files(patch: str) -> list[str]:
     return list(dict.fromkeys(files))
 
 
+def restart_operation(target: FrontendTarget, targets: Targets, app: str | None = None) -> Operation | None:
+    """The PM2 restart of the deployed app on its configured restart target; None without `pm2_app`.
+    On a configured host (and its default PM2_HOME) it is exactly the host agent's builder."""
+    if target.pm2_app is None:
+        if app is not None:
+            raise PolicyViolation("no PM2 app configured for the frontend (SUPPORT_MCP_FRONTEND_PM2_APP)")
+        return None
+    name = target.pm2_app if app is None else app
+    host = next((h for h in targets.hosts if h.name == target.restart_target), None)
+    if host is not None and target.pm2_home is None:
+        if name != target.pm2_app:
+            raise PolicyViolation(f"pm2 app {name!r} is not the configured frontend app {target.pm2_app!r}")
+        return host_commands.pm2_restart(host, name)
+    return npm_commands.pm2_restart(name, target.pm2_app, target=target.restart_target,
+                                    pm2_home=str(target.pm2_home) if target.pm2_home else None)
+
+
 class HotfixDeployRepair:
-    """Apply a patch in the workspace, rebuild, lint, test, and rsync the build to the deploy folder."""
+    """Apply a patch in the workspace, rebuild, lint, test, rsync the build to the deploy folder and
+    restart the configured PM2 app (when `pm2_app` is set)."""
 
     name = "frontend.hotfix_deploy"
     agent = "frontend-diagnostics-agent"
@@ -67,6 +96,13 @@ class HotfixDeployRepair:
         target = self._target()
         patch = str(params.get("patch") or "")
         files = patched_files(patch)
+        app = params.get("app")
+        if app is not None and not isinstance(app, str):
+            raise InvalidInput("param 'app' must be the configured PM2 app's name")
+        restart = restart_operation(target, ctx.targets, app)  # refuses any other app before anything is written
+        if restart is not None and restart.target not in ctx.executors:
+            raise InvalidInput(f"restart target {restart.target!r} has no executor (configured: "
+                               f"{', '.join(sorted(ctx.executors))})")
         ws = workspace_path(target)
         patch_dir = ws.parent / "patches"
         patch_dir.mkdir(parents=True, exist_ok=True)
@@ -82,6 +118,10 @@ class HotfixDeployRepair:
         if target.deploy_dir is not None:
             op = npm_commands.deploy_rsync(str(ws), str(target.deploy_dir), dry_run=False)
             steps.append(RepairStep("rsync", "local", op.display(), {"deploy_dir": str(target.deploy_dir)}))
+            if restart is not None:
+                steps.append(RepairStep("command", restart.target, restart.display(),
+                                        {"operation": restart.name, "argv": list(restart.argv),
+                                         "app": target.pm2_app}))
         return steps
 
     async def _fresh_workspace(self, ctx: CheckContext, session: FrontendSession, check: str) -> Path:
@@ -99,7 +139,8 @@ class HotfixDeployRepair:
         except Failed as exc:
             return DryRun(False, exc.finding.title + "\n" + "\n".join(exc.finding.evidence),
                           await self.fingerprint(ctx, steps))
-        output = [steps[0].display, "", "$ " + " ".join(result.argv), result.stdout, result.stderr]
+        output = [steps[0].display, "", "$ " + " ".join(result.argv), result.stdout, result.stderr, "",
+                  "danach / then:", *(f"[{s.kind} @ {s.target}] {s.display}" for s in steps[1:])]
         return DryRun(result.exit_code == 0, "\n".join(output).strip(), await self.fingerprint(ctx, steps))
 
     async def fingerprint(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> str:
@@ -119,6 +160,10 @@ class HotfixDeployRepair:
         session = FrontendSession(target)
         patch_file = steps[0].payload["patch_file"]
         out: list[str] = []
+        try:
+            restart = self._checked_restart(ctx, steps)
+        except PolicyViolation as exc:
+            return ApplyResult(False, f"nothing run, restart step refused: {exc}")
         try:
             ws = await self._fresh_workspace(ctx, session, self.name)
             patch = await execute(ctx, npm_commands.apply_patch(str(ws), patch_file, dry_run=False), self.name, self.title)
@@ -140,7 +185,53 @@ class HotfixDeployRepair:
                 return ApplyResult(False, "\n".join([*out, exc.finding.title]), changed=changed)
             out.append(f"rsync → {target.deploy_dir}: {len(result.stdout.splitlines())} changes")
             changed.append(f"deploy {target.deploy_dir}")
+            if restart is not None:
+                ok, lines_ = await self._restart(ctx, session, restart)
+                out += lines_
+                if not ok:
+                    return ApplyResult(False, "\n".join(out), changed=changed)
+                changed.append(f"pm2:{target.pm2_app}@{restart.target}")
         return ApplyResult(True, "\n".join(out), changed=changed)
+
+    def _checked_restart(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> Operation | None:
+        """The plan's restart, rebuilt from the configuration; a stored step that names another app,
+        argv or target than the configuration renders now is refused (it never runs as stored)."""
+        stored = [s for s in steps if s.payload.get("operation") == "pm2_restart" or "pm2" in s.display.split()]
+        if not stored:
+            return None
+        if len(stored) > 1:
+            raise PolicyViolation("the plan has more than one PM2 restart step")
+        step = stored[0]
+        op = restart_operation(self._target(), ctx.targets, step.payload.get("app"))
+        if op is None or list(op.argv) != list(step.payload.get("argv", ())) or op.target != step.target \
+                or op.display() != step.display:
+            raise PolicyViolation("the PM2 restart step does not match the configured app and restart target; "
+                                  "draft the plan again")
+        return op
+
+    async def _restart(self, ctx: CheckContext, session: FrontendSession, op: Operation) -> tuple[bool, list[str]]:
+        """The restart through the restart target's executor (on the ticket), then a bounded wait
+        until the app answers HTTP again."""
+        target = self._target()
+        try:
+            result = await execute(ctx, op, self.name, self.title)
+        except Failed as exc:
+            return False, [exc.finding.title, *exc.finding.evidence]
+        out = [f"$ {op.display()}  (exit {result.exit_code}, {result.duration_ms:.0f} ms)"]
+        if not target.base_url:
+            return True, out
+        url = session.page_urls()[0]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + READY_TIMEOUT_S
+        while True:
+            response = await session.http.get(url)
+            if response.status is not None:
+                await http_get(ctx, session.http, url)  # the answer after the restart, on the ticket
+                return True, [*out, f"{url} answers again (HTTP {response.status})"]
+            if loop.time() >= deadline:
+                return False, [*out, f"{url} does not answer {READY_TIMEOUT_S:.0f} s after the restart: "
+                                     f"{response.error}"]
+            await asyncio.sleep(0.25)
 
     async def validate(self, ctx: CheckContext, params: dict[str, Any]) -> list[Finding]:
         """The smoke test (page answers, renders without the error, screenshot after)."""

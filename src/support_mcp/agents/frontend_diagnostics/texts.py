@@ -64,6 +64,15 @@ _TEXTS: dict[str, dict[Language, str]] = {
     "smoke.failed": {"de": "{page}: HTTP {status}, {errors} Konsolenfehler, {failed} fehlgeschlagene Anfragen",
                      "en": "{page}: HTTP {status}, {errors} console errors, {failed} failed requests"},
     "smoke.nav": {"de": "{page} lädt nicht: {error}", "en": "{page} does not load: {error}"},
+    # The agent never drafts the patch itself (`proposes` returns None): the next step says who must.
+    "hotfix.hint": {
+        "de": "Hotfix-Patch für {file} bereitstellen und mit `draft_repair_plan`/`support-mcp plans draft "
+              "--repair frontend.hotfix_deploy --param patch=@datei.diff --ticket {ticket} "
+              "--agent frontend-diagnostics-agent` einplanen",
+        "en": "Provide a hotfix patch for {file} and plan it with `draft_repair_plan`/`support-mcp plans draft "
+              "--repair frontend.hotfix_deploy --param patch=@file.diff --ticket {ticket} "
+              "--agent frontend-diagnostics-agent`",
+    },
     "repair.hotfix": {"de": "Hotfix anwenden, neu bauen und ausliefern", "en": "Apply hotfix, rebuild and deploy"},
 }
 

@@ -29,6 +29,7 @@ LOG_LINES = 200
 JOURNAL_SINCE_MIN = 30
 CADDY_JOURNAL_SINCE_MIN = 15
 HTTP_TIMEOUT_S = 10.0
+MAX_BACKUPS_TRIED = 5  # newest first; an older backup than this is not a restore candidate
 _EVIDENCE = 20
 
 
@@ -224,7 +225,30 @@ class AppPortCheck(_OpsCheck):
         data["conflict"] = True
         title = text(lang, "port.conflict", port=port, process=holder.process or "?", pid=holder.pid or "?",
                      app=self.host.app)
-        return [self._finding(CheckStatus.FAIL, title, op, evidence, data)]
+        owner = await self._owner(ctx, holder.pid) if holder.pid else None
+        cmdline = owner.args if owner else None
+        if owner:
+            evidence.append(f"ps -p {holder.pid}: user={owner.user} {owner.args}")
+        # Ending a process we did not start is a human's decision: the finding says who holds the
+        # port and the exact commands, and the run hands it over instead of proposing a repair.
+        commands = [f"kill {holder.pid}" if holder.pid else f"ss -tulpen  # PID of port {port}",
+                    hc.pm2_restart(self.host).display()]
+        data["cmdline"] = cmdline
+        data["manual_followup"] = {"pid": holder.pid, "process": holder.process, "cmdline": cmdline,
+                                   "user": owner.user if owner else None, "commands": commands}
+        detail = text(lang, "port.conflict_manual", pid=holder.pid or "?", process=holder.process or "?",
+                      cmdline=cmdline or "?", commands=" && ".join(commands))
+        return [self._finding(CheckStatus.FAIL, title, op, evidence, data, detail)]
+
+    async def _owner(self, ctx: CheckContext, pid: int) -> p.ProcessInfo | None:
+        """Who runs the process holding the port, with its command line (None when ps cannot say)."""
+        result = await self._execute(ctx, hc.process_owner_and_args(self.host, pid), allow_fail=True)
+        if isinstance(result, Finding) or result.exit_code != 0:
+            return None
+        try:
+            return p.parse_ps_user_args(result.stdout)
+        except InvalidInput:
+            return None
 
     async def _app_pid(self, ctx: CheckContext) -> int | None:
         result = await self._execute(ctx, hc.pm2_jlist(self.host))
@@ -278,10 +302,34 @@ class CaddyCheck(_OpsCheck):
         if validation.valid:
             findings.append(self._finding(CheckStatus.OK, text(lang, "caddy.valid", service=service), op,
                                           ["Valid configuration"], {"valid": True, "systemd": not service.startswith(";")}))
-        else:
-            findings.insert(0, self._finding(CheckStatus.FAIL, text(lang, "caddy.invalid", error=validation.error), op,
-                                             [validation.error or ""], {"valid": False}))
+            return findings
+        backup, tried = await self.last_valid_backup(ctx)
+        evidence = [validation.error or "", *(f"{path}: {'valid' if ok else 'invalid'}" for path, ok in tried)]
+        detail = text(lang, "caddy.backup_valid", backup=backup) if backup else \
+            text(lang, "caddy.no_valid_backup", count=len(tried))
+        findings.insert(0, self._finding(CheckStatus.FAIL, text(lang, "caddy.invalid", error=validation.error), op,
+                                         evidence, {"valid": False, "last_valid_backup": backup,
+                                                    "backups_tried": [path for path, _ in tried]}, detail))
         return findings
+
+    async def last_valid_backup(self, ctx: CheckContext) -> tuple[str | None, list[tuple[str, bool]]]:
+        """The newest `<Caddyfile>.bak-<ts>` that passes `caddy validate` (and what was tried)."""
+        listing = await self._execute(ctx, hc.caddy_dir_listing(self.host), allow_fail=True)
+        if isinstance(listing, Finding) or listing.exit_code != 0:
+            return None, []
+        tried: list[tuple[str, bool]] = []
+        for path in p.caddy_backups(listing.stdout, str(self.host.caddyfile))[:MAX_BACKUPS_TRIED]:
+            result = await self._execute(ctx, hc.caddy_validate(self.host, path), allow_fail=True)
+            if isinstance(result, Finding):
+                continue
+            try:
+                ok = p.parse_caddy_validate(result.stdout + "\n" + result.stderr, result.exit_code).valid
+            except InvalidInput:
+                ok = False
+            tried.append((path, ok))
+            if ok:
+                return path, tried
+        return None, tried
 
 
 class HttpSmokeCheck(_OpsCheck):

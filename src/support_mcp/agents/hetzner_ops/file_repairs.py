@@ -172,7 +172,11 @@ class DeployRepair(HostRepair):
 
 def hetzner_repairs(host: HostTarget) -> tuple[Repair, ...]:
     """The repairs the hetzner-ops-agent may propose on `host` (most specific first)."""
-    return (ConfigFixRepair(host), DeployRepair(host), Pm2RestartRepair(host), CaddyReloadRepair(host))
+    # caddy_repairs builds on ConfigFixRepair above, so it can only be imported once this module is.
+    from support_mcp.agents.hetzner_ops.caddy_repairs import CaddyRestoreRepair, CaddyStartRepair
+
+    return (CaddyRestoreRepair(host), ConfigFixRepair(host), DeployRepair(host), Pm2RestartRepair(host),
+            CaddyStartRepair(host), CaddyReloadRepair(host))
 
 
 __all__ = ["ConfigFixRepair", "DeployRepair", "hetzner_repairs", "has_systemd"]

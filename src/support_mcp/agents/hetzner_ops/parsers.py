@@ -248,6 +248,35 @@ def parse_caddy_validate(output: str, exit_code: int | None) -> CaddyValidation:
     return CaddyValidation(False, error)
 
 
+_BACKUP_RE = re.compile(r"\.bak-(?P<ts>\d{8}T\d{6}Z)")
+
+
+def caddy_backups(listing: str, caddyfile: str) -> list[str]:
+    """The timestamped backups `<Caddyfile>.bak-<ts>` in an `ls -1` of its folder, newest first."""
+    folder, _, name = caddyfile.rpartition("/")
+    found = []
+    for line in listing.splitlines():
+        entry = line.strip()
+        if entry.startswith(name) and (m := _BACKUP_RE.fullmatch(entry[len(name):])):
+            found.append((m["ts"], f"{folder}/{entry}"))
+    return [path for _, path in sorted(found, reverse=True)]
+
+
+@dataclass(frozen=True)
+class ProcessInfo:
+    user: str
+    args: str  # the command line as ps shows it
+
+
+def parse_ps_user_args(text: str) -> ProcessInfo:
+    """Parse `ps -o user=,args= -p <pid>`: one line, the user then the command line."""
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    user, _, args = line.partition(" ")
+    if not user or not args.strip():
+        raise _fail("ps -o user=,args= output", text)
+    return ProcessInfo(user=user, args=args.strip())
+
+
 # --- firewall ------------------------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ RepairService holds an approval of the plan's hash.
   `git status` where a repository exists, restart/reload, restored from the backup on failure
 - `deploy`: `npm install --omit=dev --legacy-peer-deps`, `npm run build`, then the restart
 
-The last two live in `file_repairs.py`.
+The last two live in `file_repairs.py`; `caddy_start` and `caddy_restore` in `caddy_repairs.py`.
 """
 
 from __future__ import annotations

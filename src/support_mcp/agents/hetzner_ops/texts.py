@@ -34,6 +34,13 @@ _TEXTS: dict[str, dict[Language, str]] = {
                             "scheitert mit EADDRINUSE",
                       "en": "Port {port} is held by another process ({process}, PID {pid}); {app} fails with "
                             "EADDRINUSE"},
+    "port.conflict_manual": {"de": "Manuell zu entscheiden: Prozess {process} (PID {pid}, `{cmdline}`) ist nicht "
+                                    "von PM2 gestartet. Nach Prüfung, ob er gebraucht wird: `{commands}`",
+                             "en": "A human decides: process {process} (PID {pid}, `{cmdline}`) was not started "
+                                   "by PM2. After checking it is not needed: `{commands}`"},
+    "caddy.backup_valid": {"de": "Letztes gültiges Backup: {backup}", "en": "Last valid backup: {backup}"},
+    "caddy.no_valid_backup": {"de": "Kein gültiges Backup der Caddy-Konfiguration ({count} geprüft)",
+                              "en": "No valid backup of the Caddy configuration ({count} checked)"},
     "caddy.title": {"de": "Caddy (Reverse Proxy)", "en": "Caddy (reverse proxy)"},
     "caddy.valid": {"de": "Caddy-Konfiguration gültig{service}", "en": "Caddy configuration valid{service}"},
     "caddy.invalid": {"de": "Caddy-Konfiguration ungültig: {error}", "en": "Caddy configuration invalid: {error}"},
@@ -73,6 +80,15 @@ _TEXTS: dict[str, dict[Language, str]] = {
     "repair.config": {"de": "Konfigurations-Fix in {path} (mit Backup)", "en": "Configuration fix in {path} (with backup)"},
     "repair.deploy": {"de": "Neu bauen und ausliefern (npm install, npm run build, PM2-Neustart)",
                       "en": "Rebuild and deploy (npm install, npm run build, PM2 restart)"},
+    "repair.caddy_start": {"de": "Caddy starten (mit der konfigurierten Caddy-Konfiguration)",
+                           "en": "Start Caddy (with the configured Caddyfile)"},
+    "repair.caddy_restore": {"de": "Letzte gültige Caddy-Konfiguration wiederherstellen ({backup})",
+                             "en": "Restore the last valid Caddy configuration ({backup})"},
+    "repair.caddy_running": {"de": "Caddy läuft: {running}", "en": "Caddy running: {running}"},
+    "repair.caddy_already_running": {"de": "Caddy läuft bereits; nichts zu starten",
+                                     "en": "Caddy is already running; nothing to start"},
+    "repair.backup_invalid": {"de": "Das Backup {backup} ist nicht (mehr) gültig",
+                              "en": "The backup {backup} is not (or no longer) valid"},
     "repair.restored": {"de": "Fehlgeschlagen, {path} aus dem Backup {backup} wiederhergestellt",
                         "en": "Failed, {path} restored from the backup {backup}"},
     "repair.next_steps": {"de": "Nächste Schritte: Monitoring aktiv halten, PM2-Neustarts und Caddy-Fehler "

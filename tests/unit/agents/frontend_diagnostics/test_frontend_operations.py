@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
-from support_mcp.agents.frontend_diagnostics.repairs import patched_files
+from support_mcp.agents.base import CheckContext, RepairStep
+from support_mcp.agents.frontend_diagnostics.repairs import (
+    HotfixDeployRepair,
+    patched_files,
+    restart_operation,
+)
 from support_mcp.domain.errors import InvalidInput, PolicyViolation
-from support_mcp.policy import npm_commands
+from support_mcp.domain.targets import FrontendTarget, HostTarget, Targets
+from support_mcp.policy import host_commands, npm_commands
 from support_mcp.policy.commands import validate_argv
 
 
@@ -45,3 +55,54 @@ def test_patch_paths_stay_inside_the_project() -> None:
         patched_files("--- a/../etc/passwd\n+++ b/../etc/passwd\n")
     with pytest.raises(InvalidInput):
         patched_files("just text")
+
+
+def test_pm2_restart_names_only_the_configured_app() -> None:
+    op = npm_commands.pm2_restart("shop", "shop")
+    assert op.argv == ("pm2", "restart", "shop", "--update-env") and op.writes and op.target == "local"
+    home = npm_commands.pm2_restart("shop", "shop", pm2_home="/srv/pm2", target="web-1")
+    assert home.argv == ("env", "PM2_HOME=/srv/pm2", "pm2", "restart", "shop", "--update-env")
+    assert home.target == "web-1"
+    for other in ("all", "0", "other", "shop --update-env", "-s"):
+        with pytest.raises(PolicyViolation):
+            npm_commands.pm2_restart(other, "shop")
+    for configured in ("all", "7", "delete"):  # a configured name that addresses other processes
+        with pytest.raises(PolicyViolation):
+            npm_commands.pm2_restart(configured, configured)
+    with pytest.raises(PolicyViolation, match="no PM2 app configured"):
+        npm_commands.pm2_restart("shop", None)
+    with pytest.raises(PolicyViolation):
+        npm_commands.pm2_restart("shop", "shop", pm2_home="/srv/../root/.pm2")
+    with pytest.raises(PolicyViolation):  # `env` runs whatever follows it: never a program of its own
+        validate_argv(["env", "PM2_HOME=/srv/pm2", "pm2", "restart", "shop", "--update-env"])
+
+
+def test_restart_on_a_configured_host_is_the_host_agents_operation() -> None:
+    host = HostTarget(name="web-1", host="203.0.113.7", app="shop")
+    frontend = FrontendTarget(source_dir=Path("/srv/app"), pm2_app="shop", restart_target="web-1")
+    op = restart_operation(frontend, Targets(hosts=(host,), frontend=frontend))
+    assert op == host_commands.pm2_restart(host)
+    assert restart_operation(replace(frontend, pm2_app=None), Targets()) is None
+    with pytest.raises(PolicyViolation):
+        restart_operation(frontend, Targets(hosts=(host,)), "other")
+    with pytest.raises(PolicyViolation):  # the frontend's app is not the host's app
+        restart_operation(replace(frontend, pm2_app="blog"), Targets(hosts=(host,)))
+
+
+async def test_apply_refuses_a_stored_restart_step_naming_another_app(tmp_path: Path) -> None:
+    target = FrontendTarget(source_dir=tmp_path / "app", workspace_dir=tmp_path / "ws",
+                            deploy_dir=tmp_path / "deploy", pm2_app="shop")
+    repair = HotfixDeployRepair(target)
+    ran: list[object] = []
+
+    async def record(agent: str, op: object, result: object) -> None:
+        ran.append(op)
+
+    ctx = CheckContext(ticket_id=uuid.uuid4(), agent="frontend-diagnostics-agent", executors={}, record=record)
+    tampered = npm_commands.pm2_restart("other", "other")
+    steps = [RepairStep("file", "local", "diff", {"patch_file": str(tmp_path / "p.patch"), "files": ["a.ts"]}),
+             RepairStep("command", "local", tampered.display(),
+                        {"operation": "pm2_restart", "argv": list(tampered.argv), "app": "shop"})]
+    result = await repair.apply(ctx, steps)
+    assert not result.ok and "restart step refused" in result.output and ran == []
+    assert not (tmp_path / "ws").exists()  # nothing ran, not even the workspace sync

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from support_mcp.agents.hetzner_ops import parsers as p
 from support_mcp.agents.hetzner_ops.parsers import (
     error_lines,
     parse_build_id,
@@ -144,3 +145,17 @@ def test_stat_and_build_id() -> None:
         parse_build_id("../../etc/passwd")
     with pytest.raises(InvalidInput):
         parse_stat("stat: cannot statx '/x': No such file or directory")
+
+
+def test_caddy_backups_newest_first_only_timestamped_copies_of_the_caddyfile() -> None:
+    listing = ("Caddyfile\nCaddyfile.bak-20250101T120000Z\nCaddyfile.bak-20250301T080000Z\nCaddyfile.bak\n"
+               "Caddyfile.bak-2025\nOther.bak-20250401T000000Z\nCaddyfile.bak-20250201T000000Z.orig\n")
+    assert p.caddy_backups(listing, "/etc/caddy/Caddyfile") == [
+        "/etc/caddy/Caddyfile.bak-20250301T080000Z", "/etc/caddy/Caddyfile.bak-20250101T120000Z"]
+
+
+def test_ps_user_args_splits_the_user_from_the_command_line() -> None:
+    info = p.parse_ps_user_args("smcp-he+ node /var/www/app/frontend/server.js\n")
+    assert (info.user, info.args) == ("smcp-he+", "node /var/www/app/frontend/server.js")
+    with pytest.raises(InvalidInput):
+        p.parse_ps_user_args("")

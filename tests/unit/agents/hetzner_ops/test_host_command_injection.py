@@ -43,6 +43,21 @@ RAW_ARGV = [
     ["cp", "-r", "/a", "/b"], ["cp", "/a", "/b", "/c"], ["ss", "-K"], ["nft", "flush", "ruleset"], ["ufw", "disable"],
     ["pm2", "jlist\nreboot"], ["pm2", "ｊlist"], ["cat", "/etc/passwd", "/etc/shadow"], ["tee", "/etc/passwd"],
     ["pm2;id"], ["pm2", "logs", "whatsapp-bot-builder", "--lines=200"], ["stat", "-c", "%n%F", "/x"],
+    # caddy_start / systemctl_start / caddy_restore / proc_cmdline
+    ["caddy", "start", "--config", "/etc/caddy/Caddyfile", "--adapter", "json"],
+    ["caddy", "start", "--config", "/etc/caddy/Caddyfile", "--watch"], ["caddy", "start", "run"],
+    ["caddy", "start", "--config", "/etc/caddy/../shadow"], ["caddy", "start", "--pidfile", "/tmp/x"],
+    ["caddy", "stop"], ["caddy", "start", "--envfile", "/tmp/x"], ["systemctl", "start", "caddy;id"],
+    ["systemctl", "restart", "caddy"], ["systemctl", "start", "--now", "caddy"], ["ls", "-la", "/etc"],
+    ["ls", "-1", "/etc/caddy", "/root"], ["ls", "-1", "../etc"], ["ps", "-o", "user=,args=", "-p", "1;id"], ["ps", "-e"], ["ps", "aux"],
+    ["ps", "-o", "user=,args=,env", "-p", "1"], ["ps", "-p", "01"],
+]
+CADDYFILES = [
+    "/etc/caddy/Caddyfile.bak", "/etc/caddy/Caddyfile.bak-20250101T120000Z; id", "/etc/caddy/Caddyfile.bak-2025",
+    "/etc/caddy/Caddyfile.bak-20250101T120000Z/../../../etc/shadow", "/etc/caddy/Other.bak-20250101T120000Z",
+    "/etc/caddy/Caddyfile.bak-20250101T120000Z.json", "/etc/passwd", "/etc/caddy/Caddyfile.bak-20250101T120000Z\n",
+    "/tmp/Caddyfile.bak-20250101T120000Z", "/etc/caddy/Caddyfile.orig", "--config=/etc/passwd",
+    "/etc/caddy/Caddyfile.bak-20250101T120000Z ", "/etc/caddy/Caddyfile.bak-２0250101T120000Z",
 ]
 
 
@@ -68,6 +83,38 @@ def test_only_paths_in_the_deploy_folder_can_be_named(path: str) -> None:
         hc.copy_file(HOST, "/var/www/whatsapp-bot-builder/frontend/x", path)
     with pytest.raises(PolicyViolation):
         hc.git_status(HOST, path)
+
+
+@pytest.mark.parametrize("path", CADDYFILES)
+def test_caddy_operations_name_only_the_caddyfile_or_its_backups(path: str) -> None:
+    with pytest.raises(PolicyViolation):
+        hc.caddy_validate(HOST, path)
+    with pytest.raises(PolicyViolation):
+        hc.copy_file(HOST, path, "/etc/caddy/Caddyfile")
+
+
+@pytest.mark.parametrize("unit", [*UNITS, "whatsapp-bot-builder"])
+def test_only_caddy_can_be_started(unit: str) -> None:
+    with pytest.raises(PolicyViolation):
+        hc.systemctl_start(HOST, unit)
+
+
+@pytest.mark.parametrize("pid", [0, -1, True, 2**40, "1; id", "1"])
+def test_ps_takes_a_process_id_only(pid: object) -> None:
+    with pytest.raises(PolicyViolation):
+        hc.process_owner_and_args(HOST, pid)  # type: ignore[arg-type]
+
+
+def test_the_caddy_operations_render_exact_argv() -> None:
+    assert hc.caddy_start(HOST).argv == ("caddy", "start", "--config", "/etc/caddy/Caddyfile", "--adapter",
+                                         "caddyfile")
+    assert hc.systemctl_start(HOST).argv == ("systemctl", "start", "caddy")
+    backup = "/etc/caddy/Caddyfile.bak-20250101T120000Z"
+    assert hc.caddy_validate(HOST, backup).argv[3] == backup and not hc.caddy_validate(HOST, backup).writes
+    assert hc.copy_file(HOST, backup, "/etc/caddy/Caddyfile").argv == ("cp", "-p", backup, "/etc/caddy/Caddyfile")
+    assert hc.caddy_dir_listing(HOST).argv == ("ls", "-1", "/etc/caddy")
+    assert hc.process_owner_and_args(HOST, 4242).argv == ("ps", "-o", "user=,args=", "-p", "4242")
+    assert hc.caddy_start(HOST).writes and hc.systemctl_start(HOST).writes
 
 
 @pytest.mark.parametrize("argv", RAW_ARGV, ids=lambda a: " ".join(a)[:40])

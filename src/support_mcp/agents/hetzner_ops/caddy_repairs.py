@@ -1,0 +1,156 @@
+"""The hetzner-ops repairs of Caddy itself (playbook 3.2): start a Caddy that is down, and restore
+the last Caddyfile backup that validates when the Caddyfile on disk is broken.
+
+- `caddy_start`: `systemctl start caddy`, or without systemd `caddy start --config <Caddyfile>
+  --adapter caddyfile`; the dry-run only runs `caddy validate` (nothing is started)
+- `caddy_restore`: a `config_fix` of the Caddyfile whose new content is the newest
+  `<Caddyfile>.bak-<ts>` that passes `caddy validate` (the check found it; the dry-run validates it
+  again): backup of the broken file, the diff, restore, `caddy validate`, reload
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from support_mcp.agents.base import ApplyResult, CheckContext, DryRun, RepairStep
+from support_mcp.agents.hetzner_ops import checks as c
+from support_mcp.agents.hetzner_ops import parsers as p
+from support_mcp.agents.hetzner_ops.file_repairs import ConfigFixRepair
+from support_mcp.agents.hetzner_ops.repairs import (
+    MAX_CONFIG_BYTES,
+    HostRepair,
+    _bad,
+    command_step,
+    digest,
+    file_access,
+    has_systemd,
+    step_operation,
+)
+from support_mcp.agents.hetzner_ops.texts import text
+from support_mcp.domain.errors import InvalidInput, PolicyViolation
+from support_mcp.domain.models import Finding
+from support_mcp.policy import host_commands as hc
+
+
+class CaddyStartRepair(HostRepair):
+    """Start Caddy when nothing answers on the public URL and the Caddyfile on disk is valid."""
+
+    name = "caddy_start"
+    title = "Caddy starten"
+
+    def proposes(self, findings: Sequence[Finding]) -> dict[str, Any] | None:
+        down = any(f.data.get("caddy_down") for f in _bad(findings, "http_smoke"))
+        valid = any(f.check == "caddy_status" and f.data.get("valid") for f in findings)
+        return {"unit": "caddy"} if down and valid else None
+
+    async def _systemd(self, ctx: CheckContext) -> bool:
+        return self.host.systemd if self.host.systemd is not None else await has_systemd(ctx, self.host)
+
+    async def plan(self, ctx: CheckContext, params: dict[str, Any]) -> list[RepairStep]:
+        start = hc.systemctl_start(self.host, "caddy") if await self._systemd(ctx) else hc.caddy_start(self.host)
+        return [command_step(self.host, start)]
+
+    async def _running(self, ctx: CheckContext) -> bool | None:
+        """Is Caddy up? With systemd: the unit is active; without: something listens on the port of
+        the public URL (the lab's and most hosts' only listener there is Caddy)."""
+        if await self._systemd(ctx):
+            result = await ctx.execute(hc.systemctl_status(self.host, "caddy"))
+            try:
+                return p.parse_systemctl_status(result.stdout).active == "active"
+            except InvalidInput:
+                return None
+        if not self.host.public_url:
+            return None
+        url = httpx.URL(self.host.public_url)
+        port = url.port or (443 if url.scheme == "https" else 80)
+        result = await ctx.execute(hc.ss_listening(self.host))
+        try:
+            return any(s.port == port and s.netid == "tcp" for s in p.parse_ss(result.stdout))
+        except InvalidInput:
+            return None
+
+    async def dry_run(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> DryRun:
+        ok, out = await self._run(ctx, hc.caddy_validate(self.host))
+        running = await self._running(ctx)
+        lines = ["would run:", *(s.display for s in steps), "", out, "",
+                 text(ctx.language, "repair.caddy_running", running=running)]
+        if running:
+            lines.append(text(ctx.language, "repair.caddy_already_running"))
+        return DryRun(ok=ok and running is False, output="\n".join(lines),
+                      fingerprint=await self.fingerprint(ctx, steps))
+
+    async def fingerprint(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> str:
+        data = await file_access(ctx, self.host).read_file(str(self.host.caddyfile), MAX_CONFIG_BYTES)
+        return digest(self.name, hashlib.sha256(data or b"").hexdigest(), await self._running(ctx))
+
+    async def apply(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> ApplyResult:
+        outputs = []
+        for step in steps:
+            ok, out = await self._run(ctx, step_operation(step))
+            outputs.append(out)
+            if not ok:
+                return ApplyResult(ok=False, output="\n".join(outputs))
+        return ApplyResult(ok=True, output="\n".join(outputs), changed=["caddy"])
+
+
+class CaddyRestoreRepair(ConfigFixRepair):
+    """Restore the newest Caddyfile backup that validates: params `{backup}` (found by the check)."""
+
+    name = "caddy_restore"
+    title = "Letzte gültige Caddy-Konfiguration wiederherstellen"
+
+    def proposes(self, findings: Sequence[Finding]) -> dict[str, Any] | None:
+        for finding in _bad(findings, "caddy_status"):
+            if finding.data.get("valid") is False and finding.data.get("last_valid_backup"):
+                return {"backup": str(finding.data["last_valid_backup"])}
+        return None  # no backup validates: nothing to restore, the run goes to a human
+
+    def _backup(self, params: dict[str, Any]) -> str:
+        backup = hc.checked_path(self.host, str(params["backup"]))
+        if not hc.is_caddy_backup(self.host, backup):
+            raise PolicyViolation(f"caddy_restore: {backup!r} is not a backup of {self.host.caddyfile}")
+        return backup
+
+    async def plan(self, ctx: CheckContext, params: dict[str, Any]) -> list[RepairStep]:
+        backup = self._backup(params)
+        content = await self._current(ctx, backup)
+        steps = await super().plan(ctx, {"path": str(self.host.caddyfile), "content": content})
+        file_step = next(s for s in steps if s.kind == "file")
+        if file_step.payload["backup"] == backup:
+            # the broken file's backup would overwrite the one to restore (same second)
+            raise InvalidInput(f"caddy_restore: {backup} was written this second; draft the plan again")
+        restored = dataclasses.replace(file_step, payload={**file_step.payload, "restore_from": backup,
+                                                           "restore_sha256": hashlib.sha256(content.encode()).hexdigest()})
+        return [restored if s is file_step else s for s in steps]
+
+    async def dry_run(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> DryRun:
+        file_step = next(s for s in steps if s.kind == "file")
+        backup = file_step.payload["restore_from"]
+        valid, validation = await self._run(ctx, hc.caddy_validate(self.host, backup))
+        fingerprint = await self.fingerprint(ctx, steps)
+        unchanged = fingerprint == digest(self.name, file_step.payload["before_sha256"],
+                                          file_step.payload["restore_sha256"])
+        out = ["would run:", *(f"  {s.display}" for s in steps if s.kind == "command"), "",
+               f"restore {backup} -> {file_step.payload['path']}; diff:", file_step.display, "",
+               f"candidate: {validation}"]
+        if not valid:
+            out.append(text(ctx.language, "repair.backup_invalid", backup=backup))
+        return DryRun(ok=valid and unchanged, output="\n".join(out), fingerprint=fingerprint)
+
+    async def fingerprint(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> str:
+        file_step = next(s for s in steps if s.kind == "file")
+        current = await self._current(ctx, file_step.payload["path"])
+        candidate = await self._current(ctx, file_step.payload["restore_from"])
+        return digest(self.name, hashlib.sha256(current.encode()).hexdigest(),
+                      hashlib.sha256(candidate.encode()).hexdigest())
+
+    async def validate(self, ctx: CheckContext, params: dict[str, Any]) -> list[Finding]:
+        return [*await c.CaddyCheck(self.host).run(ctx), *await super().validate(ctx, params)]
+
+
+__all__ = ["CaddyRestoreRepair", "CaddyStartRepair"]
