@@ -203,7 +203,6 @@ async def test_port_conflict_names_pid_process_and_command_on_the_ticket(healthy
 # may fix (a foreign process on the port, a broken Caddyfile without a valid backup) needs the
 # runner to escalate on `data["manual_followup"]` / "no plan drafted" (services/runner.py, not
 # part of this change; see the report).
-@pytest.mark.xfail(strict=True, reason="runner does not escalate a confirmed cause without a repair yet")
 async def test_port_conflict_run_escalates_with_manual_followup_naming_the_pid(healthy: HetznerLab,
                                                                               fresh_dsn: str) -> None:
     healthy.inject_port_conflict()
@@ -217,7 +216,6 @@ async def test_port_conflict_run_escalates_with_manual_followup_naming_the_pid(h
         assert ticket_now.escalation_path[-1] == f"{AGENT}:manual_followup"
 
 
-@pytest.mark.xfail(strict=True, reason="runner does not escalate a confirmed cause without a repair yet")
 async def test_invalid_caddyfile_without_a_valid_backup_escalates(healthy: HetznerLab, fresh_dsn: str) -> None:
     healthy.remove_caddy_backups()
     original = healthy.inject_invalid_caddyfile(backup=False)

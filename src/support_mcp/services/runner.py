@@ -261,19 +261,33 @@ class PlaybookRunner:
         hyp = Hypothesis(**state.done["hypothesis"]["hypothesis"])
         findings = [Finding(**f) for f in state.done["checks"]["findings"]]
         bad = [f for f in findings if f.status in (CheckStatus.WARN, CheckStatus.FAIL)]
+        plans = [p for p in state.done["repair"]["plans"] if p["dry_run_ok"]]
         if verdict == Verdict.CONFIRMED:
             steps = [text("runner.remedy", lang, title=f.title, detail=f.detail or f.status) for f in bad]
             steps += [text("plan.pending", lang, title=p["title"], plan=p["plan_id"], hash=p["plan_hash"])
-                      for p in state.done["repair"]["plans"] if p["dry_run_ok"]]
+                      for p in plans]
             steps.append(text("runner.reproduce", lang))
             await self._journal.next_steps(state.ticket_id, state.agent, verdict, steps=steps, key=state.key("next"))
+            escalated = False
+            if not plans:
+                # Cause known, but no repair this agent may plan (a foreign process on the port,
+                # no valid backup, a patch someone must write): a human has to act (playbook 5.1).
+                await self._journal.escalate(
+                    state.ticket_id, state.agent,
+                    text("runner.no_repair", lang, cause=hyp.suspected_cause,
+                         evidence="; ".join(f"{f.title}: {f.detail}" if f.detail else f.title for f in bad)),
+                    {"run_id": str(state.run_id), "verdict": str(verdict),
+                     "findings": ", ".join(f.check for f in bad)},
+                    key=state.key("escalate"),
+                )
+                escalated = True
             summary = text("runner.confirmed_summary", lang, cause=hyp.suspected_cause,
                            evidence=", ".join(f.title for f in bad))
             await self._journal.tier1_handover(state.ticket_id, state.agent, summary,
                                                text("runner.confirmed_ask", lang),
                                                customer_message=text("runner.confirmed_customer", lang),
                                                key=state.key("tier1"))
-            return {"escalated": False}
+            return {"escalated": escalated}
         blocker = Blocker(
             blocker=text("runner.blocker", lang, cause=hyp.suspected_cause),
             next_action=text("runner.next_action", lang),

@@ -105,6 +105,12 @@ TEXTS: dict[str, dict[Language, str]] = {
         "de": "Hypothese „{cause}“ nicht bestätigt; Ursache weiter unklar.",
         "en": "Hypothesis '{cause}' not confirmed; cause still unknown.",
     },
+    "runner.no_repair": {
+        "de": "Ursache bestätigt ({cause}), aber keine Reparatur, die der Agent planen darf; "
+        "manuelle Nachbearbeitung nötig. Befunde: {evidence}",
+        "en": "Cause confirmed ({cause}), but no repair this agent may plan; manual follow-up needed. "
+        "Findings: {evidence}",
+    },
     "runner.next_action": {
         "de": "Tier-2-Prüfungen der weiteren Agenten ausführen bzw. manuell prüfen.",
         "en": "Run the other agents' Tier-2 checks or investigate manually.",

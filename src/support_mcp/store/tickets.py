@@ -33,6 +33,17 @@ _EVENT_COLUMNS = (
 _AUTHOR_KINDS = {k.value for k in AuthorKind}
 
 
+def _no_nul(value: Any) -> Any:
+    """PostgreSQL text and jsonb cannot hold NUL; command output can (e.g. /proc/*/cmdline)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\u2400")
+    if isinstance(value, dict):
+        return {_no_nul(k): _no_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_no_nul(v) for v in value]
+    return value
+
+
 def _ticket(row: Row) -> Ticket:
     return Ticket(**row)
 
@@ -145,11 +156,11 @@ class TicketStore:
             (
                 ticket_id,
                 str(author_kind),
-                author_name,
-                body,
+                _no_nul(author_name),
+                _no_nul(body),
                 internal_only,
-                list(tags),
-                Jsonb(metadata or {}),
+                _no_nul(list(tags)),
+                Jsonb(_no_nul(metadata or {})),
                 idempotency_key,
             ),
         )
@@ -214,7 +225,7 @@ class TicketStore:
                 values (%s, %s, %s, %s, %s, %s, %s)
                 on conflict (idempotency_key) where idempotency_key is not null do nothing
                 returning {_EVENT_COLUMNS}""",
-            (ticket_id, agent, event_type, status, Jsonb(payload or {}), resolves_event_id, idempotency_key),
+            (ticket_id, agent, event_type, status, Jsonb(_no_nul(payload or {})), resolves_event_id, idempotency_key),
         )
         if row is None:
             row = await self._db.fetch_one(

@@ -25,7 +25,10 @@ async def test_pressure_confirms_hypothesis_and_hands_over_to_tier1(pressure_ser
     t = await _ticket(s)
     report = await s.runner.run(t.id, AGENT)
     assert report.verdict == Verdict.CONFIRMED
-    assert not report.escalated
+    # No repair for a full disk may be planned automatically: confirmed, and escalated to a human.
+    assert report.escalated
+    [followup] = await s.tickets.messages(t.id, tag=MANUAL_FOLLOWUP)
+    assert "Ursache bestätigt" in followup.body and "/" in followup.body
     assert "Ressourcenengpass" in report.hypothesis.suspected_cause
     assert {f.check for f in report.findings if f.status == "fail"} >= {"host.disk", "host.memory", "host.load"}
     assert report.checklist["CPU/RAM/Disk ok?"] is True
@@ -42,7 +45,7 @@ async def test_pressure_confirms_hypothesis_and_hands_over_to_tier1(pressure_ser
     assert {"findings", "next_steps", "tier1_handover", "customer_draft"} <= set(tags)
     assert any("Hypothese bestätigt" in m.body for m in notes)
     run = await s.runs.get_run(report.run_id)
-    assert run.status == RunStatus.SUCCEEDED and run.verdict == Verdict.CONFIRMED
+    assert run.status == RunStatus.ESCALATED and run.verdict == Verdict.CONFIRMED
     assert [st.name for st in run.steps] == ["context", "knowledge", "hypothesis", "checks", "verdict", "repair",
                                              "communication", "suggestion"]
     suggestions = await s.suggestions.list_suggestions()

@@ -56,3 +56,12 @@ async def test_open_event_is_closed_by_a_later_resolving_event(db: Database) -> 
 async def test_unknown_ticket_is_not_found(db: Database) -> None:
     with pytest.raises(NotFound):
         await TicketStore(db).get_ticket(uuid.uuid4())
+
+
+async def test_nul_bytes_in_command_output_do_not_break_the_ticket(db: Database) -> None:
+    store = TicketStore(db)
+    ticket = await store.create_ticket(subject="x")
+    msg = await store.add_message(ticket.id, body="node\x00server.js\x00", metadata={"argv": ["cat\x00"]})
+    event = await store.add_event(ticket.id, event_type="check", payload={"out": "a\x00b"})
+    assert "\x00" not in msg.body and "server.js" in msg.body
+    assert msg.metadata["argv"] == ["cat\u2400"] and event.payload["out"] == "a\u2400b"
