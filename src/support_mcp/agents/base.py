@@ -37,8 +37,13 @@ class CheckContext:
     async def execute(self, operation: Operation) -> CommandResult:
         """Run a validated operation on its target and record it on the ticket."""
         executor = self.executors[operation.target]
+        extra: dict[str, Any] = {}
+        if operation.env:
+            extra["env"] = dict(operation.env)
+        if operation.detach:
+            extra["detach"] = True
         result = await executor.run(
-            operation.argv, timeout=operation.timeout_s, max_output_bytes=self.max_output_bytes
+            operation.argv, timeout=operation.timeout_s, max_output_bytes=self.max_output_bytes, **extra
         )
         self.results.append(result)
         await self.record(self.agent, operation, result)

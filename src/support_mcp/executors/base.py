@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -33,5 +33,9 @@ class CommandExecutor(Protocol):
     target: str
 
     async def run(
-        self, argv: Sequence[str], *, timeout: float, max_output_bytes: int
-    ) -> CommandResult: ...
+        self, argv: Sequence[str], *, timeout: float, max_output_bytes: int,
+        env: Mapping[str, str] | None = None, detach: bool = False,
+    ) -> CommandResult:
+        """`env`: extra variables (validated by policy); `detach`: don't capture output (a
+        launcher leaving a daemon behind)."""
+        ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import time
 from collections.abc import Mapping, Sequence
@@ -16,6 +17,7 @@ from support_mcp.executors.base import CommandResult
 # The child never sees the caller's environment: tokens, DSNs and API keys stay in this process.
 # The C.UTF-8 locale keeps numbers and headers of df/free/top in the format the parsers expect.
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,63}")
 BASE_ENV: Mapping[str, str] = {"PATH": DEFAULT_PATH, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
 
 _CHUNK = 65_536
@@ -75,21 +77,24 @@ class LocalExecutor:
         self._clock = clock
 
     async def run(
-        self, argv: Sequence[str], *, timeout: float, max_output_bytes: int
+        self, argv: Sequence[str], *, timeout: float, max_output_bytes: int,
+        env: Mapping[str, str] | None = None, detach: bool = False,
     ) -> CommandResult:
-        """Run `argv` without a shell; kill its process group after `timeout` seconds."""
+        """Run `argv` without a shell; kill its process group after `timeout` seconds.
+        `env` adds (never replaces PATH); `detach` sends output to /dev/null."""
         args = _checked_argv(argv)
         if timeout <= 0 or max_output_bytes <= 0:
             raise InvalidInput("timeout and max_output_bytes must be positive")
         started_at = self._clock()
         start = time.monotonic()
         try:
+            sink = asyncio.subprocess.DEVNULL if detach else asyncio.subprocess.PIPE
             proc = await asyncio.create_subprocess_exec(
                 *args,
                 stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                env=self._env,
+                stdout=sink,
+                stderr=sink,
+                env={**self._env, **_extra_env(env)},
                 # Own session = own process group, so a timeout kills grandchildren too.
                 start_new_session=True,
             )
@@ -103,11 +108,13 @@ class LocalExecutor:
             raise ExecutionError(f"could not start {args[0]!r} on target {self.target!r}: {exc}") from exc
 
         out, err = BoundedOutput(max_output_bytes), BoundedOutput(max_output_bytes)
-        assert proc.stdout is not None and proc.stderr is not None
-        readers = [
-            asyncio.create_task(_drain(proc.stdout, out)),
-            asyncio.create_task(_drain(proc.stderr, err)),
-        ]
+        readers = []
+        if not detach:
+            assert proc.stdout is not None and proc.stderr is not None
+            readers = [
+                asyncio.create_task(_drain(proc.stdout, out)),
+                asyncio.create_task(_drain(proc.stderr, err)),
+            ]
         timed_out = False
         try:
             async with asyncio.timeout(timeout):
@@ -132,6 +139,15 @@ class LocalExecutor:
             truncated=out.truncated or err.truncated,
             timed_out=timed_out,
         )
+
+
+def _extra_env(env: Mapping[str, str] | None) -> dict[str, str]:
+    """The last guard on per-operation variables (policy.commands.validate_env decides which)."""
+    extra = dict(env or {})
+    for name, value in extra.items():
+        if not _ENV_NAME.fullmatch(name) or name == "PATH" or name.startswith("LD_") or "\x00" in value:
+            raise InvalidInput(f"environment variable {name!r} cannot be set for a command")
+    return extra
 
 
 def _checked_argv(argv: Sequence[str]) -> tuple[str, ...]:
@@ -163,8 +179,9 @@ def _kill_group(pid: int) -> None:
 async def _reap(proc: asyncio.subprocess.Process, readers: list[asyncio.Task[None]]) -> None:
     # A grandchild that left our process group may still hold the pipes open: stop reading
     # after a bounded wait instead of hanging.
-    _, pending = await asyncio.wait(readers, timeout=_REAP_TIMEOUT_S)
-    for task in pending:
-        task.cancel()
+    if readers:
+        _, pending = await asyncio.wait(readers, timeout=_REAP_TIMEOUT_S)
+        for task in pending:
+            task.cancel()
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(proc.wait(), _REAP_TIMEOUT_S)

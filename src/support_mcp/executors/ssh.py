@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import shlex
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,15 +94,23 @@ class SSHExecutor:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(conn.wait_closed(), _CLOSE_TIMEOUT_S)
 
-    async def run(self, argv: Sequence[str], *, timeout: float, max_output_bytes: int) -> CommandResult:
-        """Run `argv` on the host; on timeout the channel is signalled and closed."""
+    async def run(self, argv: Sequence[str], *, timeout: float, max_output_bytes: int,
+                  env: Mapping[str, str] | None = None, detach: bool = False) -> CommandResult:
+        """Run `argv` on the host; on timeout the channel is signalled and closed. `env` is set
+        with `env K=V` in front of the argv (sshd's AcceptEnv usually refuses other names);
+        `detach` sends the command's output to /dev/null so a daemon it starts does not hold
+        the channel open."""
         args = _checked_argv(argv)
         if timeout <= 0 or max_output_bytes <= 0:
             raise InvalidInput("timeout and max_output_bytes must be positive")
+        extra = [f"{k}={v}" for k, v in _checked_env(env).items()]
         conn = await self.connect()
         started_at = self._clock()
         start = time.monotonic()
-        command = shlex.join(args)
+        # The one place a command line is rendered: from the validated argv, quoted.
+        command = shlex.join(["env", *extra, *args] if extra else list(args))
+        if detach:
+            command += " </dev/null >/dev/null 2>&1"
         try:
             process = await conn.create_process(command, env=REMOTE_ENV, encoding=None, stdin=asyncssh.DEVNULL)
         except (OSError, asyncssh.Error) as exc:
@@ -163,6 +172,17 @@ class SSHExecutor:
                 await sftp.posix_rename(tmp, path)
         except (OSError, asyncssh.Error) as exc:
             raise ExecutionError(f"target {self.target!r}: cannot write {path}: {exc}") from exc
+
+
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,63}")
+
+
+def _checked_env(env: Mapping[str, str] | None) -> dict[str, str]:
+    extra = dict(env or {})
+    for name, value in extra.items():
+        if not _ENV_NAME.fullmatch(name) or name == "PATH" or name.startswith("LD_") or "\x00" in value:
+            raise InvalidInput(f"environment variable {name!r} cannot be set for a command")
+    return extra
 
 
 def _checked_argv(argv: Sequence[str]) -> tuple[str, ...]:

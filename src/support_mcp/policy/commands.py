@@ -25,9 +25,35 @@ class Operation:
     target: str = "local"
     timeout_s: float = 20.0
     writes: bool = False
+    # Extra environment for this command only (names from ALLOWED_ENV, values checked).
+    env: tuple[tuple[str, str], ...] = ()
+    # A launcher that leaves a daemon behind (`caddy start`): its output is not captured, so the
+    # daemon does not hold the executor's pipes (or the SSH channel) open.
+    detach: bool = False
+
+    def __post_init__(self) -> None:
+        for name, value in self.env:
+            validate_env(name, value)
 
     def display(self) -> str:
-        return " ".join(self.argv)
+        prefix = " ".join(f"{k}={v}" for k, v in self.env)
+        return (prefix + " " if prefix else "") + " ".join(self.argv)
+
+
+# Only these may be set per operation; PATH, LD_*, BASH_ENV and friends never.
+ALLOWED_ENV = frozenset({"PM2_HOME", "HOME", "NODE_ENV", "NEXT_TELEMETRY_DISABLED", "CI"})
+_ENV_VALUE_RE = re.compile(r"[A-Za-z0-9_./:@+-]{1,256}")
+
+
+def validate_env(name: str, value: str) -> tuple[str, str]:
+    """An allowed variable with a plain value (paths absolute and normalised)."""
+    if name not in ALLOWED_ENV:
+        raise PolicyViolation(f"environment variable {name!r} may not be set (allowed: {sorted(ALLOWED_ENV)})")
+    if not _ENV_VALUE_RE.fullmatch(value):
+        raise PolicyViolation(f"value of {name} must be plain ASCII without spaces or shell characters")
+    if name in ("PM2_HOME", "HOME"):
+        validate_absolute_path(value)
+    return name, value
 
 
 # --- value validators: each returns the value unchanged or raises PolicyViolation -------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import PurePath
 
 from support_mcp.domain.errors import PolicyViolation
@@ -306,8 +307,10 @@ def systemctl_start(host: HostTarget, unit: str = "caddy") -> Operation:
 def caddy_start(host: HostTarget) -> Operation:
     """`caddy start --config <Caddyfile> --adapter caddyfile` (hosts without systemd): Caddy as a
     background daemon with the configured Caddyfile; no other config can be named."""
-    return _op(host, "caddy_start", ["caddy", "start", "--config", checked_path(host, host.caddyfile),
-                                     "--adapter", "caddyfile"], 60.0, True)
+    op = _op(host, "caddy_start", ["caddy", "start", "--config", checked_path(host, host.caddyfile),
+                                   "--adapter", "caddyfile"], 60.0, True)
+    # Caddy's daemon would keep the SSH channel open through inherited stdio.
+    return replace(op, detach=True)
 
 
 def copy_file(host: HostTarget, source: str, dest: str) -> Operation:

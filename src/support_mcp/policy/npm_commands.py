@@ -158,21 +158,16 @@ def deploy_rsync(build_dir: str, deploy_dir: str, *, dry_run: bool, target: str 
     return op if dry_run else replace(op, writes=True)
 
 
-PM2_HOME_PREFIX = "PM2_HOME="
-
-
 def pm2_restart(app: str, configured_app: str | None, *, pm2_home: str | None = None,
                 target: str = "local") -> Operation:
     """`pm2 restart <app> --update-env` of the configured app only (the host agent's argv and
-    checks); with `pm2_home`, as `env PM2_HOME=<dir> pm2 …`: the local executor passes no HOME."""
+    checks); with `pm2_home` set for this command only (the local executor passes no HOME)."""
     if configured_app is None:
         raise PolicyViolation("no PM2 app configured for the frontend (SUPPORT_MCP_FRONTEND_PM2_APP)")
     if app != configured_app:
         raise PolicyViolation(f"pm2 app {app!r} is not the configured frontend app; only {configured_app!r} "
                               "may be restarted")
     argv = validate_argv(["pm2", "restart", app, "--update-env"])
-    if pm2_home is not None:
-        # `env` is not in PROGRAMS (it runs whatever follows); it only ever precedes this pm2 argv.
-        argv = ("env", PM2_HOME_PREFIX + validate_absolute_path(pm2_home), *argv)
+    env = (("PM2_HOME", validate_absolute_path(pm2_home)),) if pm2_home is not None else ()
     return Operation(name="pm2_restart", argv=argv, target=validate_target(target),
-                     timeout_s=60.0, writes=True)
+                     timeout_s=60.0, writes=True, env=env)

@@ -29,8 +29,10 @@ class CommandLogger:
     async def __call__(self, agent: str, op: Operation, result: CommandResult) -> None:
         self._counters[op.name] = self._counters.get(op.name, 0) + 1
         stderr = f"\n[stderr]\n{result.stderr}" if result.stderr.strip() else ""
+        # Per-operation variables are part of what ran (e.g. PM2_HOME=… pm2 restart …).
+        command = [f"{k}={v}" for k, v in op.env] + list(result.argv)
         await self._journal.log_command(
-            self._ticket_id, agent=agent, target=result.target, command=list(result.argv),
+            self._ticket_id, agent=agent, target=result.target, command=command,
             exit_code=result.exit_code, duration_ms=result.duration_ms, output=result.stdout + stderr,
             started_at=result.started_at, timed_out=result.timed_out,
             key=f"{self._prefix}:cmd:{op.name}:{self._counters[op.name]}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
@@ -134,3 +135,29 @@ def test_bounded_output_under_the_limit_is_unchanged() -> None:
     sink = BoundedOutput(100)
     sink.feed("Grüße\n".encode())
     assert not sink.truncated and sink.text() == "Grüße\n"
+
+
+async def test_operation_environment_reaches_the_child_and_nothing_else_does() -> None:
+    result = await LocalExecutor().run(
+        [sys.executable, "-c", "import os; print(os.environ.get('PM2_HOME'), os.environ.get('HOME'))"],
+        timeout=10, max_output_bytes=1000, env={"PM2_HOME": "/srv/pm2"})
+    assert result.stdout.strip() == "/srv/pm2 None"
+    with pytest.raises(InvalidInput):
+        await LocalExecutor().run(["true"], timeout=5, max_output_bytes=100, env={"LD_PRELOAD": "/x.so"})
+
+
+async def test_detached_launcher_returns_while_its_daemon_keeps_running(tmp_path: Path) -> None:
+    marker = tmp_path / "daemon-alive"
+    # The launcher forks a child that outlives it and would hold captured pipes open.
+    code = ("import os, sys, time\n"
+            "if os.fork() == 0:\n"
+            f"    time.sleep(1.5); open({str(marker)!r}, 'w').write('x'); sys.exit(0)\n"
+            "print('launched')\n")
+    result = await LocalExecutor().run([sys.executable, "-c", code], timeout=5, max_output_bytes=1000, detach=True)
+    # It returned before the daemon finished: captured pipes would have made it wait for the daemon.
+    assert result.exit_code == 0 and not result.timed_out and not marker.exists()
+    for _ in range(50):  # bounded: the daemon writes its marker after 1.5 s
+        if marker.exists():
+            break
+        await asyncio.sleep(0.1)
+    assert marker.exists()

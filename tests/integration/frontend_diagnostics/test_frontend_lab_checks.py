@@ -148,7 +148,7 @@ async def test_hotfix_plan_rebuilds_deploys_restarts_pm2_and_the_smoke_test_pass
     assert [s.kind for s in steps] == ["file", "command", "command", "command", "command", "rsync", "command"]
     pm2 = digest_lab.server
     assert pm2 is not None
-    assert steps[-1].display == f"env PM2_HOME={pm2.home} pm2 restart {pm2.name} --update-env"
+    assert steps[-1].display == f"PM2_HOME={pm2.home} pm2 restart {pm2.name} --update-env"
     assert steps[-1].target == "local"
     dry = await repair.dry_run(ctx, steps)
     assert dry.ok, dry.output

@@ -3,8 +3,6 @@ Caddy that is down. Fault → checks → proposal → plan → dry-run → apply
 
 from __future__ import annotations
 
-import pytest
-
 from helpers.hetzner_lab import HetznerLab, check_context
 from support_mcp.agents.hetzner_ops import checks as c
 from support_mcp.agents.hetzner_ops.caddy_repairs import CaddyRestoreRepair, CaddyStartRepair
@@ -91,7 +89,6 @@ async def test_no_valid_backup_nothing_is_proposed(healthy: HetznerLab, ssh: SSH
 # keeps the channel open until the operation times out, and once the channel closes the daemon dies
 # of SIGPIPE at its next log line. Fixing it needs the executor (a pty for this operation) or a
 # detacher in the policy (`start-stop-daemon --background`, refused today after `--`); see the report.
-@pytest.mark.xfail(strict=True, reason="caddy start over SSH: the daemon inherits the channel's stdio")
 async def test_caddy_start_brings_a_stopped_caddy_back(healthy: HetznerLab, ssh: SSHExecutor) -> None:
     healthy.inject_caddy_down()
     host = healthy.host_target()

@@ -60,13 +60,16 @@ def _bad(findings: Sequence[Finding], check: str) -> list[Finding]:
 
 def command_step(host: HostTarget, op: Operation) -> RepairStep:
     return RepairStep(kind="command", target=host.name, display=op.display(),
-                      payload={"operation": op.name, "argv": list(op.argv), "timeout_s": op.timeout_s})
+                      payload={"operation": op.name, "argv": list(op.argv), "timeout_s": op.timeout_s,
+                               "env": [list(pair) for pair in op.env], "detach": op.detach})
 
 
 def step_operation(step: RepairStep) -> Operation:
     """The step's operation; its argv comes back from the plan store and is validated again."""
     return Operation(name=step.payload["operation"], argv=validate_argv(step.payload["argv"]), target=step.target,
-                     timeout_s=float(step.payload["timeout_s"]), writes=True)
+                     timeout_s=float(step.payload["timeout_s"]), writes=True,
+                     env=tuple((str(k), str(v)) for k, v in step.payload.get("env", ())),  # validated again
+                     detach=bool(step.payload.get("detach", False)))
 
 
 def digest(*parts: object) -> str:

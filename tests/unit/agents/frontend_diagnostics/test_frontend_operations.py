@@ -61,8 +61,8 @@ def test_pm2_restart_names_only_the_configured_app() -> None:
     op = npm_commands.pm2_restart("shop", "shop")
     assert op.argv == ("pm2", "restart", "shop", "--update-env") and op.writes and op.target == "local"
     home = npm_commands.pm2_restart("shop", "shop", pm2_home="/srv/pm2", target="web-1")
-    assert home.argv == ("env", "PM2_HOME=/srv/pm2", "pm2", "restart", "shop", "--update-env")
-    assert home.target == "web-1"
+    assert home.argv == ("pm2", "restart", "shop", "--update-env")
+    assert home.env == (("PM2_HOME", "/srv/pm2"),) and home.target == "web-1"
     for other in ("all", "0", "other", "shop --update-env", "-s"):
         with pytest.raises(PolicyViolation):
             npm_commands.pm2_restart(other, "shop")
@@ -75,6 +75,18 @@ def test_pm2_restart_names_only_the_configured_app() -> None:
         npm_commands.pm2_restart("shop", "shop", pm2_home="/srv/../root/.pm2")
     with pytest.raises(PolicyViolation):  # `env` runs whatever follows it: never a program of its own
         validate_argv(["env", "PM2_HOME=/srv/pm2", "pm2", "restart", "shop", "--update-env"])
+
+
+def test_operation_environment_is_allowlisted_and_checked() -> None:
+    from support_mcp.policy.commands import Operation
+
+    for name, value in (("PATH", "/tmp"), ("LD_PRELOAD", "/tmp/x.so"), ("BASH_ENV", "/tmp/x"),
+                        ("PM2_HOME", "relative/dir"), ("PM2_HOME", "/srv/../root"), ("NODE_ENV", "a b"),
+                        ("NODE_ENV", "x;rm -rf /"), ("HOME", "/srv/$(id)")):
+        with pytest.raises(PolicyViolation):
+            Operation(name="x", argv=("pm2", "jlist"), env=((name, value),))
+    ok = Operation(name="x", argv=("pm2", "jlist"), env=(("PM2_HOME", "/srv/pm2"),))
+    assert ok.display() == "PM2_HOME=/srv/pm2 pm2 jlist"
 
 
 def test_restart_on_a_configured_host_is_the_host_agents_operation() -> None:
