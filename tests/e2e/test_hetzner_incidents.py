@@ -18,6 +18,7 @@ from mcp.client import Client
 
 from helpers.hetzner_lab import HetznerLab, start_lab
 from support_mcp.bootstrap import Services, Settings, open_services
+from support_mcp.domain.errors import Conflict
 from support_mcp.domain.models import AuthorKind, Verdict
 from support_mcp.domain.targets import Targets
 from support_mcp.mcp.server import build_server
@@ -185,8 +186,8 @@ async def _escalation(s: Services, ticket_id: Any) -> tuple[Any, list[Any]]:
     return ticket, [m for m in notes if "manual_followup" in m.tags]
 
 
-async def test_port_conflict_names_pid_process_and_command_on_the_ticket(healthy: HetznerLab,
-                                                                         fresh_dsn: str) -> None:
+async def test_port_conflict_plan_ends_the_named_pid_and_the_app_answers_again(healthy: HetznerLab,
+                                                                                fresh_dsn: str) -> None:
     healthy.inject_port_conflict()
     settings = Settings(database_url=fresh_dsn, targets=Targets(hosts=(healthy.host_target(),)))
     async with open_services(settings) as s:
@@ -194,25 +195,42 @@ async def test_port_conflict_names_pid_process_and_command_on_the_ticket(healthy
         report = await s.runner.run(ticket.id, AGENT)
         port = next(f for f in report.findings if f.check == "port_3000")
         pid = port.data["manual_followup"]["pid"]
-        assert await s.repairs.list_plans(ticket.id) == []  # killing a foreign process is a human's call
+        [plan] = await s.repairs.list_plans(ticket.id)
+        assert plan.repair == "free_app_port" and plan.dry_run_ok and not report.escalated
+        assert plan.steps[0]["display"] == f"kill -TERM {pid}" and f"PID {pid} runs:" in plan.dry_run_output
         notes = "\n".join(m.body for m in await s.tickets.messages(ticket.id, internal_only=True, limit=500))
-        assert f"PID {pid}" in notes and f"kill {pid} && pm2 restart whatsapp-bot-builder --update-env" in notes
+        assert f"PID {pid}" in notes
+        validated = await _approve_apply_validate(s, plan)
+        assert validated.status == "validated"
+        assert healthy.http_status() == 200
+        run = await s.runs.get_run(report.run_id)
+        assert run.checklist["Dienste gezielt neu gestartet?"] is True
 
 
-# The runner escalates only when the hypothesis is not confirmed; a confirmed cause that no repair
-# may fix (a foreign process on the port, a broken Caddyfile without a valid backup) needs the
-# runner to escalate on `data["manual_followup"]` / "no plan drafted" (services/runner.py, not
-# part of this change; see the report).
-async def test_port_conflict_run_escalates_with_manual_followup_naming_the_pid(healthy: HetznerLab,
-                                                                              fresh_dsn: str) -> None:
+async def test_port_conflict_plan_is_refused_when_another_process_took_the_pid_slot(healthy: HetznerLab,
+                                                                                  fresh_dsn: str) -> None:
     healthy.inject_port_conflict()
     settings = Settings(database_url=fresh_dsn, targets=Targets(hosts=(healthy.host_target(),)))
     async with open_services(settings) as s:
         ticket = await _ticket(s, "Bot offline", "Die Seite zeigt 502 Bad Gateway.")
+        await s.runner.run(ticket.id, AGENT)
+        [plan] = await s.repairs.list_plans(ticket.id)
+        await s.repairs.approve(plan.id, plan.plan_hash, "Erika Muster", ttl_minutes=15)
+        healthy.stop_squatter()  # the state changed after the dry-run: that PID no longer holds the port
+        with pytest.raises(Conflict, match="changed since the dry-run"):
+            await s.repairs.apply(plan.id, plan.plan_hash)
+
+
+async def test_port_held_by_a_root_process_escalates_with_manual_followup(healthy: HetznerLab,
+                                                                         fresh_dsn: str) -> None:
+    healthy.inject_port_conflict(owner="root")
+    settings = Settings(database_url=fresh_dsn, targets=Targets(hosts=(healthy.host_target(),)))
+    async with open_services(settings) as s:
+        ticket = await _ticket(s, "Bot offline", "Die Seite zeigt 502 Bad Gateway.")
         report = await s.runner.run(ticket.id, AGENT)
-        pid = next(f for f in report.findings if f.check == "port_3000").data["manual_followup"]["pid"]
+        assert await s.repairs.list_plans(ticket.id) == []  # the deploy user may not end it: a human decides
         ticket_now, followups = await _escalation(s, ticket.id)
-        assert report.escalated and followups and f"kill {pid}" in followups[0].body
+        assert report.escalated and followups and "EADDRINUSE" in followups[0].body
         assert ticket_now.escalation_path[-1] == f"{AGENT}:manual_followup"
 
 

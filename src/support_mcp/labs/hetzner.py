@@ -264,10 +264,18 @@ class HetznerLab:
         self.as_user(["pm2", "stop", APP])
         wait_until(lambda: self.http_status() == 502, "Caddy answering 502")
 
-    def inject_port_conflict(self) -> None:
-        """A foreign process holds the app port; the app dies with EADDRINUSE on its restart."""
+    def inject_port_conflict(self, owner: str = "app_user") -> None:
+        """A foreign process holds the app port; the app dies with EADDRINUSE on its restart.
+        `owner="root"`: the squatter runs as root, which the deploy user may not end."""
         self.as_user(["pm2", "stop", APP])
-        self._procs["squatter"] = self._spawn_as_user(["node", str(self.frontend / "server.js")], "squatter.log")
+        if owner == "root":
+            self._procs["squatter"] = subprocess.Popen(
+                ["node", str(self.frontend / "server.js")],
+                env={**self._env(), "LAB_ROLE": "squatter", "PORT": str(self.app_port)}, cwd=str(self.root),
+                stdout=subprocess.DEVNULL, stderr=open(self.root / "logs" / "squatter.log", "ab"))  # noqa: SIM115
+        else:
+            self._procs["squatter"] = self._spawn_as_user(["node", str(self.frontend / "server.js")],
+                                                          "squatter.log")
         wait_until(lambda: _port_open(self.app_port), "squatter listening")
         self.as_user(["pm2", "restart", APP])
         wait_until(lambda: self.pm2_state().get("status") == "errored", "pm2 status errored", 30)

@@ -111,7 +111,8 @@ HOST_PROGRAMS: dict[str, ProgramSpec] = {
                        positional=_words("status"), max_positionals=1),
     "cp": ProgramSpec(flags=frozenset({"-p"}), positional=validate_absolute_path, max_positionals=2),
     "diff": ProgramSpec(flags=frozenset({"-u"}), positional=validate_absolute_path, max_positionals=2),
-    "ps": ProgramSpec(valued={"-o": _words("user=,args="), "-p": _pid}),
+    "ps": ProgramSpec(valued={"-o": _words("user:32=,args="), "-p": _pid}),
+    "kill": ProgramSpec(flags=frozenset({"-TERM"}), positional=_pid, max_positionals=1),
     "ls": ProgramSpec(flags=frozenset({"-1"}), positional=validate_absolute_path, max_positionals=1),
 }
 
@@ -255,10 +256,18 @@ def caddy_dir_listing(host: HostTarget) -> Operation:
 
 
 def process_owner_and_args(host: HostTarget, pid: int) -> Operation:
-    """`ps -o user=,args= -p <pid>`: who runs the process that holds a port, and its command line."""
+    """`ps -o user:32=,args= -p <pid>`: who runs the process that holds a port, and its command line."""
     if isinstance(pid, bool) or not isinstance(pid, int) or not 0 < pid < 2**22:
         raise PolicyViolation(f"pid {pid!r} must be a positive process id")
-    return _op(host, "ps_pid", ["ps", "-o", "user=,args=", "-p", _pid(str(pid))], 10.0)
+    return _op(host, "ps_pid", ["ps", "-o", "user:32=,args=", "-p", _pid(str(pid))], 10.0)
+
+
+def kill_pid(host: HostTarget, pid: int) -> Operation:
+    """`kill -TERM <pid>`: one process by id (a port squatter a human approved ending); never a
+    signal other than TERM, never a group, never a name."""
+    if isinstance(pid, bool) or not isinstance(pid, int) or not 1 < pid < 2**22:
+        raise PolicyViolation(f"pid {pid!r} must be a process id above 1")
+    return _op(host, "kill", ["kill", "-TERM", _pid(str(pid))], 10.0, True)
 
 
 def build_id_stat(host: HostTarget) -> Operation:

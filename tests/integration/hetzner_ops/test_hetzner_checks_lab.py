@@ -84,8 +84,10 @@ async def test_port_conflict_names_the_foreign_process(healthy: HetznerLab, ssh:
     assert f"kill {pid} && pm2 restart whatsapp-bot-builder --update-env" in port.detail
     assert f"PID {pid}" in port.detail and "node" in port.detail
     assert any("EADDRINUSE" in e["message"] for e in found["pm2_logs"][0].data["errors"])
-    # A restart would only fail again: nothing is proposed, the finding goes to a human.
-    assert proposals(healthy, [f for fs in found.values() for f in fs]) == {}
+    # A plain restart would only fail again; the squatter runs as the deploy user, so ending that
+    # one PID (then the restart) is proposed as a plan a human must approve.
+    assert proposals(healthy, [f for fs in found.values() for f in fs]) == {
+        "free_app_port": {"pid": pid, "cmdline": port.data["cmdline"]}}
 
 
 async def test_caddy_down_and_caddy_config_invalid(healthy: HetznerLab, ssh: SSHExecutor) -> None:

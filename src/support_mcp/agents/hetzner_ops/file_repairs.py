@@ -174,9 +174,10 @@ def hetzner_repairs(host: HostTarget) -> tuple[Repair, ...]:
     """The repairs the hetzner-ops-agent may propose on `host` (most specific first)."""
     # caddy_repairs builds on ConfigFixRepair above, so it can only be imported once this module is.
     from support_mcp.agents.hetzner_ops.caddy_repairs import CaddyRestoreRepair, CaddyStartRepair
+    from support_mcp.agents.hetzner_ops.port_repairs import FreeAppPortRepair
 
-    return (CaddyRestoreRepair(host), ConfigFixRepair(host), DeployRepair(host), Pm2RestartRepair(host),
-            CaddyStartRepair(host), CaddyReloadRepair(host))
+    return (CaddyRestoreRepair(host), ConfigFixRepair(host), DeployRepair(host), FreeAppPortRepair(host),
+            Pm2RestartRepair(host), CaddyStartRepair(host), CaddyReloadRepair(host))
 
 
 __all__ = ["ConfigFixRepair", "DeployRepair", "hetzner_repairs", "has_systemd"]

@@ -269,11 +269,11 @@ class ProcessInfo:
 
 
 def parse_ps_user_args(text: str) -> ProcessInfo:
-    """Parse `ps -o user=,args= -p <pid>`: one line, the user then the command line."""
+    """Parse `ps -o user:32=,args= -p <pid>` (wide user column: plain `user=` truncates long names to 7 characters and a +): one line, the user then the command line."""
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     user, _, args = line.partition(" ")
     if not user or not args.strip():
-        raise _fail("ps -o user=,args= output", text)
+        raise _fail("ps -o user:32=,args= output", text)
     return ProcessInfo(user=user, args=args.strip())
 
 

@@ -113,7 +113,7 @@ def test_the_caddy_operations_render_exact_argv() -> None:
     assert hc.caddy_validate(HOST, backup).argv[3] == backup and not hc.caddy_validate(HOST, backup).writes
     assert hc.copy_file(HOST, backup, "/etc/caddy/Caddyfile").argv == ("cp", "-p", backup, "/etc/caddy/Caddyfile")
     assert hc.caddy_dir_listing(HOST).argv == ("ls", "-1", "/etc/caddy")
-    assert hc.process_owner_and_args(HOST, 4242).argv == ("ps", "-o", "user=,args=", "-p", "4242")
+    assert hc.process_owner_and_args(HOST, 4242).argv == ("ps", "-o", "user:32=,args=", "-p", "4242")
     assert hc.caddy_start(HOST).writes and hc.systemctl_start(HOST).writes
 
 
@@ -139,3 +139,21 @@ def test_the_operation_set_renders_exact_argv() -> None:
     assert hc.build_id_stat(HOST).argv[-1] == "/var/www/whatsapp-bot-builder/frontend/.next/BUILD_ID"
     assert hc.pm2_restart(HOST).writes and not hc.pm2_jlist(HOST).writes
     assert all(op.target == "hetzner-prod" for op in (hc.pm2_jlist(HOST), hc.ss_listening(HOST)))
+
+
+@pytest.mark.parametrize("pid", [0, 1, -5, True, 2**22, "123", 12.5])
+def test_kill_takes_one_plain_pid_above_1(pid: object) -> None:
+    from support_mcp.domain.targets import HostTarget
+    from support_mcp.policy import host_commands
+
+    with pytest.raises(PolicyViolation):
+        host_commands.kill_pid(HostTarget(name="h", host="127.0.0.1"), pid)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("argv", [["kill", "-9", "123"], ["kill", "-TERM", "-1"], ["kill", "-TERM", "123", "456"],
+                                  ["kill", "-TERM", "%1"], ["kill", "-s", "KILL", "123"], ["kill", "-TERM", "node"]])
+def test_kill_outside_the_builder_is_refused(argv: list[str]) -> None:
+    from support_mcp.policy.commands import validate_argv
+
+    with pytest.raises(PolicyViolation):
+        validate_argv(argv)
