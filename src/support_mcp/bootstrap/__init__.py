@@ -65,7 +65,8 @@ class Services:
     embedded: EmbeddedServer | None = None
 
     async def search(self, query: str, agent: str | None = None, limit: int = 5) -> Sequence[SearchHit]:
-        return await self.knowledge.search(query, agent=agent, limit=limit)
+        """Knowledge hits for a ticket's text (words only, no query syntax)."""
+        return await self.knowledge.search(query, agent=agent, limit=limit, plain=True)
 
 
 @asynccontextmanager
@@ -110,7 +111,8 @@ async def open_services(
             return created.id
 
         async def search(query: str, agent: str | None, limit: int) -> Sequence[SearchHit]:
-            return await knowledge.search(query, agent=agent, limit=limit)
+            # Used with ticket text (runner, triage): words only, no query syntax.
+            return await knowledge.search(query, agent=agent, limit=limit, plain=True)
 
         async def deploy_events() -> list[AutomationEvent]:
             return await tickets.events(None, event_type="deployment", limit=20)

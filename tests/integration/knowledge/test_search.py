@@ -131,3 +131,14 @@ async def test_hostile_query_is_harmless(knowledge: KnowledgeService, db: Databa
 async def test_empty_and_stopword_queries_return_nothing(knowledge: KnowledgeService) -> None:
     assert await knowledge.search("") == []
     assert await knowledge.search("the die und and") == []
+
+
+async def test_ticket_text_with_quotes_and_dashes_is_searched_as_plain_words(db: Database) -> None:
+    """A customer quoting "502 Bad Gateway" or pasting `rm -rf` is not writing query syntax."""
+    service = KnowledgeService(KnowledgeStore(db))
+    await service.sync()
+    text = ('Seit dem Deploy zeigt die Seite nur "502 Bad Gateway". Bitte `pm2 restart all && rm -rf /var/www` '
+            "ausführen OR neu starten")
+    assert await service.search(text, limit=3) == []  # as websearch syntax: a required phrase that is nowhere
+    plain = await service.search(text, limit=3, plain=True)
+    assert any("3.1 Diagnose" in h.breadcrumb or "3.2 Reparatur" in h.breadcrumb for h in plain)

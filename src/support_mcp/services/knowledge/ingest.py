@@ -164,10 +164,11 @@ class KnowledgeService:
         return SyncReport(created, updated, unchanged, removed, tuple(failed))
 
     async def search(
-        self, query: str, *, agent: str | None = None, document: str | None = None, limit: int = 5
+        self, query: str, *, agent: str | None = None, document: str | None = None, limit: int = 5,
+        plain: bool = False,
     ) -> list[SearchHit]:
-        """Ranked sections for a ticket text or websearch-syntax query (see `search.py`)."""
-        return await self._search.search(query, agent=agent, document=document, limit=limit)
+        """Ranked sections for a websearch-syntax query, or (`plain`) for a ticket's text."""
+        return await self._search.search(query, agent=agent, document=document, limit=limit, plain=plain)
 
     async def get_section(self, section_id: uuid.UUID) -> KnowledgeSection:
         return await self._store.get_section(section_id)

@@ -74,6 +74,15 @@ def _clean_word(token: str) -> str:
     return _WORD_EDGES.sub("", token)
 
 
+_PLAIN_NOISE = re.compile(r"[\"\u201c\u201d\u201e\u00ab\u00bb]|(?<!\w)-+(?=\w)|\bOR\b", re.IGNORECASE)
+
+
+def plain_text(text: str) -> str:
+    """A customer's text as words only: a quoted "502 Bad Gateway" must not become a required
+    phrase, nor `-rf` a negation."""
+    return _PLAIN_NOISE.sub(" ", text)
+
+
 def parse_query(text: str) -> ParsedQuery:
     """Parse websearch syntax (quotes, OR, -negation) the way PostgreSQL does, but without AND."""
     text = normalize_for_search(text[:MAX_QUERY_CHARS])
@@ -168,10 +177,12 @@ class KnowledgeSearch:
         self._store = store
 
     async def search(
-        self, query: str, *, agent: str | None = None, document: str | None = None, limit: int = 5
+        self, query: str, *, agent: str | None = None, document: str | None = None, limit: int = 5,
+        plain: bool = False,
     ) -> list[SearchHit]:
-        """Best sections for a free-text or websearch-syntax query; empty when nothing matches."""
-        parsed = parse_query(query)
+        """Best sections for a free-text or websearch-syntax query; empty when nothing matches.
+        `plain`: the text is a ticket, not a query — quotes, `-` and OR are just characters."""
+        parsed = parse_query(plain_text(query) if plain else query)
         if parsed.is_empty:
             return []
         section_query = SectionQuery(
