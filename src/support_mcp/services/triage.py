@@ -40,8 +40,8 @@ SYMPTOMS: tuple[Symptom, ...] = (
         "bad_gateway", "hetzner-ops-agent",
         (r"\b502\b", r"bad gateway", r"\b503\b", r"nicht erreichbar", r"site (is )?down", r"offline",
          r"caddy", r"nginx", r"pm2", r"errored", r"eaddrinuse", r"neustart", r"restart"),
-        {"de": "App-Prozess hinter Caddy antwortet nicht (PM2-Prozess gestoppt/abgestürzt, Port 3000 frei)",
-         "en": "App process behind Caddy does not answer (PM2 process stopped/crashed, port 3000 free)"},
+        {"de": "App-Prozess hinter Caddy antwortet nicht (PM2-Prozess gestoppt/abgestürzt, App-Port frei)",
+         "en": "App process behind Caddy does not answer (PM2 process stopped/crashed, app port free)"},
         ("ssh", "pm2", "journalctl", "ss", "caddy"), ("pm2_status", "port_3000", "caddy_status", "http_smoke"),
     ),
     Symptom(
