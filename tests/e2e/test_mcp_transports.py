@@ -3,13 +3,7 @@ and without a valid bearer token and with a foreign Host header."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import httpx2
@@ -18,48 +12,21 @@ from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-BIN = Path(sys.executable).parent / "support-mcp"
+from helpers.processes import BIN, clean_env, serving
+
 TOKEN = "test-token-3f9a1c7e5b2d4f60a8e1"
 TIER1_TOKEN = "tier1-token-0b8c2e4f6a1d3c5e7f90"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _env(dsn: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SUPPORT_MCP_")}
-    return {**env, "SUPPORT_MCP_DATABASE_URL": dsn, **extra}
+    return clean_env(SUPPORT_MCP_DATABASE_URL=dsn, **extra)
 
 
 @pytest.fixture
 def http_server(fresh_dsn: str) -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [str(BIN), "serve", "--http", "--port", str(port)],
-        env=_env(fresh_dsn, SUPPORT_MCP_HTTP_TOKENS=f"hetzner-ops-agent={TOKEN},tier1={TIER1_TOKEN}"),
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    err = proc.stderr.read().decode() if proc.stderr else ""
-                    raise RuntimeError(f"server did not start: {err}") from None
-                time.sleep(0.1)
+    env = _env(fresh_dsn, SUPPORT_MCP_HTTP_TOKENS=f"hetzner-ops-agent={TOKEN},tier1={TIER1_TOKEN}")
+    with serving(["serve", "--http"], env) as port:
         yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def test_http_refuses_missing_and_wrong_tokens(http_server: str) -> None:

@@ -3,59 +3,27 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import async_playwright
 
+from helpers.processes import clean_env, serving
 from helpers.repairs import AGENT, DiskFull, SetConfigValue
 from support_mcp.bootstrap import Settings, open_services
 from support_mcp.domain.models import AuthorKind
 from support_mcp.executors.browser import CHROMIUM_ARGS
 
-BIN = Path(sys.executable).parent / "support-mcp"
 LEAD = "lead-browser-token-2f6e9c1a7b"
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package, installed by scripts/labs/frontend
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def portal(fresh_dsn: str) -> Iterator[str]:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SUPPORT_MCP_")}
-    proc = subprocess.Popen([str(BIN), "portal", "--port", str(port)],
-                            env={**env, "SUPPORT_MCP_DATABASE_URL": fresh_dsn,
-                                 "SUPPORT_MCP_HTTP_TOKENS": f"tier2-lead={LEAD}"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    err = proc.stderr.read().decode() if proc.stderr else ""
-                    raise RuntimeError(f"portal did not start: {err}") from None
-                time.sleep(0.1)
+    env = clean_env(SUPPORT_MCP_DATABASE_URL=fresh_dsn, SUPPORT_MCP_HTTP_TOKENS=f"tier2-lead={LEAD}")
+    with serving(["portal"], env) as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 async def test_lead_signs_in_reads_a_ticket_and_approves_a_plan_in_chromium(

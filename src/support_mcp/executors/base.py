@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+
+from support_mcp.domain.errors import InvalidInput
 
 
 @dataclass(frozen=True)
@@ -39,3 +42,16 @@ class CommandExecutor(Protocol):
         """`env`: extra variables (validated by policy); `detach`: don't capture output (a
         launcher leaving a daemon behind)."""
         ...
+
+
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,63}")
+
+
+def checked_env(env: Mapping[str, str] | None) -> dict[str, str]:
+    """Every executor's last guard on per-operation variables (policy.commands.validate_env
+    decides which are allowed; this refuses what no executor should ever set)."""
+    extra = dict(env or {})
+    for name, value in extra.items():
+        if not _ENV_NAME.fullmatch(name) or name == "PATH" or name.startswith("LD_") or "\x00" in value:
+            raise InvalidInput(f"environment variable {name!r} cannot be set for a command")
+    return extra

@@ -5,19 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
 import signal
 import time
 from collections.abc import Mapping, Sequence
 
 from support_mcp.domain.clock import Clock, utc_now
 from support_mcp.domain.errors import ExecutionError, InvalidInput
-from support_mcp.executors.base import CommandResult
+from support_mcp.executors.base import CommandResult, checked_env
 
 # The child never sees the caller's environment: tokens, DSNs and API keys stay in this process.
 # The C.UTF-8 locale keeps numbers and headers of df/free/top in the format the parsers expect.
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,63}")
 BASE_ENV: Mapping[str, str] = {"PATH": DEFAULT_PATH, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
 
 _CHUNK = 65_536
@@ -94,7 +92,7 @@ class LocalExecutor:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=sink,
                 stderr=sink,
-                env={**self._env, **_extra_env(env)},
+                env={**self._env, **checked_env(env)},
                 # Own session = own process group, so a timeout kills grandchildren too.
                 start_new_session=True,
             )
@@ -139,15 +137,6 @@ class LocalExecutor:
             truncated=out.truncated or err.truncated,
             timed_out=timed_out,
         )
-
-
-def _extra_env(env: Mapping[str, str] | None) -> dict[str, str]:
-    """The last guard on per-operation variables (policy.commands.validate_env decides which)."""
-    extra = dict(env or {})
-    for name, value in extra.items():
-        if not _ENV_NAME.fullmatch(name) or name == "PATH" or name.startswith("LD_") or "\x00" in value:
-            raise InvalidInput(f"environment variable {name!r} cannot be set for a command")
-    return extra
 
 
 def _checked_argv(argv: Sequence[str]) -> tuple[str, ...]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import shlex
 import time
 from collections.abc import Mapping, Sequence
@@ -22,7 +21,7 @@ import asyncssh
 
 from support_mcp.domain.clock import Clock, utc_now
 from support_mcp.domain.errors import ExecutionError, InvalidInput
-from support_mcp.executors.base import CommandResult
+from support_mcp.executors.base import CommandResult, checked_env
 from support_mcp.executors.local import BoundedOutput
 
 # The C.UTF-8 locale keeps numbers and headers in the format the parsers expect; sshd passes
@@ -103,7 +102,7 @@ class SSHExecutor:
         args = _checked_argv(argv)
         if timeout <= 0 or max_output_bytes <= 0:
             raise InvalidInput("timeout and max_output_bytes must be positive")
-        extra = [f"{k}={v}" for k, v in _checked_env(env).items()]
+        extra = [f"{k}={v}" for k, v in checked_env(env).items()]
         conn = await self.connect()
         started_at = self._clock()
         start = time.monotonic()
@@ -172,17 +171,6 @@ class SSHExecutor:
                 await sftp.posix_rename(tmp, path)
         except (OSError, asyncssh.Error) as exc:
             raise ExecutionError(f"target {self.target!r}: cannot write {path}: {exc}") from exc
-
-
-_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,63}")
-
-
-def _checked_env(env: Mapping[str, str] | None) -> dict[str, str]:
-    extra = dict(env or {})
-    for name, value in extra.items():
-        if not _ENV_NAME.fullmatch(name) or name == "PATH" or name.startswith("LD_") or "\x00" in value:
-            raise InvalidInput(f"environment variable {name!r} cannot be set for a command")
-    return extra
 
 
 def _checked_argv(argv: Sequence[str]) -> tuple[str, ...]:
