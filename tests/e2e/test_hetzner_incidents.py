@@ -247,3 +247,22 @@ async def test_invalid_caddyfile_without_a_valid_backup_escalates(healthy: Hetzn
             assert report.escalated and followups
     finally:
         healthy.caddyfile.write_text(original)
+
+
+async def test_caddy_down_incident_starts_caddy_again_through_the_runner(healthy: HetznerLab,
+                                                                          fresh_dsn: str) -> None:
+    healthy.inject_caddy_down()
+    settings = Settings(database_url=fresh_dsn, targets=Targets(hosts=(healthy.host_target(),)))
+    try:
+        async with open_services(settings) as s:
+            ticket = await _ticket(s, "Seite nicht erreichbar", "Die Seite lädt gar nicht mehr, Verbindung abgelehnt.")
+            report = await s.runner.run(ticket.id, AGENT)
+            smoke = next(f for f in report.findings if f.check == "http_smoke")
+            assert smoke.status == "fail" and smoke.data.get("caddy_down")
+            [plan] = await s.repairs.list_plans(ticket.id)
+            assert plan.repair == "caddy_start" and plan.dry_run_ok
+            assert plan.steps[0]["display"].startswith("caddy start --config ")
+            validated = await _approve_apply_validate(s, plan)
+            assert validated.status == "validated" and healthy.http_status() == 200
+    finally:
+        healthy.stop_daemon_caddy()
