@@ -5,63 +5,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
-from support_mcp.bootstrap import Services, Settings, open_services
+from support_mcp.bootstrap import Services, open_services
 from support_mcp.domain.errors import InvalidInput, SupportMCPError
 from support_mcp.domain.models import AuthorKind, parse_agent, parse_uuid
 
 from . import render
-
-T = TypeVar("T")
+from .common import JsonOpt, LangOpt, console, err_console, run_services, settings_from_env
+from .plans import plans_app
 
 app = typer.Typer(help="Support MCP: Tier-2 incident agents (MCP server, playbook runner, knowledge base).",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database: migrations.", no_args_is_help=True)
 kb_app = typer.Typer(help="Knowledge base: sync, search, show.", no_args_is_help=True)
 tickets_app = typer.Typer(help="Tickets: list, show, create, note.", no_args_is_help=True)
-plans_app = typer.Typer(help="Repair plans: draft, dry-run, approve, apply, validate.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(kb_app, name="kb")
 app.add_typer(tickets_app, name="tickets")
 app.add_typer(plans_app, name="plans")
-
-console = Console()
-err_console = Console(stderr=True)
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
-LangOpt = Annotated[str | None, typer.Option("--language", "-l", help="Text language for notes: de (default) or en.")]
-
-
-def _settings(language: str | None = None) -> Settings:
-    settings = Settings.from_env()
-    if language is not None:
-        if language not in ("de", "en"):
-            raise InvalidInput(f"--language must be 'de' or 'en', not {language!r}")
-        from dataclasses import replace
-
-        settings = replace(settings, language=language)  # type: ignore[arg-type]
-    return settings
-
-
-def _run(work: Callable[[Services], Awaitable[T]], *, language: str | None = None,
-         sync_knowledge: bool = False, settings: Settings | None = None) -> T:
-    """Open the services, run `work`, and turn our errors into a message and an exit code."""
-
-    async def main() -> T:
-        async with open_services(settings or _settings(language), sync_knowledge=sync_knowledge) as services:
-            return await work(services)
-
-    try:
-        return asyncio.run(main())
-    except SupportMCPError as exc:
-        err_console.print(f"[bold red]error:[/bold red] {exc}")
-        raise typer.Exit(exc.exit_code) from None
 
 
 @app.command()
@@ -85,7 +50,7 @@ def demo(
     lab, fallback = (demo_flow.start_lab_or_explain(err_console if json_out else console)
                      if scenario == "crash-loop" else (None, None))
     try:
-        settings = _settings(language)
+        settings = settings_from_env(language)
         if lab is not None:
             settings = replace(settings, targets=replace(settings.targets, hosts=(lab.host_target(),)))
 
@@ -96,7 +61,7 @@ def demo(
             return await demo_flow.crash_loop_demo(s, console, lab, json_out=json_out, full=full,
                                                    approve_as=approve_as)
 
-        out = _run(work, settings=settings, sync_knowledge=True)
+        out = run_services(work, settings=settings, sync_knowledge=True)
     finally:
         if lab is not None:
             lab.stop()
@@ -114,7 +79,7 @@ def serve(
     from support_mcp.mcp.server import serve_http, serve_stdio
 
     try:
-        settings = _settings()
+        settings = settings_from_env()
         if http:
             serve_http(settings, host=host, port=port)
         else:
@@ -135,7 +100,7 @@ def portal(
 
     from support_mcp.portal.app import portal_app
 
-    settings = _settings()
+    settings = settings_from_env()
     if not settings.http_tokens:
         raise InvalidInput("the portal needs SUPPORT_MCP_HTTP_TOKENS ('identity=token,…') for sign-in")
 
@@ -155,7 +120,7 @@ def db_migrate(json_out: JsonOpt = False) -> None:
     async def work(s: Services) -> list[str]:
         return await migrate(s.db)  # open_services migrated already; this reports "up to date"
 
-    applied = _run(work)
+    applied = run_services(work)
     if json_out:
         render.print_json(console, {"applied": applied})
     else:
@@ -173,7 +138,7 @@ def kb_sync(
         globs = tuple(glob or ()) or s.settings.knowledge_globs
         return await s.knowledge.sync(globs, include_playbook=s.settings.include_playbook)
 
-    report = _run(work)
+    report = run_services(work)
     if json_out:
         render.print_json(console, report)
     else:
@@ -194,7 +159,7 @@ def kb_search(
     async def work(s: Services) -> Any:
         return await s.knowledge.search(query, agent=agent_name, document=document, limit=limit)
 
-    hits = _run(work, sync_knowledge=True)
+    hits = run_services(work, sync_knowledge=True)
     if json_out:
         render.print_json(console, hits)
         return
@@ -213,7 +178,7 @@ def kb_show(section_id: str, json_out: JsonOpt = False) -> None:
     async def work(s: Services) -> Any:
         return await s.knowledge.get_section(sid)
 
-    section = _run(work)
+    section = run_services(work)
     if json_out:
         render.print_json(console, section)
     else:
@@ -225,7 +190,7 @@ def kb_show(section_id: str, json_out: JsonOpt = False) -> None:
 def tickets_list(status: Annotated[str | None, typer.Option()] = None,
                  limit: Annotated[int, typer.Option(min=1, max=1000)] = 50, json_out: JsonOpt = False) -> None:
     """List tickets, newest activity first."""
-    tickets = _run(lambda s: s.tickets.list_tickets(status=status, limit=limit))
+    tickets = run_services(lambda s: s.tickets.list_tickets(status=status, limit=limit))
     if json_out:
         render.print_json(console, tickets)
     else:
@@ -242,7 +207,7 @@ def tickets_show(ticket: str, full: Annotated[bool, typer.Option("--full")] = Fa
     async def work(s: Services) -> Any:
         return await s.context.bundle(ticket_id), await timeline(s.tickets, ticket_id)
 
-    bundle, entries = _run(work)
+    bundle, entries = run_services(work)
     if json_out:
         render.print_json(console, {"context": bundle, "timeline": entries})
     else:
@@ -267,7 +232,7 @@ def tickets_create(
                                         author_name=customer, internal_only=False)
         return t
 
-    t = _run(work)
+    t = run_services(work)
     if json_out:
         render.print_json(console, t)
     else:
@@ -292,7 +257,7 @@ def tickets_note(
         except (OSError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"cannot read {file}: {exc}") from None
     assert body is not None
-    note = _run(lambda s: s.journal.note(ticket_id, body, agent=author, tags=["note"]))
+    note = run_services(lambda s: s.journal.note(ticket_id, body, agent=author, tags=["note"]))
     if json_out:
         render.print_json(console, note)
     else:
@@ -307,7 +272,7 @@ def triage_cmd(ticket: str, json_out: JsonOpt = False) -> None:
     async def work(s: Services) -> Any:
         return await s.triage.triage_ticket(ticket_id)
 
-    result = _run(work, sync_knowledge=True)
+    result = run_services(work, sync_knowledge=True)
     if json_out:
         render.print_json(console, result)
     else:
@@ -330,7 +295,7 @@ def run_cmd(
             await s.tickets.get_ticket(ticket_id)
             return await s.runner.enqueue(ticket_id, agent_name)
 
-        run_id = _run(enqueue)
+        run_id = run_services(enqueue)
         if json_out:
             render.print_json(console, {"run_id": run_id, "status": "queued"})
         else:
@@ -342,7 +307,7 @@ def run_cmd(
             return await s.runner.run(ticket_id, agent_name,
                                       progress=None if json_out else lambda st, x: status.update(f"{st} ({x})"))
 
-    report = _run(work, language=language, sync_knowledge=True)
+    report = run_services(work, language=language, sync_knowledge=True)
     if json_out:
         render.print_json(console, report)
     else:
@@ -369,114 +334,8 @@ def worker(
             console.print(f"run {report.run_id} on ticket {report.ticket_id}: {report.verdict}"
                           + (" (escalated)" if report.escalated else ""))
 
-    count = _run(work, sync_knowledge=True)
+    count = run_services(work, sync_knowledge=True)
     console.print(f"{count} runs done")
-
-
-def _print_plan(plan: Any, json_out: bool) -> None:
-    if json_out:
-        render.print_json(console, plan)
-    else:
-        console.print(render.plan_panel(plan))
-
-
-@plans_app.command("list")
-def plans_list(ticket: Annotated[str | None, typer.Option("--ticket", "-t")] = None, json_out: JsonOpt = False) -> None:
-    """List repair plans (of one ticket, or all), newest first."""
-    ticket_id = parse_uuid(ticket) if ticket else None
-    plans = _run(lambda s: s.repairs.list_plans(ticket_id))
-    if json_out:
-        render.print_json(console, plans)
-    else:
-        console.print(render.plans_table(plans))
-
-
-@plans_app.command("show")
-def plans_show(plan: str, json_out: JsonOpt = False) -> None:
-    """Show a plan: steps exactly as they would run, dry-run output, hash, status."""
-    plan_id = parse_uuid(plan, "plan id")
-    _print_plan(_run(lambda s: s.repairs.get(plan_id)), json_out)
-
-
-@plans_app.command("draft")
-def plans_draft(
-    ticket: Annotated[str, typer.Option("--ticket", "-t")],
-    agent: Annotated[str, typer.Option("--agent", "-a")],
-    repair: Annotated[str, typer.Option("--repair", "-r", help="Repair name (see `plans repairs`).")],
-    param: Annotated[list[str] | None, typer.Option("--param", "-p",
-                                                    help="key=value or key=@file (repeatable).")] = None,
-    json_out: JsonOpt = False,
-) -> None:
-    """Draft a repair plan and dry-run it; nothing changes until a human approves its hash."""
-    ticket_id, agent_name = parse_uuid(ticket), parse_agent(agent)
-    params: dict[str, str] = {}
-    for item in param or ():
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise InvalidInput(f"--param takes key=value or key=@file, not {item!r}")
-        if value.startswith("@"):  # e.g. patch=@hotfix.diff
-            try:
-                value = Path(value[1:]).read_text("utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise InvalidInput(f"cannot read {value[1:]}: {exc}") from None
-        params[key.strip()] = value
-
-    async def work(s: Services) -> Any:
-        plan = await s.repairs.draft(ticket_id, agent_name, repair, params)
-        return await s.repairs.dry_run(plan.id)
-
-    _print_plan(_run(work), json_out)
-
-
-@plans_app.command("repairs")
-def plans_repairs(agent: Annotated[str, typer.Option("--agent", "-a")], json_out: JsonOpt = False) -> None:
-    """The repairs an agent can plan for the configured targets."""
-    agent_name = parse_agent(agent)
-
-    async def work(s: Services) -> Any:
-        return [{"repair": r.name, "title": r.title} for r in s.repairs.available(agent_name)]
-
-    found = _run(work)
-    if json_out:
-        render.print_json(console, found)
-    else:
-        for r in found or [{"repair": "—", "title": "no repairs for this agent yet"}]:
-            console.print(f"{r['repair']}: {r['title']}")
-
-
-@plans_app.command("approve")
-def plans_approve(
-    plan: str,
-    plan_hash: Annotated[str, typer.Option("--hash", help="The plan hash shown by the dry-run.")],
-    approver: Annotated[str, typer.Option(help="Your name; recorded on the ticket.")],
-    ttl: Annotated[int, typer.Option(help="Minutes the approval stays valid.", min=1, max=1440)] = 30,
-    json_out: JsonOpt = False,
-) -> None:
-    """Approve exactly this plan hash for a limited time."""
-    plan_id = parse_uuid(plan, "plan id")
-    approval = _run(lambda s: s.repairs.approve(plan_id, plan_hash, approver, ttl_minutes=ttl))
-    if json_out:
-        render.print_json(console, approval)
-    else:
-        console.print(f"approved by {approval.approver} until {approval.expires_at:%Y-%m-%d %H:%M} UTC")
-
-
-@plans_app.command("apply")
-def plans_apply(plan: str, plan_hash: Annotated[str, typer.Option("--hash")], json_out: JsonOpt = False) -> None:
-    """Apply an approved plan (refused without approval of this hash or when the target changed)."""
-    plan_id = parse_uuid(plan, "plan id")
-    _print_plan(_run(lambda s: s.repairs.apply(plan_id, plan_hash)), json_out)
-
-
-@plans_app.command("validate")
-def plans_validate(plan: str, json_out: JsonOpt = False) -> None:
-    """Re-run the reproduction after a repair."""
-    plan_id = parse_uuid(plan, "plan id")
-    validated, findings = _run(lambda s: s.repairs.validate(plan_id))
-    if json_out:
-        render.print_json(console, {"plan": validated, "findings": findings})
-    else:
-        console.print(render.plan_panel(validated))
 
 
 def main() -> None:

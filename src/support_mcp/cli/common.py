@@ -1,0 +1,47 @@
+"""What every CLI command shares: consoles, common options, settings, and the service runner."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+
+from support_mcp.bootstrap import Services, Settings, open_services
+from support_mcp.domain.errors import InvalidInput, SupportMCPError
+
+T = TypeVar("T")
+
+console = Console()
+err_console = Console(stderr=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+LangOpt = Annotated[str | None, typer.Option("--language", "-l", help="Text language for notes: de (default) or en.")]
+
+
+def settings_from_env(language: str | None = None) -> Settings:
+    """Settings from the environment, with `--language` on top."""
+    settings = Settings.from_env()
+    if language is not None:
+        if language not in ("de", "en"):
+            raise InvalidInput(f"--language must be 'de' or 'en', not {language!r}")
+        settings = replace(settings, language=language)  # type: ignore[arg-type]
+    return settings
+
+
+def run_services(work: Callable[[Services], Awaitable[T]], *, language: str | None = None,
+                 sync_knowledge: bool = False, settings: Settings | None = None) -> T:
+    """Open the services, run `work`, and turn our errors into a message and an exit code."""
+
+    async def main() -> T:
+        async with open_services(settings or settings_from_env(language), sync_knowledge=sync_knowledge) as services:
+            return await work(services)
+
+    try:
+        return asyncio.run(main())
+    except SupportMCPError as exc:
+        err_console.print(f"[bold red]error:[/bold red] {exc}")
+        raise typer.Exit(exc.exit_code) from None
