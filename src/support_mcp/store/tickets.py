@@ -13,7 +13,8 @@ from support_mcp.domain.models import AuthorKind, AutomationEvent, Message, Tick
 from support_mcp.store.database import Database, Row
 
 # On a customer's existing Supabase tables, columns this tool did not create may hold NULLs;
-# the coalesces turn them into the defaults our migration gives new rows.
+# the coalesces turn them into the defaults our migration gives new rows. ORDER BY clauses name
+# the table's column explicitly: the bare name would mean the coalesce alias, which no index serves.
 _TICKET_COLUMNS = (
     "id, coalesce(subject, '') as subject, coalesce(status, 'open') as status, "
     "coalesce(priority, 'normal') as priority, coalesce(tier, 1) as tier, customer, "
@@ -58,6 +59,33 @@ def _event(row: Row) -> AutomationEvent:
     return AutomationEvent(**row)
 
 
+def messages_query(
+    ticket_id: uuid.UUID,
+    *,
+    author_kind: AuthorKind | None = None,
+    internal_only: bool | None = None,
+    tag: str | None = None,
+    limit: int = 50,
+) -> tuple[str, dict[str, Any]]:
+    """SQL and parameters of `TicketStore.messages` (a function so a test can EXPLAIN it)."""
+    clauses = ["ticket_id = %(ticket_id)s"]
+    if author_kind is not None:
+        clauses.append("author_kind = %(author_kind)s")
+    if internal_only is not None:
+        clauses.append("internal_only = %(internal_only)s")
+    if tag is not None:
+        clauses.append("tags @> array[%(tag)s]::text[]")
+    sql = f"""select * from (
+                  select {_MESSAGE_COLUMNS} from support_ticket_messages
+                  where {" and ".join(clauses)}
+                  order by support_ticket_messages.created_at desc, support_ticket_messages.id desc
+                  limit %(limit)s) newest
+                order by created_at, id"""
+    params = {"ticket_id": ticket_id, "author_kind": str(author_kind) if author_kind else None,
+              "internal_only": internal_only, "tag": tag, "limit": limit}
+    return sql, params
+
+
 class TicketStore:
     """Reads and writes tickets; every query is parameterised, ids are UUIDs."""
 
@@ -98,7 +126,7 @@ class TicketStore:
         rows = await self._db.fetch_all(
             f"""select {_TICKET_COLUMNS} from support_tickets
                 where %(status)s::text is null or status = %(status)s
-                order by updated_at desc limit %(limit)s""",
+                order by support_tickets.updated_at desc limit %(limit)s""",
             {"status": status, "limit": limit},
         )
         return [_ticket(r) for r in rows]
@@ -183,27 +211,9 @@ class TicketStore:
         limit: int = 50,
     ) -> list[Message]:
         """The newest `limit` matching messages, returned oldest first."""
-        clauses = ["ticket_id = %(ticket_id)s"]
-        if author_kind is not None:
-            clauses.append("author_kind = %(author_kind)s")
-        if internal_only is not None:
-            clauses.append("internal_only = %(internal_only)s")
-        if tag is not None:
-            clauses.append("tags @> array[%(tag)s]::text[]")
-        rows = await self._db.fetch_all(
-            f"""select * from (
-                  select {_MESSAGE_COLUMNS} from support_ticket_messages
-                  where {" and ".join(clauses)}
-                  order by created_at desc, id desc limit %(limit)s) newest
-                order by created_at, id""",
-            {
-                "ticket_id": ticket_id,
-                "author_kind": str(author_kind) if author_kind else None,
-                "internal_only": internal_only,
-                "tag": tag,
-                "limit": limit,
-            },
-        )
+        sql, params = messages_query(ticket_id, author_kind=author_kind, internal_only=internal_only, tag=tag,
+                                     limit=limit)
+        rows = await self._db.fetch_all(sql, params)
         return [_message(r) for r in rows]
 
     # -- automation events (append-only) ------------------------------------------------------
@@ -255,7 +265,7 @@ class TicketStore:
             f"""select {_EVENT_COLUMNS} from support_automation_events
                 where (%(ticket_id)s::uuid is null or ticket_id = %(ticket_id)s)
                   and (%(event_type)s::text is null or event_type = %(event_type)s)
-                order by created_at desc limit %(limit)s""",
+                order by support_automation_events.created_at desc limit %(limit)s""",
             {"ticket_id": ticket_id, "event_type": event_type, "limit": limit},
         )
         return [_event(r) for r in rows]
