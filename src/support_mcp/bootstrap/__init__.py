@@ -64,10 +64,6 @@ class Services:
     triage: TriageService
     embedded: EmbeddedServer | None = None
 
-    async def search(self, query: str, agent: str | None = None, limit: int = 5) -> Sequence[SearchHit]:
-        """Knowledge hits for a ticket's text (words only, no query syntax)."""
-        return await self.knowledge.search(query, agent=agent, limit=limit, plain=True)
-
 
 @asynccontextmanager
 async def open_services(

@@ -119,19 +119,6 @@ class CheckStatus(StrEnum):
     ERROR = "error"
 
 
-class CommandRecord(_Frozen):
-    """One executed command as it is logged on the ticket (already redacted and capped)."""
-
-    agent: str
-    target: str
-    command: list[str] | str
-    exit_code: int | None
-    duration_ms: float
-    output: str
-    truncated: bool = False
-    started_at: datetime
-
-
 class Finding(_Frozen):
     check: str
     status: CheckStatus
