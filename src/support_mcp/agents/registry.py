@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from support_mcp.agents.base import Check, Repair
+from support_mcp.agents.explanations import Explanation
 from support_mcp.agents.frontend_diagnostics.checks import frontend_checks
+from support_mcp.agents.frontend_diagnostics.explanations import FRONTEND_EXPLANATIONS
 from support_mcp.agents.frontend_diagnostics.repairs import frontend_repairs
 from support_mcp.agents.frontend_diagnostics.session import FrontendSession
 from support_mcp.agents.hetzner_ops.checks import HETZNER_CHECK_NAMES, hetzner_checks
+from support_mcp.agents.hetzner_ops.explanations import HETZNER_EXPLANATIONS
 from support_mcp.agents.hetzner_ops.file_repairs import hetzner_repairs
 from support_mcp.agents.host_basics.checks import HOST_BASICS_CHECKS, DiskCheck, MemoryCheck, SystemLoadCheck
 from support_mcp.agents.supabase_analyst import supabase_checks
 from support_mcp.agents.supabase_analyst.base import supabase_runner
+from support_mcp.agents.supabase_analyst.explanations import SUPABASE_EXPLANATIONS
 from support_mcp.agents.supabase_analyst.repairs import supabase_repairs
 from support_mcp.domain.targets import Targets
 from support_mcp.executors.sql import SqlRunner
@@ -62,6 +66,18 @@ def repairs_for(agent: str, targets: Targets | None = None,
     if agent == "supabase-analyst-agent":
         return supabase_repairs(targets.supabase, resources.supabase_sql if resources else None)
     return ()
+
+
+EXPLANATIONS: dict[str, tuple[Explanation, ...]] = {
+    "hetzner-ops-agent": HETZNER_EXPLANATIONS,
+    "supabase-analyst-agent": SUPABASE_EXPLANATIONS,
+    "frontend-diagnostics-agent": FRONTEND_EXPLANATIONS,
+}
+
+
+def explanations_for(agent: str) -> Sequence[Explanation]:
+    """The agent's declared rules: which of its findings explain which symptoms."""
+    return EXPLANATIONS.get(agent, ())
 
 
 def registered_check_names() -> set[str]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from support_mcp.agents.base import Check, Repair
-from support_mcp.agents.registry import AgentResources, checks_for, repairs_for
+from support_mcp.agents.registry import AgentResources, checks_for, explanations_for, repairs_for
 from support_mcp.bootstrap.settings import Settings
 from support_mcp.domain.clock import Clock, utc_now
 from support_mcp.domain.models import AutomationEvent
@@ -123,7 +123,7 @@ async def open_services(
         runner = PlaybookRunner(
             runs=runs, context=context, journal=journal, knowledge_search=search,
             checks_for=checks or (lambda agent: checks_for(agent, settings.targets, resources)),
-            contexts=contexts, repairs=repair_service, language=settings.language,
+            contexts=contexts, repairs=repair_service, explanations_for=explanations_for, language=settings.language,
             oncall_assignee=settings.oncall_assignee, suggest=suggest, clock=clock,
         )
         yield Services(settings=settings, db=db, tickets=tickets, runs=runs, journal=journal,

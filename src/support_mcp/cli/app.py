@@ -282,13 +282,19 @@ def triage_cmd(ticket: str, json_out: JsonOpt = False) -> None:
 @app.command("run")
 def run_cmd(
     ticket: Annotated[str, typer.Option("--ticket", "-t", help="Ticket id (UUID).")],
-    agent: Annotated[str, typer.Option("--agent", "-a", help="supabase-analyst | hetzner-ops | frontend-diagnostics")],
+    agent: Annotated[str, typer.Option("--agent", "-a", help="supabase-analyst | hetzner-ops | frontend-diagnostics | "
+                                       "auto (triage's agents in order of evidence, following hand-overs)")],
     language: LangOpt = None,
     queue: Annotated[bool, typer.Option("--queue", help="Only queue it for `support-mcp worker`.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Run an agent's playbook on a ticket (resumes a crashed run; one run per ticket at a time)."""
     ticket_id = parse_uuid(ticket)
+    if agent.strip().lower() == "auto":
+        if queue:
+            raise InvalidInput("--queue needs a named agent, not 'auto'")
+        _run_auto(ticket_id, language, json_out)
+        return
     agent_name = parse_agent(agent)
     if queue:
         async def enqueue(s: Services) -> Any:
@@ -311,6 +317,24 @@ def run_cmd(
     if json_out:
         render.print_json(console, report)
     else:
+        console.print(render.report_panel(report))
+
+
+def _run_auto(ticket_id: Any, language: str | None, json_out: bool) -> None:
+    async def work(s: Services) -> dict[str, Any]:
+        result = await s.triage.triage_ticket(ticket_id)
+        order = result.agents if result.ambiguous else result.agents[:1]
+        with console.status("Playbook läuft …") as status:
+            reports = await s.runner.run_in_order(
+                ticket_id, order, progress=None if json_out else lambda st, x: status.update(f"{st} ({x})"))
+        return {"triage": result.reason, "ambiguous": result.ambiguous, "runs": reports}
+
+    out = run_services(work, language=language, sync_knowledge=True)
+    if json_out:
+        render.print_json(console, out)
+        return
+    console.print(f"Triage: {out['triage']}")
+    for report in out["runs"]:
         console.print(render.report_panel(report))
 
 

@@ -93,6 +93,17 @@ def report_panel(report: RunReport) -> Panel:
         f"Wissensbasis: {escape('; '.join(report.knowledge) or '—')}",
         f"Urteil: [{_VERDICT_STYLE.get(str(report.verdict), 'bold')}]{report.verdict}[/]"
         + ("  (eskaliert: manual_followup)" if report.escalated else ""),
+    ]
+    cause = report.conclusion.get("cause")
+    if cause:
+        label = "Neue Hypothese" if report.conclusion.get("revised") else "Ursache"
+        lines.append(f"{label}: [bold]{escape(cause)}[/bold] — belegt durch "
+                     f"{escape(', '.join(report.conclusion.get('evidence', [])))}")
+    if report.handover_to:
+        lines.append(f"Übergabe an: {report.handover_to}")
+    if report.faults:
+        lines.append(f"[red]Interne Fehler (Lauf fortgesetzt): {escape(', '.join(report.faults))}[/red]")
+    lines += [
         "",
         "[bold]Befunde[/bold]",
     ]

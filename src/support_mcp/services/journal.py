@@ -209,10 +209,12 @@ class TicketJournal:
         findings: Sequence[Finding],
         verdict: Verdict,
         *,
+        conclusion: Sequence[str] = (),
         language: Language | None = None,
         key: str | None = None,
     ) -> Message:
-        """Findings with their evidence, and always the verdict on the hypothesis (1.5)."""
+        """Findings with their evidence, and always the verdict on the hypothesis (1.5), followed
+        by the `conclusion` lines (cause and evidence, counts by status)."""
         lang = self._lang(language)
         lines = [f"## {text('findings.title', lang, agent=agent)}"]
         for f in findings:
@@ -222,6 +224,7 @@ class TicketJournal:
             lines.append(text("findings.none", lang))
         lines.append("")
         lines.append(f"**{text(f'verdict.{verdict}', lang)}**")
+        lines.extend(conclusion)
         message = await self.note(
             ticket_id, "\n".join(lines), agent=agent, tags=["findings", f"verdict:{verdict}"],
             metadata={"findings": [f.model_dump(mode="json") for f in findings], "verdict": str(verdict)},

@@ -1,23 +1,31 @@
 """The playbook runner: the skeleton every agent run shares (playbook section 1).
 
-context → knowledge → hypothesis → checks → verdict → communication (or escalation) → suggestion
+context → knowledge → hypothesis → checks → verdict → repair → communication (or escalation)
+→ suggestion
 
 Each step is recorded on the run when it completes; a run that crashed is resumed at the first
 step not completed, and every note and event carries an idempotency key derived from the run,
 so a resumed run writes nothing twice. One run per ticket at a time (advisory lock).
+
+A run always reaches the playbook's end. A check, parser, repair draft or step that raises
+becomes an `error` finding and the run goes on (the step boundaries below are the runner's
+top-level handlers); only the loss of the database (`StoreUnavailable`) ends a run, which is
+then marked `failed` and resumed by the next `run` on the same ticket and agent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from support_mcp.agents.base import Check
+from support_mcp.agents.explanations import Explanation
 from support_mcp.domain.clock import Clock, utc_now
-from support_mcp.domain.errors import Conflict, SupportMCPError
+from support_mcp.domain.errors import Conflict, StoreUnavailable
 from support_mcp.domain.models import (
     AgentName,
     CheckStatus,
@@ -28,10 +36,13 @@ from support_mcp.domain.models import (
     Verdict,
     parse_agent,
 )
+from support_mcp.policy.redaction import redact
 from support_mcp.services import playbook
+from support_mcp.services.communication import Communication
+from support_mcp.services.conclusion import Conclusion, conclude
 from support_mcp.services.context import ContextBundle, ContextService
 from support_mcp.services.execution import ContextFactory
-from support_mcp.services.journal import Blocker, HumanHandover, TicketJournal
+from support_mcp.services.journal import TicketJournal
 from support_mcp.services.repairs import RepairService
 from support_mcp.services.texts import text
 from support_mcp.services.triage import hypothesis_for, triage
@@ -48,6 +59,7 @@ class KnowledgeHit(Protocol):
 
 KnowledgeSearch = Callable[[str, str | None, int], Awaitable[Sequence[Any]]]
 ChecksFor = Callable[[str], Sequence[Check]]
+ExplanationsFor = Callable[[str], Sequence[Explanation]]
 # (ticket, agent, title, body) -> suggestion id
 SuggestFn = Callable[[uuid.UUID, str, str, str], Awaitable[uuid.UUID]]
 
@@ -65,17 +77,17 @@ class RunReport:
     escalated: bool
     resumed: bool
     steps: list[str] = field(default_factory=list)
+    # cause, symptom, evidence (check names), revised, handover_to: see services.conclusion
+    conclusion: dict[str, Any] = field(default_factory=dict)
+    handover_to: str | None = None
+    faults: list[str] = field(default_factory=list)  # steps and repair drafts that raised
 
 
-def judge(findings: Sequence[Finding], confirming: Sequence[str]) -> Verdict:
-    """Confirmed when a confirming check warns or fails; refuted when all of them ran ok."""
-    relevant = [f for f in findings if f.check in confirming]
-    if any(f.status in (CheckStatus.WARN, CheckStatus.FAIL) for f in relevant):
-        return Verdict.CONFIRMED
-    ran = {f.check for f in relevant if f.status == CheckStatus.OK}
-    if confirming and ran == set(confirming):
-        return Verdict.REFUTED
-    return Verdict.INCONCLUSIVE
+def fault_finding(check: str, title: str, exc: BaseException) -> Finding:
+    """A check, parser, repair draft or step that raised, as an `error` finding (redacted)."""
+    message = redact(" ".join(str(exc).split()))[:500] or "-"
+    return Finding(check=check, status=CheckStatus.ERROR, title=title,
+                   detail=f"{type(exc).__name__}: {message}", data={"exception": type(exc).__name__})
 
 
 class PlaybookRunner:
@@ -89,6 +101,7 @@ class PlaybookRunner:
         checks_for: ChecksFor,
         contexts: ContextFactory,
         repairs: RepairService | None = None,
+        explanations_for: ExplanationsFor = lambda agent: (),
         language: Language = "de",
         oncall_assignee: str | None = None,
         suggest: SuggestFn | None = None,
@@ -101,22 +114,25 @@ class PlaybookRunner:
         self._checks_for = checks_for
         self._contexts = contexts
         self._repairs = repairs
+        self._explanations_for = explanations_for
         self._language = language
         self._oncall = oncall_assignee
         self._suggest = suggest
         self._clock = clock
+        self._communication = Communication(journal, language, oncall_assignee)
 
     async def run(
         self, ticket_id: uuid.UUID, agent: AgentName, *, progress: ProgressFn | None = None
     ) -> RunReport:
         """Run (or resume) the agent's playbook on the ticket and return what it concluded."""
         notify = progress or (lambda step, status: None)
+        bundle = await self._context.bundle(ticket_id)  # NotFound for an unknown ticket, before any run
         async with self._runs.ticket_lock(ticket_id):
             existing = await self._runs.latest_unfinished(ticket_id, agent)
             run = existing or await self._runs.create_run(ticket_id, agent, RunStatus.RUNNING)
             await self._runs.update_run(run.id, status=RunStatus.RUNNING)
             done = {s.name: s.output for s in run.steps if s.status == "done"}
-            state = _RunState(run.id, ticket_id, agent, resumed=existing is not None, done=done)
+            state = _RunState(run.id, ticket_id, agent, resumed=existing is not None, done=done, bundle=bundle)
             try:
                 for ordinal, name in enumerate(playbook.RUNNER_STEPS):
                     if name in done:
@@ -124,34 +140,92 @@ class PlaybookRunner:
                         continue
                     notify(name, "running")
                     started = self._clock()
-                    output = await getattr(self, f"_step_{name}")(state)
+                    output = await self._guarded_step(state, name)
                     await self._runs.record_step(run.id, ordinal, name, "done", started_at=started,
                                                  finished_at=self._clock(), output=output)
                     state.done[name] = output
-                    notify(name, "done")
+                    notify(name, "done" if "fault" not in output else "error")
             except BaseException:
-                await self._runs.update_run(run.id, status=RunStatus.FAILED)
+                # The database is gone (or the process is being stopped): the run stays resumable.
+                with contextlib.suppress(StoreUnavailable):
+                    await self._runs.update_run(run.id, status=RunStatus.FAILED)
                 raise
-            checklist = playbook.evaluate_checklist(
-                agent,
-                checks_ok=[f["check"] for f in state.done["checks"]["findings"]
-                           if f["status"] not in ("error", "skipped")],
-                steps_done=state.done.keys(),
-                verdict=state.done["verdict"]["verdict"],
-            )
-            escalated = bool(state.done["communication"].get("escalated"))
-            await self._runs.update_run(
-                run.id, status=RunStatus.ESCALATED if escalated else RunStatus.SUCCEEDED, checklist=checklist
-            )
-            return RunReport(
-                run_id=run.id, ticket_id=ticket_id, agent=agent,
-                hypothesis=Hypothesis(**state.done["hypothesis"]["hypothesis"]),
-                verdict=Verdict(state.done["verdict"]["verdict"]),
-                findings=[Finding(**f) for f in state.done["checks"]["findings"]],
-                checklist=checklist,
-                knowledge=state.done["knowledge"]["sections"],
-                escalated=escalated, resumed=state.resumed, steps=list(state.done),
-            )
+            return await self._finish(state)
+
+    async def _guarded_step(self, state: _RunState, name: str) -> dict[str, Any]:
+        """Run one step; anything but the loss of the database becomes a recorded fault."""
+        try:
+            output: dict[str, Any] = await getattr(self, f"_step_{name}")(state)
+            return output
+        except StoreUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- the step boundary: the playbook goes on whatever a step raises
+            fault = fault_finding(f"step:{name}", text("runner.step_failed", self._language, step=name), exc)
+            await self._journal.note(state.ticket_id, text("runner.fault_note", self._language, title=fault.title,
+                                                           detail=fault.detail),
+                                     agent=state.agent, tags=["fault"], key=state.key(f"fault:{name}"))
+            if name == "communication":
+                return await self._communication.after_fault(state.ticket_id, state.agent, state.run_id, fault)
+            return {**self._fallback(state, name), "fault": fault.model_dump(mode="json")}
+
+    def _fallback(self, state: _RunState, name: str) -> dict[str, Any]:
+        """What a step that raised leaves for the steps after it."""
+        generic, _ = hypothesis_for(parse_agent(state.agent), state.subject, triage(""), self._language)
+        fallbacks: dict[str, dict[str, Any]] = {
+            "context": {"customer_messages": 0, "internal_notes": 0, "open_events": [], "escalation_path": []},
+            "knowledge": {"sections": [], "anchors": []},
+            "hypothesis": {"hypothesis": generic.model_dump(), "symptom": None, "triage": ""},
+            "checks": {"findings": []},
+            "verdict": {"verdict": str(Verdict.INCONCLUSIVE),
+                        "conclusion": Conclusion(Verdict.INCONCLUSIVE, None, None, (), False).to_dict()},
+            "repair": {"plans": [], "errors": []},
+            "suggestion": {"proposed": False},
+        }
+        return fallbacks[name]
+
+    async def _finish(self, state: _RunState) -> RunReport:
+        findings = [Finding(**f) for f in state.done["checks"]["findings"]]
+        checklist = playbook.evaluate_checklist(
+            state.agent,
+            checks_ok=[f.check for f in findings if f.status not in ("error", "skipped")],
+            steps_done=[name for name, out in state.done.items() if "fault" not in out],
+            verdict=state.done["verdict"]["verdict"],
+        )
+        communication = state.done["communication"]
+        escalated = bool(communication.get("escalated"))
+        await self._runs.update_run(
+            state.run_id, status=RunStatus.ESCALATED if escalated else RunStatus.SUCCEEDED, checklist=checklist
+        )
+        return RunReport(
+            run_id=state.run_id, ticket_id=state.ticket_id, agent=state.agent,
+            hypothesis=Hypothesis(**state.done["hypothesis"]["hypothesis"]),
+            verdict=Verdict(state.done["verdict"]["verdict"]),
+            findings=findings, checklist=checklist,
+            knowledge=state.done["knowledge"]["sections"],
+            escalated=escalated, resumed=state.resumed, steps=list(state.done),
+            conclusion=state.done["verdict"]["conclusion"],
+            handover_to=communication.get("handover_to"),
+            faults=[f["check"] for f in _faults(state.done)],
+        )
+
+    async def run_in_order(self, ticket_id: uuid.UUID, order: Sequence[AgentName], *,
+                           progress: ProgressFn | None = None) -> list[RunReport]:
+        """Run the agents in `order` (triage's, by evidence) until one names a cause in its own
+        layer; a run whose cause lies in another agent's layer hands over to that agent next.
+        Each agent runs at most once."""
+        queue, reports, ran = list(order), [], set()
+        while queue:
+            agent = queue.pop(0)
+            if agent in ran:
+                continue
+            ran.add(agent)
+            report = await self.run(ticket_id, agent, progress=progress)
+            reports.append(report)
+            if report.handover_to:
+                queue.insert(0, parse_agent(report.handover_to))
+            elif report.conclusion.get("cause"):
+                break
+        return reports
 
     async def enqueue(self, ticket_id: uuid.UUID, agent: AgentName) -> uuid.UUID:
         """Queue a run for a worker (`support-mcp worker`); returns the run id."""
@@ -171,13 +245,8 @@ class PlaybookRunner:
             return None
 
     # --- steps: each returns the JSON-able output stored on the run ---------------------------
-    async def _bundle(self, state: _RunState) -> ContextBundle:
-        if state.bundle is None:
-            state.bundle = await self._context.bundle(state.ticket_id)
-        return state.bundle
-
     async def _step_context(self, state: _RunState) -> dict[str, Any]:
-        bundle = await self._bundle(state)
+        bundle = state.bundle
         out = {
             "customer_messages": len(bundle.customer_messages),
             "internal_notes": len(bundle.internal_notes),
@@ -189,34 +258,35 @@ class PlaybookRunner:
         return out
 
     async def _step_knowledge(self, state: _RunState) -> dict[str, Any]:
-        bundle = await self._bundle(state)
-        hits = await self._search(bundle.customer_text(), state.agent, 3)
+        hits = await self._search(state.bundle.customer_text(), state.agent, 3)
         return {"sections": [h.breadcrumb for h in hits], "anchors": [h.anchor for h in hits]}
 
     async def _step_hypothesis(self, state: _RunState) -> dict[str, Any]:
-        bundle = await self._bundle(state)
-        result = triage(bundle.customer_text())
-        hypothesis, confirming = hypothesis_for(parse_agent(state.agent), bundle.ticket.subject, result,
-                                                self._language)
+        result = triage(state.bundle.customer_text())
+        hypothesis, symptom = hypothesis_for(parse_agent(state.agent), state.subject, result, self._language)
         await self._journal.record_hypothesis(
             state.ticket_id, state.agent, hypothesis, references=state.done["knowledge"]["sections"],
             key=state.key("hypothesis"),
         )
         await self._runs.update_run(state.run_id, hypothesis=hypothesis)
-        return {"hypothesis": hypothesis.model_dump(), "confirming_checks": list(confirming),
-                "triage": result.reason}
+        return {"hypothesis": hypothesis.model_dump(), "symptom": symptom, "triage": result.reason}
 
     async def _step_checks(self, state: _RunState) -> dict[str, Any]:
-        checks = list(self._checks_for(state.agent))
+        # The hypothesis decides which checks start first, not which count: all of them run.
+        symptom = state.done["hypothesis"].get("symptom")
+        first = {r.check for r in self._explanations_for(state.agent) if r.symptom == symptom}
+        checks = sorted(self._checks_for(state.agent), key=lambda c: c.name not in first)
         # One context (and so one command counter) for all checks of the run.
-        bundle = await self._bundle(state)
-        ctx = self._contexts(state.ticket_id, state.agent, f"run:{state.run_id}", ticket_text=bundle.customer_text())
+        ctx = self._contexts(state.ticket_id, state.agent, f"run:{state.run_id}",
+                             ticket_text=state.bundle.customer_text())
 
         async def run_one(check: Check) -> list[Finding]:
             try:
                 return await check.run(ctx)
-            except SupportMCPError as exc:  # a probe that could not run is a finding, not a crash
-                return [Finding(check=check.name, status=CheckStatus.ERROR, title=check.title, detail=str(exc))]
+            except StoreUnavailable:
+                raise
+            except Exception as exc:  # noqa: BLE001 -- the check boundary: a raising check or parser is a finding
+                return [fault_finding(check.name, check.title, exc)]
 
         # Independent probes run concurrently.
         results = await asyncio.gather(*(run_one(c) for c in checks))
@@ -231,105 +301,84 @@ class PlaybookRunner:
         return {"findings": [f.model_dump(mode="json") for f in findings]}
 
     async def _step_verdict(self, state: _RunState) -> dict[str, Any]:
+        """Hypothesis, evidence, conclusion: judged by the agent's declared explanations over all findings."""
+        lang = self._language
         findings = [Finding(**f) for f in state.done["checks"]["findings"]]
-        verdict = judge(findings, state.done["hypothesis"]["confirming_checks"])
-        await self._journal.record_findings(state.ticket_id, state.agent, findings, verdict,
-                                            key=state.key("findings"))
-        await self._runs.update_run(state.run_id, verdict=verdict)
-        return {"verdict": str(verdict)}
+        conclusion = conclude(findings, self._explanations_for(state.agent), state.done["hypothesis"].get("symptom"),
+                              agent=state.agent, language=lang)
+        await self._journal.record_findings(
+            state.ticket_id, state.agent, findings, conclusion.verdict,
+            conclusion=self._communication.conclusion_lines(conclusion, findings), key=state.key("findings"))
+        if conclusion.revised:
+            hyp = Hypothesis(**state.done["hypothesis"]["hypothesis"])
+            await self._communication.new_hypothesis(state.ticket_id, state.agent, hyp, conclusion,
+                                                     key=state.key("hypothesis2"))
+        await self._runs.update_run(state.run_id, verdict=conclusion.verdict)
+        return {"verdict": str(conclusion.verdict), "conclusion": conclusion.to_dict()}
 
     async def _step_repair(self, state: _RunState) -> dict[str, Any]:
-        """Confirmed causes get repair plans drafted and dry-run; they wait for a human's approval."""
-        if self._repairs is None or state.done["verdict"]["verdict"] != Verdict.CONFIRMED:
-            return {"plans": []}
+        """A named cause gets repair plans drafted and dry-run; they wait for a human's approval."""
+        if self._repairs is None or not state.done["verdict"]["conclusion"]["cause"]:
+            return {"plans": [], "errors": []}
         findings = [Finding(**f) for f in state.done["checks"]["findings"]]
-        plans = []
+        plans, errors = [], []
         for repair in self._repairs.available(state.agent):
-            params = repair.proposes(findings)
-            if params is None:
+            try:
+                params = repair.proposes(findings)
+                if params is None:
+                    continue
+                plan = await self._repairs.draft(state.ticket_id, state.agent, repair.name, params,
+                                                 run_id=state.run_id)
+                plan = await self._repairs.dry_run(plan.id)
+            except StoreUnavailable:
+                raise
+            except Exception as exc:  # noqa: BLE001 -- a repair that cannot be drafted is a finding
+                fault = fault_finding(f"repair:{repair.name}", text("runner.repair_failed", self._language,
+                                                                   repair=repair.name), exc)
+                await self._journal.note(state.ticket_id, text("runner.fault_note", self._language, title=fault.title,
+                                                               detail=fault.detail),
+                                         agent=state.agent, tags=["fault"], key=state.key(f"fault:{repair.name}"))
+                errors.append(fault.model_dump(mode="json"))
                 continue
-            plan = await self._repairs.draft(state.ticket_id, state.agent, repair.name, params, run_id=state.run_id)
-            plan = await self._repairs.dry_run(plan.id)
             plans.append({"plan_id": str(plan.id), "title": plan.title, "plan_hash": plan.plan_hash,
                           "dry_run_ok": plan.dry_run_ok})
-        return {"plans": plans}
+        return {"plans": plans, "errors": errors}
 
     async def _step_communication(self, state: _RunState) -> dict[str, Any]:
-        lang = self._language
-        bundle = await self._bundle(state)
-        verdict = Verdict(state.done["verdict"]["verdict"])
-        hyp = Hypothesis(**state.done["hypothesis"]["hypothesis"])
-        findings = [Finding(**f) for f in state.done["checks"]["findings"]]
-        bad = [f for f in findings if f.status in (CheckStatus.WARN, CheckStatus.FAIL)]
-        plans = [p for p in state.done["repair"]["plans"] if p["dry_run_ok"]]
-        if verdict == Verdict.CONFIRMED:
-            steps = [text("runner.remedy", lang, title=f.title, detail=f.detail or f.status) for f in bad]
-            steps += [text("plan.pending", lang, title=p["title"], plan=p["plan_id"], hash=p["plan_hash"])
-                      for p in plans]
-            steps.append(text("runner.reproduce", lang))
-            await self._journal.next_steps(state.ticket_id, state.agent, verdict, steps=steps, key=state.key("next"))
-            escalated = False
-            if not plans:
-                # Cause known, but no repair this agent may plan (a foreign process on the port,
-                # no valid backup, a patch someone must write): a human has to act (playbook 5.1).
-                await self._journal.escalate(
-                    state.ticket_id, state.agent,
-                    text("runner.no_repair", lang, cause=hyp.suspected_cause,
-                         evidence="; ".join(f"{f.title}: {f.detail}" if f.detail else f.title for f in bad)),
-                    {"run_id": str(state.run_id), "verdict": str(verdict),
-                     "findings": ", ".join(f.check for f in bad)},
-                    key=state.key("escalate"),
-                )
-                escalated = True
-            summary = text("runner.confirmed_summary", lang, cause=hyp.suspected_cause,
-                           evidence=", ".join(f.title for f in bad))
-            await self._journal.tier1_handover(state.ticket_id, state.agent, summary,
-                                               text("runner.confirmed_ask", lang),
-                                               customer_message=text("runner.confirmed_customer", lang),
-                                               key=state.key("tier1"))
-            return {"escalated": escalated}
-        blocker = Blocker(
-            blocker=text("runner.blocker", lang, cause=hyp.suspected_cause),
-            next_action=text("runner.next_action", lang),
-            resources=text("runner.resources", lang),
-        )
-        await self._journal.next_steps(state.ticket_id, state.agent, verdict, blocker=blocker, key=state.key("next"))
-        await self._journal.escalate(
-            state.ticket_id, state.agent, blocker.blocker,
-            {"run_id": str(state.run_id), "verdict": str(verdict), "hypothesis": hyp.suspected_cause},
-            key=state.key("escalate"),
-        )
-        summary = text("runner.escalated_summary", lang, agent=state.agent, count=len(findings))
-        await self._journal.tier1_handover(state.ticket_id, state.agent, summary,
-                                           text("runner.escalated_ask", lang),
-                                           customer_message=text("runner.escalated_customer", lang),
-                                           key=state.key("tier1"))
-        if self._oncall:
-            await self._journal.hand_over_to_human(
-                state.ticket_id, state.agent, self._oncall,
-                HumanHandover(problem=bundle.ticket.subject, cause=blocker.blocker,
-                              steps_taken=text("runner.steps_taken", lang, count=len(findings)),
-                              current_state=text(f"verdict.{verdict}", lang),
-                              recommended_action=blocker.next_action),
-                key=state.key("handover"),
-            )
-        return {"escalated": True, "assigned_agent": self._oncall}
+        return await self._communication.conclude_run(
+            state.ticket_id, state.agent, state.run_id, subject=state.subject,
+            hypothesis=Hypothesis(**state.done["hypothesis"]["hypothesis"]),
+            findings=[Finding(**f) for f in state.done["checks"]["findings"]],
+            conclusion=state.done["verdict"]["conclusion"],
+            plans=[p for p in state.done["repair"]["plans"] if p["dry_run_ok"]],
+            faults=_faults(state.done))
 
     async def _step_suggestion(self, state: _RunState) -> dict[str, Any]:
-        """Playbook 7: a confirmed cause becomes a knowledge suggestion, reviewed in /intern."""
-        if self._suggest is None or state.done["verdict"]["verdict"] != Verdict.CONFIRMED:
+        """Playbook 7: a named cause becomes a knowledge suggestion, reviewed in /intern."""
+        conclusion = state.done["verdict"]["conclusion"]
+        if self._suggest is None or not conclusion["cause"]:
             return {"proposed": False}
-        hyp = Hypothesis(**state.done["hypothesis"]["hypothesis"])
         findings = [Finding(**f) for f in state.done["checks"]["findings"]]
         evidence = "\n".join(f"- {f.title}: {f.detail}" for f in findings
                              if f.status in (CheckStatus.WARN, CheckStatus.FAIL))
         lang = self._language
+        title = text("runner.suggestion_title", lang, symptom=_clip(state.subject, 60),
+                     cause=_clip(conclusion["cause"], 100))
         suggestion_id = await self._suggest(
-            state.ticket_id, state.agent,
-            text("runner.suggestion_title", lang, symptom=hyp.symptom, cause=hyp.suspected_cause),
-            text("runner.suggestion_body", lang, run=state.run_id, agent=state.agent, evidence=evidence),
+            state.ticket_id, state.agent, title,
+            text("runner.suggestion_body", lang, run=state.run_id, agent=state.agent, evidence=evidence or "-"),
         )
         return {"proposed": True, "suggestion_id": str(suggestion_id)}
+
+
+def _clip(value: str, limit: int) -> str:
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
+
+
+def _faults(done: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Faults of steps and repair drafts so far (error findings of checks are in the findings)."""
+    faults = [out["fault"] for out in done.values() if "fault" in out]
+    return faults + list(done.get("repair", {}).get("errors", []))
 
 
 @dataclass
@@ -339,7 +388,11 @@ class _RunState:
     agent: str
     resumed: bool
     done: dict[str, dict[str, Any]]
-    bundle: ContextBundle | None = None
+    bundle: ContextBundle
+
+    @property
+    def subject(self) -> str:
+        return self.bundle.ticket.subject
 
     def key(self, name: str) -> str:
         return f"run:{self.run_id}:{name}"

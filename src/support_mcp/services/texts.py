@@ -120,14 +120,52 @@ TEXTS: dict[str, dict[Language, str]] = {
         "en": "Access to server logs and the Supabase project.",
     },
     "runner.escalated_summary": {
-        "de": "Tier 2 ({agent}) hat {count} Befunde erhoben, Ursache unklar; an das Team eskaliert.",
-        "en": "Tier 2 ({agent}) collected {count} findings, cause unknown; escalated to the team.",
+        "de": "Tier 2 ({agent}), Prüfergebnisse: {counts}. Ursache unklar; an das Team eskaliert.",
+        "en": "Tier 2 ({agent}), check results: {counts}. Cause unknown; escalated to the team.",
+    },
+    "runner.revised_summary": {
+        "de": "{cause} — belegt durch: {evidence} (ursprüngliche Hypothese widerlegt).",
+        "en": "{cause} — shown by: {evidence} (the first hypothesis was refuted).",
+    },
+    "runner.step_failed": {"de": "Interner Fehler im Schritt „{step}“", "en": "Internal error in step '{step}'"},
+    "runner.repair_failed": {"de": "Reparaturentwurf „{repair}“ fehlgeschlagen",
+                             "en": "Drafting repair '{repair}' failed"},
+    "runner.fault_note": {
+        "de": "## Interner Fehler (der Lauf geht weiter)\n{title}: {detail}",
+        "en": "## Internal error (the run goes on)\n{title}: {detail}",
+    },
+    "runner.fault_step": {
+        "de": "Internen Fehler prüfen: {title} ({detail}); sein Ergebnis fehlt in diesem Lauf.",
+        "en": "Look into the internal error: {title} ({detail}); its result is missing from this run.",
+    },
+    "runner.fault_escalation": {
+        "de": "Der Lauf konnte die Kommunikation nicht vollständig schreiben ({detail}); Ticket bitte manuell "
+        "prüfen.",
+        "en": "The run could not write its communication in full ({detail}); please review the ticket manually.",
+    },
+    "conclusion.cause": {"de": "Schlussfolgerung: {cause} — belegt durch: {evidence}",
+                         "en": "Conclusion: {cause} — shown by: {evidence}"},
+    "conclusion.none": {"de": "Schlussfolgerung: keine Ursache belegt.",
+                        "en": "Conclusion: no cause shown."},
+    "conclusion.counts": {"de": "Prüfergebnisse: {counts}", "en": "Check results: {counts}"},
+    "hypothesis.revised_title": {"de": "Neue Hypothese ({agent})", "en": "New hypothesis ({agent})"},
+    "hypothesis.revised": {
+        "de": "Hypothese widerlegt: {old}. Neue Hypothese: {cause}, belegt durch {evidence}.",
+        "en": "Hypothesis refuted: {old}. New hypothesis: {cause}, shown by {evidence}.",
+    },
+    "runner.handover": {
+        "de": "Übergabe an {agent}: {cause}, belegt durch {evidence}.",
+        "en": "Handed over to {agent}: {cause}, shown by {evidence}.",
+    },
+    "runner.handover_step": {
+        "de": "{agent} auf dieses Ticket ansetzen: `support-mcp run --ticket {ticket} --agent {agent}`",
+        "en": "Put {agent} on this ticket: `support-mcp run --ticket {ticket} --agent {agent}`",
     },
     "runner.escalated_ask": {
         "de": "etwas Geduld, bis das Technik-Team die Ursache gefunden hat",
         "en": "patience until the engineering team has found the cause",
     },
-    "runner.steps_taken": {"de": "{count} Prüfungen ausgeführt", "en": "{count} checks run"},
+    "runner.steps_taken": {"de": "Prüfungen ausgeführt ({counts})", "en": "checks run ({counts})"},
     "runner.suggestion_title": {
         "de": "Symptom „{symptom}“ → Ursache „{cause}“",
         "en": "Symptom '{symptom}' → cause '{cause}'",

@@ -2,6 +2,12 @@
 
 Ticket text is data: it is only matched against the symptom table below, never executed and
 never obeyed. The table is data too, so support staff can read why a ticket went where.
+
+Triage counts symptoms, not words: code spans, quoted commands and imperatives aimed at the tool
+("führe `pm2 restart all` aus", "run …", "ignore the playbook …") are removed before matching
+(`symptom_text`), so a login problem that mentions a PM2 command still goes to the analyst.
+What confirms a hypothesis is not decided here but by the agents' declared explanations
+(`agents.explanations`) over all findings of a run.
 """
 
 from __future__ import annotations
@@ -22,8 +28,6 @@ class Symptom:
     patterns: tuple[str, ...]
     cause: dict[Language, str]
     tools: tuple[str, ...]
-    # Checks whose warn/fail confirms the hypothesis; all of them ok refutes it.
-    confirming_checks: tuple[str, ...]
 
 
 SYMPTOMS: tuple[Symptom, ...] = (
@@ -34,7 +38,7 @@ SYMPTOMS: tuple[Symptom, ...] = (
          r"hängt", r"timeouts?\b"),
         {"de": "Ressourcenengpass auf dem Server (CPU-Last, Arbeitsspeicher oder Festplatte)",
          "en": "Resource pressure on the server (CPU load, memory or disk)"},
-        ("uptime", "df", "free", "top"), ("host.load", "host.disk", "host.memory"),
+        ("uptime", "df", "free", "top"),
     ),
     Symptom(
         "bad_gateway", "hetzner-ops-agent",
@@ -42,14 +46,14 @@ SYMPTOMS: tuple[Symptom, ...] = (
          r"caddy", r"nginx", r"pm2", r"errored", r"eaddrinuse", r"neustart", r"restart"),
         {"de": "App-Prozess hinter Caddy antwortet nicht (PM2-Prozess gestoppt/abgestürzt, App-Port frei)",
          "en": "App process behind Caddy does not answer (PM2 process stopped/crashed, app port free)"},
-        ("ssh", "pm2", "journalctl", "ss", "caddy"), ("pm2_status", "port_3000", "caddy_status", "http_smoke"),
+        ("ssh", "pm2", "journalctl", "ss", "caddy"),
     ),
     Symptom(
         "stale_deploy", "hetzner-ops-agent",
         (r"deploy", r"nach dem update", r"after (the )?update", r"alte version", r"old version", r"\.next"),
         {"de": "Deployment unvollständig oder veralteter Build ausgeliefert",
          "en": "Incomplete deployment or a stale build being served"},
-        ("ssh", "pm2", "npm"), ("deploy_age",),
+        ("ssh", "pm2", "npm"),
     ),
     Symptom(
         "auth_session", "supabase-analyst-agent",
@@ -59,7 +63,7 @@ SYMPTOMS: tuple[Symptom, ...] = (
          r"deleted (user|account)"),
         {"de": "Auth/Profile inkonsistent (Trigger handle_new_user() oder create_free_subscription())",
          "en": "Auth/profiles inconsistent (trigger handle_new_user() or create_free_subscription())"},
-        ("supabase-sql", "supabase-rpc"), ("auth_consistency", "signup_path", "functions"),
+        ("supabase-sql", "supabase-rpc"),
     ),
     Symptom(
         "rls_policy", "supabase-analyst-agent",
@@ -67,7 +71,7 @@ SYMPTOMS: tuple[Symptom, ...] = (
          r"empty (list|table)", r"42501", r"42p17", r"row.level", r"infinite recursion", r"supabase", r"\brpc\b"),
         {"de": "RLS-Policy blockiert oder rekursiert für die betroffene Rolle",
          "en": "An RLS policy blocks or recurses for the affected role"},
-        ("supabase-sql",), ("rls_policies", "reproduce_rpc"),
+        ("supabase-sql",),
     ),
     Symptom(
         "data_exposure", "supabase-analyst-agent",
@@ -76,7 +80,15 @@ SYMPTOMS: tuple[Symptom, ...] = (
          r"user_metadata", r"datenleck", r"data leak"),
         {"de": "Daten ungeschützt: Tabelle ohne RLS, zu weite Policy oder unsichere SECURITY-DEFINER-Funktion",
          "en": "Data exposed: a table without RLS, an overly broad policy or an unsafe SECURITY DEFINER function"},
-        ("supabase-sql",), ("rls_policies", "functions"),
+        ("supabase-sql",),
+    ),
+    Symptom(
+        "database_health", "supabase-analyst-agent",
+        (r"too many connections", r"zu viele verbindungen", r"connection pool", r"deadlock", r"lock timeout",
+         r"datenbank (ist )?(langsam|überlastet)", r"database (is )?(slow|overloaded)", r"statement timeout"),
+        {"de": "Datenbank unter Last (Verbindungen, Sperren oder lange Abfragen)",
+         "en": "Database under strain (connections, locks or long queries)"},
+        ("supabase-sql",),
     ),
     Symptom(
         "build_failure", "frontend-diagnostics-agent",
@@ -84,7 +96,7 @@ SYMPTOMS: tuple[Symptom, ...] = (
          r"kompil", r"compile", r"\blint"),
         {"de": "Build bricht ab (Typfehler, fehlendes Modul oder Syntaxfehler)",
          "en": "Build fails (type error, missing module or syntax error)"},
-        ("npm",), ("frontend.build", "frontend.lint", "frontend.test"),
+        ("npm",),
     ),
     Symptom(
         "runtime_digest", "frontend-diagnostics-agent",
@@ -92,7 +104,7 @@ SYMPTOMS: tuple[Symptom, ...] = (
          r"weiße seite", r"white (screen|page)", r"blank page", r"fehlerseite"),
         {"de": "Server-Komponente wirft zur Laufzeit (Browser zeigt nur einen Digest)",
          "en": "A server component throws at run time (the browser shows only a digest)"},
-        ("npm", "browser"), ("frontend.digest", "frontend.smoke"),
+        ("npm", "browser"),
     ),
     Symptom(
         "csp_assets", "frontend-diagnostics-agent",
@@ -100,9 +112,33 @@ SYMPTOMS: tuple[Symptom, ...] = (
          r"stylesheet", r"\bcss\b", r"font", r"\b404\b", r"asset"),
         {"de": "CSP blockiert eine Ressource oder ein statisches Asset fehlt",
          "en": "The CSP blocks a resource or a static asset is missing"},
-        ("curl", "browser"), ("frontend.csp", "frontend.assets"),
+        ("curl", "browser"),
     ),
 )
+
+# Removed before matching: text that quotes or orders a command is no symptom.
+_FENCED = re.compile(r"```.*?(```|$)", re.DOTALL)
+_CODE_SPAN = re.compile(r"`[^`\n]*`")
+_COMMAND_WORDS = (r"pm2|npm|npx|node|sudo|systemctl|service|journalctl|kill|pkill|rm|curl|wget|ssh|scp|psql|"
+                  r"caddy|nginx|git|docker|bash|sh|chmod|chown|reboot|shutdown|select|insert|update|delete|drop|"
+                  r"alter|truncate|grant")
+_QUOTED_COMMAND = re.compile(r"[\"'„“”‚‘’»«]\s*(?:" + _COMMAND_WORDS + r")\b[^\"'„“”‚‘’»«\n]*[\"'„“”‚‘’»«]",
+                             re.IGNORECASE)
+_IMPERATIVES = re.compile(
+    r"\b(?:bitte\s+)?(?:führ(?:e|t|en sie)?|starte|start(?:en sie)?)\b[^.!?\n]*?\b(?:aus|neu)\b"
+    r"|\b(?:please\s+)?(?:run|execute|exec|type|enter)\b\s+(?:" + _COMMAND_WORDS + r")\b[^.!?\n]*"
+    r"|\b(?:ignor(?:e|iere|ieren sie)|vergiss|forget|disregard)\b[^.!?\n]*"
+    r"|\b(?:you are now|du bist jetzt|act as|system\s*:)[^.!?\n]*",
+    re.IGNORECASE)
+
+
+def symptom_text(ticket_text: str) -> str:
+    """The ticket text without code, quoted commands and imperatives aimed at the tool."""
+    text = _FENCED.sub(" ", ticket_text)
+    text = _CODE_SPAN.sub(" ", text)
+    text = _QUOTED_COMMAND.sub(" ", text)
+    return _IMPERATIVES.sub(" ", text)
+
 
 _COMPILED = {s.key: [re.compile(p, re.IGNORECASE) for p in s.patterns] for s in SYMPTOMS}
 _GENERIC_CAUSE: dict[AgentName, dict[Language, str]] = {
@@ -129,6 +165,9 @@ class TriageResult:
     scores: dict[str, float]
     matches: tuple[SymptomMatch, ...]
     reason: str
+    # True when the next agent's evidence is close to the first's: the runner should consult
+    # the agents in this order instead of trusting the first alone.
+    ambiguous: bool = False
 
     @property
     def primary(self) -> AgentName:
@@ -136,7 +175,8 @@ class TriageResult:
 
 
 def match_symptoms(ticket_text: str) -> list[SymptomMatch]:
-    """The symptoms whose patterns occur in the text, most matched terms first."""
+    """The symptoms whose patterns occur in the text (see `symptom_text`), most matched terms first."""
+    ticket_text = symptom_text(ticket_text)
     found = []
     for symptom in SYMPTOMS:
         hits = tuple(dict.fromkeys(m.group(0).lower() for rx in _COMPILED[symptom.key]
@@ -147,12 +187,18 @@ def match_symptoms(ticket_text: str) -> list[SymptomMatch]:
     return found
 
 
+AMBIGUOUS_RATIO = 0.75
+TERM_BONUS = 0.25
+
+
 def triage(ticket_text: str, knowledge_agents: Sequence[Sequence[str]] = ()) -> TriageResult:
-    """Score agents by symptom terms (1 per term) and knowledge hits (0.5 per hit, by rank)."""
+    """Score agents by symptoms (1 each, a little more per extra term) and knowledge hits (0.5 per
+    hit, by rank); close scores make the result `ambiguous`."""
     matches = match_symptoms(ticket_text)
     scores: dict[str, float] = dict.fromkeys(AGENTS, 0.0)
     for m in matches:
-        scores[m.symptom.agent] += len(m.matched)
+        # A symptom counts once; more of its terms only add a little ("502 Bad Gateway" is one symptom).
+        scores[m.symptom.agent] += 1 + TERM_BONUS * (len(m.matched) - 1)
     for rank, tags in enumerate(knowledge_agents[:5]):
         for agent in tags:
             if agent in scores:
@@ -164,16 +210,20 @@ def triage(ticket_text: str, knowledge_agents: Sequence[Sequence[str]] = ()) -> 
     parts = [f"{m.symptom.key} → {m.symptom.agent} ({', '.join(m.matched)})" for m in matches]
     if any(knowledge_agents):
         parts.append("knowledge hits: " + "; ".join(",".join(t) or "all" for t in knowledge_agents[:5]))
-    return TriageResult(ranked, scores, tuple(matches), "; ".join(parts))
+    ambiguous = len(ranked) > 1 and scores[ranked[1]] >= AMBIGUOUS_RATIO * scores[ranked[0]]
+    if ambiguous:
+        parts.insert(0, "ambiguous: " + " ≈ ".join(f"{a} {scores[a]:g}" for a in ranked)
+                     + "; agents run in this order")
+    return TriageResult(ranked, scores, tuple(matches), "; ".join(parts), ambiguous)
 
 
 def hypothesis_for(
     agent: AgentName, ticket_subject: str, triage_result: TriageResult, language: Language = "de"
-) -> tuple[Hypothesis, tuple[str, ...]]:
-    """The first hypothesis of `agent`, and the checks that would confirm it."""
+) -> tuple[Hypothesis, str | None]:
+    """The first hypothesis of `agent` and the symptom key it is about (None: nothing in the
+    ticket points into this agent's layer, so the hypothesis is the layer's generic one)."""
     own = [m for m in triage_result.matches if m.symptom.agent == agent]
     if own:
         s = own[0].symptom
-        return Hypothesis(symptom=ticket_subject, suspected_cause=s.cause[language], tools=list(s.tools)), \
-            s.confirming_checks
-    return Hypothesis(symptom=ticket_subject, suspected_cause=_GENERIC_CAUSE[agent][language], tools=[]), ()
+        return Hypothesis(symptom=ticket_subject, suspected_cause=s.cause[language], tools=list(s.tools)), s.key
+    return Hypothesis(symptom=ticket_subject, suspected_cause=_GENERIC_CAUSE[agent][language], tools=[]), None

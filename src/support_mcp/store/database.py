@@ -25,6 +25,13 @@ def redact_dsn(dsn: str) -> str:
     return " ".join(f"{k}={v}" for k, v in shown.items())
 
 
+def _connection_lost(exc: psycopg.OperationalError) -> bool:
+    """Connection exceptions (08…), operator intervention such as a shutdown (57P…), or a broken
+    connection the server never explained (no SQLSTATE)."""
+    state = exc.sqlstate
+    return state is None or state.startswith(("08", "57P"))
+
+
 class Database:
     """An async connection pool over one DSN, opened explicitly (never at import time)."""
 
@@ -63,6 +70,11 @@ class Database:
                 yield conn  # type: ignore[misc]  # rows are dicts: the pool sets row_factory=dict_row
         except PoolTimeout as exc:
             raise StoreUnavailable(f"no database connection within {self._timeout}s: {exc}") from None
+        except psycopg.OperationalError as exc:
+            if not _connection_lost(exc):
+                raise
+            lines = str(exc).strip().splitlines()
+            raise StoreUnavailable(f"database connection lost: {lines[0] if lines else type(exc).__name__}") from None
 
     @asynccontextmanager
     async def advisory_lock(self, class_id: int, key: str, *, wait: bool = True) -> AsyncIterator[bool]:

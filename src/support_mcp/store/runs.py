@@ -65,10 +65,10 @@ class RunStore:
         return [await self.get_run(r["id"]) for r in rows]
 
     async def latest_unfinished(self, ticket_id: uuid.UUID, agent: str) -> Run | None:
-        """The run a crashed process left behind, to be resumed instead of started anew."""
+        """The run a crashed or failed process left behind, to be resumed instead of started anew."""
         row = await self._db.fetch_one(
             """select id from agent_runs where ticket_id = %s and agent = %s
-               and status in ('queued', 'running') order by created_at desc limit 1""",
+               and status in ('queued', 'running', 'failed') order by created_at desc limit 1""",
             (ticket_id, agent),
         )
         return await self.get_run(row["id"]) if row else None

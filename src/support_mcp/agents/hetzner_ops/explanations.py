@@ -1,0 +1,51 @@
+"""Which hetzner-ops findings explain which symptoms (see `agents.explanations`)."""
+
+from __future__ import annotations
+
+from support_mcp.agents.explanations import Explanation
+
+# A Supabase setting or error named in the app's log points into the supabase analyst's layer.
+_SUPABASE_WORDS = r"supabase|SQLSTATE|PGRST|postgres(ql)?:|permission denied for|row-level security|jwt"
+
+HETZNER_EXPLANATIONS: tuple[Explanation, ...] = (
+    Explanation("resource_pressure", "host.disk", {"de": "Festplatte (fast) voll", "en": "Disk (nearly) full"},
+                weight=4),
+    Explanation("resource_pressure", "host.memory", {"de": "Arbeitsspeicher knapp", "en": "Memory short"}, weight=4),
+    Explanation("resource_pressure", "host.load", {"de": "CPU-Last über der Zahl der Kerne",
+                                                   "en": "CPU load above the number of cores"}, weight=3),
+    Explanation("bad_gateway", "port_3000", {"de": "Ein fremder Prozess belegt den App-Port (EADDRINUSE)",
+                                             "en": "Another process holds the app port (EADDRINUSE)"},
+                weight=4, when=(("conflict", True),)),
+    Explanation("bad_gateway", "caddy_status", {"de": "Caddyfile ungültig", "en": "Caddyfile invalid"},
+                weight=4, when=(("valid", False),)),
+    Explanation("bad_gateway", "pm2_logs", {"de": "Die App scheitert an Supabase (Log nennt Supabase/PostgreSQL)",
+                                            "en": "The app fails on Supabase (its log names Supabase/PostgreSQL)"},
+                weight=3, mentions=_SUPABASE_WORDS, layer="supabase-analyst-agent"),
+    Explanation("bad_gateway", "pm2_status", {"de": "PM2-Prozess in Neustart-Schleife: die App stürzt beim Start ab",
+                                              "en": "PM2 process in a restart loop: the app crashes on start"},
+                weight=3, when=(("restart_loop", True),)),
+    Explanation("bad_gateway", "caddy_status", {"de": "Caddy-Dienst läuft nicht", "en": "The Caddy service is down"},
+                weight=3, when=(("active", "failed"),)),
+    Explanation("bad_gateway", "http_smoke", {"de": "Caddy antwortet nicht (keine Verbindung)",
+                                              "en": "Caddy does not answer (no connection)"},
+                weight=3, when=(("caddy_down", True),)),
+    Explanation("bad_gateway", "pm2_status", {"de": "PM2-Prozess der App läuft nicht (gestoppt oder abgestürzt)",
+                                              "en": "The app's PM2 process is not running (stopped or crashed)"},
+                weight=2),
+    Explanation("bad_gateway", "pm2_logs", {"de": "Fehlerzeilen im App-Log (PM2)", "en": "Error lines in the app log (PM2)"},
+                weight=2),
+    Explanation("bad_gateway", "firewall", {"de": "Firewall-Regel betrifft den App-Port",
+                                            "en": "A firewall rule affects the app port"}, weight=2),
+    Explanation("bad_gateway", "caddy_status", {"de": "Caddy-Dienst nicht aktiv", "en": "The Caddy service is not active"},
+                weight=2),
+    Explanation("bad_gateway", "journal", {"de": "Fehler im systemd-Journal", "en": "Errors in the systemd journal"}),
+    Explanation("bad_gateway", "port_3000", {"de": "Kein Prozess lauscht auf dem App-Port",
+                                             "en": "No process listens on the app port"}),
+    Explanation("bad_gateway", "http_smoke", {"de": "Caddy meldet einen Proxy-Fehler: die App dahinter antwortet nicht",
+                                              "en": "Caddy reports a proxy error: the app behind it does not answer"}),
+    Explanation("stale_deploy", "deploy_age", {"de": "Veralteter Build: .next ist älter als das letzte Deployment",
+                                               "en": "Stale build: .next is older than the last deployment"},
+                weight=3, when=(("stale", True),)),
+    Explanation("stale_deploy", "deploy_age", {"de": "Build fehlt oder ist unlesbar (.next/BUILD_ID)",
+                                               "en": "Build missing or unreadable (.next/BUILD_ID)"}, weight=3),
+)
