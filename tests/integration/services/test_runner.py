@@ -71,6 +71,40 @@ async def test_run_without_checks_is_inconclusive_and_says_so(services: Services
     assert report.verdict == Verdict.INCONCLUSIVE and report.escalated
     assert report.findings[0].status == "skipped"
     assert "Auth/Profile" in report.hypothesis.suspected_cause
+    # numbers in texts are true: nothing was found because nothing could run, and it says why
+    [handover] = await services.tickets.messages(t.id, tag="tier1_handover")
+    count = len(report.findings)
+    assert f"keine Befunde: alle {count} Prüfungen übersprungen" in handover.body
+    assert "kein Supabase-Ziel konfiguriert (SUPPORT_MCP_SUPABASE_DB_URL)" in handover.body, handover.body
+    assert "Befunde erhoben" not in handover.body
+
+
+async def test_a_wrong_hypothesis_is_refuted_and_the_findings_name_the_new_one(pressure_services: Services) -> None:
+    s = pressure_services
+    t = await _ticket(s, "Seit heute nur noch 502 Bad Gateway")
+    report = await s.runner.run(t.id, AGENT)
+    assert report.verdict == Verdict.REFUTED and report.conclusion["revised"]
+    assert report.conclusion["symptom"] == "resource_pressure"
+    assert {"host.disk", "host.memory"} <= set(report.conclusion["evidence"])
+    notes = await s.tickets.messages(t.id, internal_only=True, limit=200)
+    hypotheses = [m for m in notes if "hypothesis" in m.tags]
+    assert len(hypotheses) == 2 and "revised_hypothesis" in hypotheses[1].tags
+    assert "Hypothese widerlegt" in hypotheses[1].body and "Neue Hypothese:" in hypotheses[1].body
+    assert hypotheses[1].metadata["hypothesis"]["suspected_cause"] == report.conclusion["cause"]
+    [findings] = [m for m in notes if "findings" in m.tags]
+    assert "Schlussfolgerung: " + report.conclusion["cause"] in findings.body
+    [handover] = [m for m in notes if "tier1_handover" in m.tags]
+    assert report.conclusion["cause"] in handover.body and "ursprüngliche Hypothese widerlegt" in handover.body
+    # the cause is handled like a confirmed one: no repair on this host, so a human takes over
+    assert report.escalated and any("manual_followup" in m.tags for m in notes)
+
+
+async def test_a_neutral_ticket_still_names_the_cause(pressure_services: Services) -> None:
+    s = pressure_services
+    t = await _ticket(s, "Kunde meldet ein Problem, bitte prüfen")
+    report = await s.runner.run(t.id, AGENT)
+    assert report.verdict == Verdict.CONFIRMED and not report.conclusion["revised"]
+    assert report.conclusion["symptom"] == "resource_pressure" and report.conclusion["cause"]
 
 
 async def test_notes_are_english_on_request(english_services: Services) -> None:
