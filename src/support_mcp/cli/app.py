@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,10 +14,13 @@ import typer
 from support_mcp.bootstrap import Services, open_services
 from support_mcp.domain.errors import InvalidInput, SupportMCPError
 from support_mcp.domain.models import AuthorKind, parse_agent, parse_uuid
+from support_mcp.policy.redaction import redact
 
 from . import render
 from .common import JsonOpt, LangOpt, console, err_console, run_services, settings_from_env
 from .plans import plans_app
+
+INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE: a fault of Support MCP itself
 
 app = typer.Typer(help="Support MCP: Tier-2 incident agents (MCP server, playbook runner, knowledge base).",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -370,3 +374,10 @@ def main() -> None:
     except SupportMCPError as exc:
         err_console.print(f"[bold red]error:[/bold red] {exc}")
         sys.exit(exc.exit_code)
+    except Exception as exc:  # noqa: BLE001 -- the last handler: a bug is one line, not a traceback
+        if os.environ.get("SUPPORT_MCP_DEBUG") == "1":
+            raise
+        message = redact(" ".join(str(exc).split()))[:300]
+        err_console.print(f"[bold red]internal error:[/bold red] {type(exc).__name__}: {message} "
+                          "(SUPPORT_MCP_DEBUG=1 shows the traceback)", markup=True, highlight=False)
+        sys.exit(INTERNAL_ERROR_EXIT)

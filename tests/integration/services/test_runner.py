@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+import psycopg
 import pytest
 
-from support_mcp.bootstrap import Services
+from helpers.replay import PRESSURE, ReplayExecutor
+from helpers.supabase_lab import ADMIN_DSN
+from support_mcp.bootstrap import Services, Settings, open_services
 from support_mcp.domain.errors import Conflict, StoreUnavailable
-from support_mcp.domain.models import MANUAL_FOLLOWUP, AuthorKind, RunStatus, Verdict
+from support_mcp.domain.models import MANUAL_FOLLOWUP, AuthorKind, CheckStatus, Finding, RunStatus, Verdict
 from support_mcp.services.demo import create_demo_ticket
 
 AGENT = "hetzner-ops-agent"
@@ -201,3 +204,37 @@ async def test_a_claimed_run_on_a_locked_ticket_goes_back_to_the_queue(pressure_
     assert (await s.runs.get_run(run_id)).status == RunStatus.QUEUED
     report = await s.runner.work_once()
     assert report is not None and report.run_id == run_id
+
+
+class _DatabaseGoesAway:
+    """A check during which the support database drops every connection (as a restart of the
+    PostgreSQL server does): a real fault of the system, not of the check."""
+
+    name = "host.load"
+    title = "Systemlast"
+    tools = ("uptime",)
+
+    def __init__(self, dbname: str) -> None:
+        self.dbname = dbname
+
+    async def run(self, ctx: object) -> list[Finding]:
+        with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
+            admin.execute("select pg_terminate_backend(pid) from pg_stat_activity where datname = %s",
+                          (self.dbname,))
+        return [Finding(check=self.name, status=CheckStatus.OK, title="Last ok")]
+
+
+async def test_losing_the_database_ends_the_run_and_the_next_run_resumes_it(settings: Settings) -> None:
+    dbname = psycopg.conninfo.conninfo_to_dict(settings.database_url)["dbname"]
+    async with open_services(settings, executors={"local": ReplayExecutor(PRESSURE)},
+                             checks=lambda agent: (_DatabaseGoesAway(str(dbname)),)) as s:
+        t = await _ticket(s)
+        with pytest.raises(StoreUnavailable, match="database connection lost"):
+            await s.runner.run(t.id, AGENT)
+        [crashed] = await s.runs.runs_for_ticket(t.id)
+        assert crashed.status in (RunStatus.RUNNING, RunStatus.FAILED)  # the database could not be told
+        assert "checks" not in {step.name for step in crashed.steps}
+    async with open_services(settings, executors={"local": ReplayExecutor(PRESSURE)}) as s:
+        report = await s.runner.run(t.id, AGENT)
+        assert report.resumed and report.run_id == crashed.id and report.verdict == Verdict.CONFIRMED
+        assert len(await s.tickets.messages(t.id, tag="hypothesis")) == 1
