@@ -131,11 +131,11 @@ async def test_stopped_app_step_by_step_through_mcp_tools(healthy: HetznerLab, f
         assert healthy.http_status() == 200
 
 
-def test_cli_run_finds_the_cause_and_proposes_the_restart(healthy: HetznerLab, fresh_dsn: str) -> None:
-    healthy.inject_stopped()
-    t = healthy.host_target()
+def _cli(lab: HetznerLab, dsn: str) -> Any:
+    """`support-mcp` as a new user runs it, configured for the lab through the environment."""
+    t = lab.host_target()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUPPORT_MCP_")} | {
-        "SUPPORT_MCP_DATABASE_URL": fresh_dsn, "SUPPORT_MCP_HOST": t.host, "SUPPORT_MCP_SSH_PORT": str(t.port),
+        "SUPPORT_MCP_DATABASE_URL": dsn, "SUPPORT_MCP_HOST": t.host, "SUPPORT_MCP_SSH_PORT": str(t.port),
         "SUPPORT_MCP_SSH_USER": t.user, "SUPPORT_MCP_SSH_KEY": str(t.key_path),
         "SUPPORT_MCP_SSH_KNOWN_HOSTS": str(t.known_hosts_path), "SUPPORT_MCP_APP_PORT": str(t.app_port),
         "SUPPORT_MCP_DEPLOY_ROOT": str(t.deploy_root), "SUPPORT_MCP_PUBLIC_URL": str(t.public_url),
@@ -143,6 +143,13 @@ def test_cli_run_finds_the_cause_and_proposes_the_restart(healthy: HetznerLab, f
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([str(BIN), *args], env=env, capture_output=True, text=True, timeout=180, check=False)
+
+    return cli
+
+
+def test_cli_run_finds_the_cause_and_proposes_the_restart(healthy: HetznerLab, fresh_dsn: str) -> None:
+    healthy.inject_stopped()
+    cli = _cli(healthy, fresh_dsn)
 
     created = cli("tickets", "create", "--subject", "502 Bad Gateway", "--message", "Seite offline, 502",
                   "--customer", "acme", "--json")
@@ -266,3 +273,24 @@ async def test_caddy_down_incident_starts_caddy_again_through_the_runner(healthy
             assert validated.status == "validated" and healthy.http_status() == 200
     finally:
         healthy.stop_daemon_caddy()
+
+
+def test_a_crash_naming_supabase_is_handed_over_to_the_analyst(healthy: HetznerLab, fresh_dsn: str) -> None:
+    healthy.inject_missing_supabase_url()
+    cli = _cli(healthy, fresh_dsn)
+    created = cli("tickets", "create", "--subject", "Bot offline", "--message", "Die Seite zeigt 502 Bad Gateway.",
+                  "--json")
+    ticket_id = json.loads(created.stdout)["id"]
+    run = cli("run", "--agent", "auto", "--ticket", ticket_id, "--json")
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+    out = json.loads(run.stdout)
+    host, analyst = out["runs"]  # each agent once: the host agent, then the one it handed over to
+    assert host["agent"] == AGENT and host["handover_to"] == "supabase-analyst-agent"
+    assert host["conclusion"]["evidence"][0] == "pm2_logs"
+    assert any("supabaseUrl is required" in t for t in host["conclusion"]["evidence_titles"])
+    assert not host["escalated"]  # handed over, not dropped on a human
+    assert analyst["agent"] == "supabase-analyst-agent"
+    shown = json.loads(cli("tickets", "show", ticket_id, "--json").stdout)
+    bodies = json.dumps(shown, ensure_ascii=False)
+    assert "Übergabe an supabase-analyst-agent: Die App scheitert an Supabase" in bodies
+    assert "agent_handover" in bodies

@@ -1,6 +1,7 @@
 // The lab's stand-in for whatsapp-bot-builder: a Node.js HTTP server behind Caddy, run by PM2.
 // Faults are controlled by files and env so the tests can inject them:
 //   - `.env.production` with APP_MODE=crash: throws at start (PM2 crash loop, error in the log)
+//   - `.env.production` with an empty SUPABASE_URL: throws supabase-js's "supabaseUrl is required."
 //   - LAB_ROLE=squatter: only holds PORT (a foreign process for the EADDRINUSE scenario)
 'use strict';
 const fs = require('fs');
@@ -28,6 +29,10 @@ if (process.env.LAB_ROLE === 'squatter') {
   const mode = config.APP_MODE || 'production';
   if (mode !== 'production') {
     throw new Error(`invalid configuration APP_MODE=${mode} in ${envFile} (expected APP_MODE=production)`);
+  }
+  // As supabase-js does when a deploy lost the project URL (createClient(undefined, key)).
+  if ('SUPABASE_URL' in config && !config.SUPABASE_URL) {
+    throw new Error('supabaseUrl is required.');
   }
   const buildIdFile = path.join(__dirname, '.next', 'BUILD_ID');
   const server = http.createServer((req, res) => {

@@ -260,6 +260,13 @@ class HetznerLab:
         self.as_user(["pm2", "restart", APP])
         wait_until(lambda: self.pm2_state().get("status") == "errored", "pm2 status errored", 30)
 
+    def inject_missing_supabase_url(self) -> None:
+        """A deploy lost SUPABASE_URL: the app dies at start with supabase-js's error (a cause in
+        the Supabase layer, seen first as a 502 on the host)."""
+        self.write_env("APP_MODE=production\nSUPABASE_URL=\n")
+        self.as_user(["pm2", "restart", APP])
+        wait_until(lambda: self.pm2_state().get("status") == "errored", "pm2 status errored", 30)
+
     def inject_stopped(self) -> None:
         self.as_user(["pm2", "stop", APP])
         wait_until(lambda: self.http_status() == 502, "Caddy answering 502")

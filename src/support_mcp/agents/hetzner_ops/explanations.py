@@ -20,7 +20,7 @@ HETZNER_EXPLANATIONS: tuple[Explanation, ...] = (
                 weight=4, when=(("valid", False),)),
     Explanation("bad_gateway", "pm2_logs", {"de": "Die App scheitert an Supabase (Log nennt Supabase/PostgreSQL)",
                                             "en": "The app fails on Supabase (its log names Supabase/PostgreSQL)"},
-                weight=3, mentions=_SUPABASE_WORDS, layer="supabase-analyst-agent"),
+                weight=4, mentions=_SUPABASE_WORDS, layer="supabase-analyst-agent"),
     Explanation("bad_gateway", "pm2_status", {"de": "PM2-Prozess in Neustart-Schleife: die App stürzt beim Start ab",
                                               "en": "PM2 process in a restart loop: the app crashes on start"},
                 weight=3, when=(("restart_loop", True),)),
