@@ -115,7 +115,8 @@ async def test_stopped_app_step_by_step_through_mcp_tools(healthy: HetznerLab, f
         server = build_server(s, default_identity=identity(AGENT))
         async with Client(server, elicitation_callback=approve) as client:
             run = json.loads(_text(await client.call_tool("start_run", {"ticket_id": str(ticket.id)})))
-            assert run["verdict"] == "confirmed"
+            assert run["verdict"] == "confirmed" and run["conclusion"]["evidence"][0] == "pm2_status"
+            assert "PM2-Prozess der App läuft nicht" in run["conclusion"]["cause"] and run["faults"] == []
             out = _text(await client.call_tool("draft_repair_plan", {
                 "ticket_id": str(ticket.id), "repair": "pm2_restart", "params": {"app": "whatsapp-bot-builder"}}))
             assert "pm2 restart whatsapp-bot-builder --update-env" in out

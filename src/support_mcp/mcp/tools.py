@@ -288,11 +288,19 @@ class ToolBox(PlanTools, SupabaseTools):
     @tool(scopes.RUNS_EXECUTE, "Start playbook run")
     async def start_run(self, ticket_id: TicketId, agent: AgentArg = None) -> str:
         """Run the agent's playbook on the ticket (context → knowledge → hypothesis → checks →
-        verdict → communication); resumes a crashed run; one run per ticket at a time."""
+        conclusion → repair plans → communication); resumes a crashed run; one run per ticket at a
+        time. The conclusion names the cause the findings show, the evidence (check names), whether
+        the first hypothesis was refuted, and the agent to hand over to when the cause lies there."""
         report = await self.s.runner.run(parse_uuid(ticket_id), acting_agent(agent))  # type: ignore[arg-type]
         return dump({
             "run_id": str(report.run_id), "verdict": str(report.verdict), "escalated": report.escalated,
             "hypothesis": report.hypothesis.suspected_cause, "checklist": report.checklist,
+            # the cause may quote a finding's title (log text): fenced like the details
+            "conclusion": {"cause": fence(report.conclusion["cause"], "conclusion-cause")
+                           if report.conclusion.get("cause") else None,
+                           "symptom": report.conclusion.get("symptom"), "revised": report.conclusion.get("revised"),
+                           "evidence": report.conclusion.get("evidence", [])},
+            "handover_to": report.handover_to, "faults": report.faults,
             "findings": [{"check": f.check, "status": str(f.status), "title": f.title,
                           "detail": fence(f.detail, "finding-detail") if f.detail else ""} for f in report.findings],
         })
