@@ -104,7 +104,9 @@ class Communication:
             summary_key = "runner.revised_summary" if conclusion.get("revised") else "runner.confirmed_summary"
             await self._journal.tier1_handover(ticket_id, agent, text(summary_key, lang, cause=cause, evidence=evidence),
                                                text("runner.confirmed_ask", lang),
-                                               customer_message=text("runner.confirmed_customer", lang),
+                                               # "we are fixing it" only when a fix is planned here
+                                               customer_message=text("runner.confirmed_customer" if plans else
+                                                                     "runner.escalated_customer", lang),
                                                key=f"{key}:tier1")
             return {"escalated": escalated, "handover_to": handover_to}
         blocker = Blocker(

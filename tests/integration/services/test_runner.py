@@ -98,8 +98,11 @@ async def test_a_wrong_hypothesis_is_refuted_and_the_findings_name_the_new_one(p
     assert "Schlussfolgerung: " + report.conclusion["cause"] in findings.body
     [handover] = [m for m in notes if "tier1_handover" in m.tags]
     assert report.conclusion["cause"] in handover.body and "ursprüngliche Hypothese widerlegt" in handover.body
-    # the cause is handled like a confirmed one: no repair on this host, so a human takes over
+    # the cause is handled like a confirmed one: no repair on this host, so a human takes over,
+    # and the customer is not told that a fix is under way
     assert report.escalated and any("manual_followup" in m.tags for m in notes)
+    [draft] = [m for m in notes if "customer_draft" in m.tags]
+    assert "an unser Technik-Team weitergegeben" in draft.body and "beheben sie gerade" not in draft.body
 
 
 async def test_a_neutral_ticket_still_names_the_cause(pressure_services: Services) -> None:
