@@ -1,0 +1,240 @@
+"""Every fault scenario of every lab through the real command line (`support-mcp run` as a
+subprocess), twice: once with the scenario's own customer text, once with a neutral ticket that
+says nothing about the fault. Each run exits 0 without a traceback, names the cause in a warn/fail
+finding and in its conclusion, and leaves the next steps (playbook 1.5) and either the Tier-1
+handover (1.6) or the manual follow-up (5) on the ticket.
+
+Not covered here: the host-basics pressure fixtures (disk/memory from recorded output,
+tests/helpers/replay.py) — they are no lab state a CLI run on a real target could observe.
+`SUPPORT_MCP_OUTCOMES_FILE=out.jsonl` appends one line per run (see tests/helpers/outcomes.py).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from e2e.test_supabase_incidents import INCIDENTS
+from helpers.hetzner_lab import HetznerLab, start_lab
+from helpers.outcomes import NEUTRAL, Cause, Cli, Outcome, add_deployment_event, cli_env
+from helpers.supabase_lab import LAB_DIR, SCENARIOS, clone_lab, create_lab_template, drop_database
+from integration.frontend_diagnostics.frontend_lab import FAULTS, Scenario, scenario
+from support_mcp.agents.frontend_diagnostics.parsers import find_digests
+from support_mcp.domain.targets import SupabaseTarget, Targets
+
+pytestmark = pytest.mark.outcomes
+
+TICKETS = ("scenario", "neutral")
+
+
+def assert_outcome(outcome: Outcome, cause: Cause) -> None:
+    """Items 1-3 (exit, cause finding, notes of 1.5 and 1.6 or 5), then 4 (the conclusion)."""
+    where = f"{outcome.lab}/{outcome.scenario} ({outcome.ticket} ticket)"
+    assert outcome.exit == 0, f"{where}: exit {outcome.exit}\n{outcome.stderr[-3000:]}"
+    assert "Traceback" not in outcome.stderr, f"{where}: traceback on stderr\n{outcome.stderr[-3000:]}"
+    finding = outcome.finding_for(cause)
+    assert finding is not None, f"{where}: no warn/fail finding {cause}: {outcome.summary()}"
+    assert "next_steps" in outcome.tags, f"{where}: no next steps (1.5): {sorted(outcome.tags)}"
+    assert outcome.tags & {"tier1_handover", "manual_followup"}, \
+        f"{where}: neither a Tier-1 handover (1.6) nor a manual follow-up (5): {sorted(outcome.tags)}"
+    conclusion = outcome.conclusion
+    assert conclusion.get("cause"), f"{where}: the run's conclusion names no cause: {conclusion or 'missing'}"
+    assert finding["check"] in conclusion.get("evidence", []), \
+        f"{where}: {finding['check']} is not evidence of the conclusion {conclusion}"
+
+
+# --- supabase: one lab clone per run ------------------------------------------------------------
+
+SUPABASE = "supabase-analyst"
+
+
+@pytest.fixture(scope="module")
+def supabase_template() -> Iterator[str]:
+    name = create_lab_template()
+    yield name
+    drop_database(name)
+
+
+@pytest.fixture
+def supabase_lab(supabase_template: str, tmp_path: Path) -> Iterator[Callable[[str], SupabaseTarget]]:
+    """`supabase_lab(scenario)`: a clone of the lab with the fault injected, and the project's
+    migrations folder with the initial schema (what the repairs restore definitions from)."""
+    made: list[str] = []
+
+    def make(fault: str) -> SupabaseTarget:
+        name, dsn = clone_lab(supabase_template, fault)
+        made.append(name)
+        migrations = tmp_path / "supabase" / "migrations"
+        migrations.mkdir(parents=True)
+        shutil.copy(LAB_DIR / "02_public.sql", migrations / "20250101000000_initial_schema.sql")
+        return SupabaseTarget(database_url=dsn, migrations_dir=migrations, drafts_dir=tmp_path / "tmp" / "sql")
+
+    yield make
+    for name in made:
+        drop_database(name)
+
+
+@pytest.mark.parametrize("ticket", TICKETS)
+@pytest.mark.parametrize("fault", sorted(INCIDENTS))
+def test_supabase_fault_is_named_through_the_cli(supabase_lab, fresh_dsn: str, fault: str,  # type: ignore[no-untyped-def]
+                                                  ticket: str) -> None:
+    message, code, _ = INCIDENTS[fault]
+    cli = Cli(cli_env(fresh_dsn, Targets(supabase=supabase_lab(fault))))
+    subject, body = (message[:60], message) if ticket == "scenario" else NEUTRAL
+    outcome = cli.run_ticket(("supabase", fault, ticket), SUPABASE, subject, body)
+    assert_outcome(outcome, Cause(None, {"code": code}))
+
+
+# --- hetzner: one lab for the module, healed between runs ---------------------------------------
+
+HETZNER = "hetzner-ops"
+
+
+def _stale_proxy_config(lab: HetznerLab) -> Callable[[], None]:
+    lab.inject_stale_proxy_config()
+    return lambda: lab.as_user(["caddy", "reload", "--config", str(lab.caddyfile), "--adapter", "caddyfile"])
+
+
+def _invalid_caddyfile(backup: bool) -> Callable[[HetznerLab], Callable[[], None]]:
+    def inject(lab: HetznerLab) -> Callable[[], None]:
+        lab.remove_caddy_backups()
+        original = lab.inject_invalid_caddyfile(backup=backup)
+
+        def undo() -> None:
+            lab.caddyfile.write_text(original)
+            lab.remove_caddy_backups()
+
+        return undo
+    return inject
+
+
+def _stale_deploy(lab: HetznerLab) -> Callable[[], None]:
+    lab.inject_stale_deploy()
+    return lambda: os.utime(lab.frontend / ".next" / "BUILD_ID")  # the build is current again
+
+
+def _then_nothing(inject: Callable[[HetznerLab], object]) -> Callable[[HetznerLab], Callable[[], None]]:
+    """A fault that `HetznerLab.heal()` undoes by itself."""
+    def apply(lab: HetznerLab) -> Callable[[], None]:
+        inject(lab)
+        return lambda: None
+    return apply
+
+
+# scenario -> (subject, customer message, inject returning its undo, the finding that names the cause)
+HETZNER_FAULTS: dict[str, tuple[str, str, Callable[[HetznerLab], Callable[[], None]], Cause]] = {
+    "crash_loop": ("Bot nicht erreichbar", "Seit 10 Minuten nur 502 Bad Gateway, pm2 zeigt errored?",
+                   _then_nothing(HetznerLab.inject_crash_loop), Cause("pm2_status", {"restart_loop": True})),
+    "missing_supabase_url": ("Bot offline", "Die Seite zeigt 502 Bad Gateway.",
+                             _then_nothing(HetznerLab.inject_missing_supabase_url),
+                             Cause("pm2_logs", {"errors": lambda errors: any(
+                                 "supabaseUrl is required" in e["message"] for e in errors or ())})),
+    "stopped": ("502 Bad Gateway", "Seite offline, 502", _then_nothing(HetznerLab.inject_stopped),
+                Cause("pm2_status", {"status": "stopped"})),
+    "port_conflict": ("Bot offline", "Die Seite zeigt 502 Bad Gateway.",
+                      _then_nothing(HetznerLab.inject_port_conflict), Cause("port_3000", {"conflict": True})),
+    "port_conflict_root": ("Bot offline", "Die Seite zeigt 502 Bad Gateway.",
+                           _then_nothing(lambda lab: lab.inject_port_conflict(owner="root")),
+                           Cause("port_3000", {"conflict": True})),
+    "caddy_down": ("Seite nicht erreichbar", "Die Seite lädt gar nicht mehr, Verbindung abgelehnt.",
+                   _then_nothing(HetznerLab.inject_caddy_down), Cause("http_smoke", {"caddy_down": True})),
+    "invalid_caddyfile": ("502 nach Caddy-Änderung", "Nach der Änderung am Proxy kommt 502 Bad Gateway.",
+                          _invalid_caddyfile(backup=True), Cause("caddy_status", {"valid": False})),
+    "invalid_caddyfile_no_backup": ("502 nach Caddy-Änderung", "Nach der Änderung am Proxy kommt 502 Bad Gateway.",
+                                    _invalid_caddyfile(backup=False), Cause("caddy_status", {"valid": False})),
+    "stale_deploy": ("Alte Version nach Deploy", "Nach dem Update sehe ich noch die alte Version.",
+                     _stale_deploy, Cause("deploy_age", {"stale": True})),
+    "stale_proxy_config": ("502 seit dem Proxy-Update", "Seit dem Update am Proxy nur 502, die App läuft laut PM2.",
+                           _stale_proxy_config, Cause("http_smoke", {"proxy_error": True})),
+}
+
+
+@pytest.fixture(scope="module")
+def hetzner_lab() -> Iterator[HetznerLab]:
+    lab = start_lab()
+    yield lab
+    lab.stop()
+
+
+@pytest.mark.parametrize("ticket", TICKETS)
+@pytest.mark.parametrize("fault", list(HETZNER_FAULTS))
+def test_hetzner_fault_is_named_through_the_cli(hetzner_lab: HetznerLab, fresh_dsn: str, fault: str,
+                                                 ticket: str) -> None:
+    subject, message, inject, cause = HETZNER_FAULTS[fault]
+    undo = inject(hetzner_lab)
+    try:
+        cli = Cli(cli_env(fresh_dsn, Targets(hosts=(hetzner_lab.host_target(),))))
+        deployed = (lambda ticket_id: add_deployment_event(fresh_dsn, ticket_id)) if fault == "stale_deploy" else None
+        subject, message = (subject, message) if ticket == "scenario" else NEUTRAL
+        outcome = cli.run_ticket(("hetzner", fault, ticket), HETZNER, subject, message, before_run=deployed)
+    finally:
+        undo()
+        hetzner_lab.heal()
+    assert_outcome(outcome, cause)
+
+
+# --- frontend: one deployed scenario per fault, shared by its two tickets -----------------------
+
+FRONTEND = "frontend-diagnostics"
+# the faults that break `next build` (or its lint/test gate) exist in the sources only: nothing deploys them
+UNDEPLOYABLE = {"type_error", "missing_module", "lint_error", "failing_test"}
+
+# fault -> (subject, customer message ({digest}: the one the page shows), the finding that names the cause)
+FRONTEND_FAULTS: dict[str, tuple[str, str, Cause]] = {
+    "type_error": ("Build schlägt fehl", "Der Deploy bricht ab, npm run build meldet einen Type error.",
+                   Cause("frontend.build", {"kind": "type_error", "file": "app/page.tsx"})),
+    "missing_module": ("Build kaputt nach Merge", "Module not found: Can't resolve './components/PriceBadge'",
+                       Cause("frontend.build", {"kind": "module_not_found", "file": "app/page.tsx"})),
+    "runtime_digest": ("Weiße Seite nach Login", "Die Startseite zeigt nur 'Application error', Digest: {digest}",
+                       Cause("frontend.digest", {"source": lambda s: str(s).startswith(
+                           "app/components/Greeting.tsx:")})),
+    "csp_blocked": ("Logo fehlt", "Auf der Startseite fehlt das Logo, die Konsole meldet Content Security Policy.",
+                    Cause("frontend.csp", {"directive": "img-src"})),
+    "missing_asset": ("Seite ohne Styling", "Die Seite sieht kaputt aus, das Stylesheet lädt nicht (404).",
+                      Cause("frontend.assets", {"reference": "/styles/theme.css", "status": 404})),
+    "lint_error": ("CI rot: ESLint", "Die Pipeline scheitert an ESLint (react-hooks) im Counter.",
+                   Cause("frontend.lint", {"rule": "react-hooks/rules-of-hooks"})),
+    "failing_test": ("Tests schlagen fehl", "npm test ist rot, die Preisformatierung stimmt nicht.",
+                     Cause("frontend.test", {"test": "formatPrice writes euros with a decimal comma"})),
+}
+
+
+@pytest.fixture(scope="module")
+def frontend_lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+    """The fault's project, and unless it cannot build, its deployment served by next start under PM2;
+    pytest groups the tests by fault, so each is set up once for both tickets."""
+    fault: str = request.param
+    with scenario(tmp_path_factory.mktemp(fault), fault, deployed=fault not in UNDEPLOYABLE) as sc:
+        yield sc
+
+
+def _shown_digest(sc: Scenario) -> str:
+    assert sc.server is not None
+    [digest] = find_digests(httpx.get(sc.server.url + "/", timeout=10).text)
+    return digest
+
+
+@pytest.mark.parametrize("ticket", TICKETS)
+@pytest.mark.parametrize("frontend_lab", FAULTS, indirect=True)
+def test_frontend_fault_is_named_through_the_cli(frontend_lab: Scenario, fresh_dsn: str, ticket: str) -> None:
+    fault = frontend_lab.fault
+    assert fault is not None
+    subject, message, cause = FRONTEND_FAULTS[fault]
+    if "{digest}" in message:
+        message = message.format(digest=_shown_digest(frontend_lab))
+    cli = Cli(cli_env(fresh_dsn, frontend_lab.targets()))
+    subject, message = (subject, message) if ticket == "scenario" else NEUTRAL
+    outcome = cli.run_ticket(("frontend", fault, ticket), FRONTEND, subject, message)
+    assert_outcome(outcome, cause)
+
+
+def test_every_fault_of_every_lab_is_run_here() -> None:
+    hetzner = {name.removeprefix("inject_") for name in dir(HetznerLab) if name.startswith("inject_")}
+    assert set(SCENARIOS) == set(INCIDENTS), "a supabase lab fault without a ticket text and a cause"
+    assert hetzner <= set(HETZNER_FAULTS), f"hetzner lab faults not run here: {hetzner - set(HETZNER_FAULTS)}"
+    assert set(FAULTS) == set(FRONTEND_FAULTS), "a frontend lab fault without a ticket text and a cause"
