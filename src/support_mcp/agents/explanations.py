@@ -55,14 +55,20 @@ class Explained:
 
 
 def explain(findings: Sequence[Finding], rules: Sequence[Explanation]) -> list[Explained]:
-    """Every (finding, best rule) pair, root causes first (highest weight, then finding order)."""
+    """Every (finding, best rule) pair, root causes first: highest weight, a `fail` before a
+    `warn`, then finding order."""
     pairs = []
     for index, finding in enumerate(findings):
         matching = [r for r in rules if r.matches(finding)]
         if matching:
             best = max(matching, key=lambda r: r.weight)
-            pairs.append((-best.weight, index, Explained(finding, best)))
-    return [p[2] for p in sorted(pairs, key=lambda p: (p[0], p[1]))]
+            pairs.append(((-best.weight, finding.status != CheckStatus.FAIL, index), Explained(finding, best)))
+    return [pair for _, pair in sorted(pairs, key=lambda p: p[0])]
+
+
+def support(explained: Sequence[Explained]) -> float:
+    """How strongly these findings support their symptom: the weights added, a `warn` half."""
+    return sum(e.rule.weight * (1.0 if e.finding.status == CheckStatus.FAIL else 0.5) for e in explained)
 
 
 def code_is(code: str) -> tuple[tuple[str, object], ...]:

@@ -5,7 +5,8 @@ which symptom (`agents.explanations`). The conclusion looks at *all* findings of
 
 - findings that explain the hypothesised symptom confirm it, and the strongest names the cause;
 - otherwise the hypothesis is refuted ("widerlegt"); when other `fail`/`warn` findings explain a
-  symptom, the strongest becomes the new hypothesis ("Neue Hypothese: …, belegt durch …");
+  symptom, the symptom they support most (weights added, a `warn` half) becomes the new
+  hypothesis, named by its strongest cause ("Neue Hypothese: …, belegt durch …");
 - with nothing wrong it is refuted when the checks that could have confirmed it ran, and
   inconclusive when they could not run (skipped, error).
 
@@ -20,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from support_mcp.agents.explanations import Explained, Explanation, explain
+from support_mcp.agents.explanations import Explained, Explanation, explain, support
 from support_mcp.domain.models import AgentName, CheckStatus, Finding, Language, Verdict
 
 # The symptom of a `fail` finding no rule explains: still evidence, never ignored.
@@ -65,21 +66,27 @@ def conclude(
         if support:
             return _named(Verdict.CONFIRMED, support, revised=False, agent=agent, language=language)
         if explained:
-            best = explained[0].rule.symptom
-            return _named(Verdict.REFUTED, [e for e in explained if e.rule.symptom == best], revised=True,
-                          agent=agent, language=language)
+            return _named(Verdict.REFUTED, _best_supported(explained), revised=True, agent=agent, language=language)
         judged = {r.check for r in rules if r.symptom == hypothesis_symptom}
     else:
         if explained:
-            best = explained[0].rule.symptom
-            return _named(Verdict.CONFIRMED, [e for e in explained if e.rule.symptom == best], revised=False,
-                          agent=agent, language=language)
+            return _named(Verdict.CONFIRMED, _best_supported(explained), revised=False, agent=agent,
+                          language=language)
         judged = {f.check for f in findings}
     mine = [f for f in findings if f.check in judged]
     could_not_look = any(f.status == CheckStatus.ERROR for f in mine)
     looked = any(f.status == CheckStatus.OK for f in mine)
     verdict = Verdict.REFUTED if looked and not could_not_look else Verdict.INCONCLUSIVE
     return Conclusion(verdict, None, None, (), revised=False)
+
+
+def _best_supported(explained: Sequence[Explained]) -> list[Explained]:
+    """The findings of the symptom they support most (all its findings added up, so a crash loop
+    seen by four checks outweighs one warning about load); ties go to the strongest single cause."""
+    by_symptom: dict[str, list[Explained]] = {}
+    for e in explained:
+        by_symptom.setdefault(e.rule.symptom, []).append(e)
+    return max(by_symptom.values(), key=lambda group: (support(group), group[0].rule.weight))
 
 
 def _named(verdict: Verdict, support: Sequence[Explained], *, revised: bool, agent: str,

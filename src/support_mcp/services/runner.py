@@ -318,7 +318,9 @@ class PlaybookRunner:
 
     async def _step_repair(self, state: _RunState) -> dict[str, Any]:
         """A named cause gets repair plans drafted and dry-run; they wait for a human's approval."""
-        if self._repairs is None or not state.done["verdict"]["conclusion"]["cause"]:
+        conclusion = state.done["verdict"]["conclusion"]
+        # A cause in another agent's layer is repaired there (after the hand-over), not here.
+        if self._repairs is None or not conclusion["cause"] or conclusion.get("handover_to"):
             return {"plans": [], "errors": []}
         findings = [Finding(**f) for f in state.done["checks"]["findings"]]
         plans, errors = [], []

@@ -104,3 +104,18 @@ def test_counts_are_by_status_and_say_when_everything_was_skipped() -> None:
     assert count_findings(skipped) == "keine Befunde: alle 2 Prüfungen übersprungen (Supabase nicht konfiguriert)"
     assert count_findings(skipped, "en").startswith("no findings: all 2 checks skipped")
     assert count_findings([]) == "keine Befunde"
+
+
+def test_a_busy_host_does_not_outweigh_a_crash_loop_seen_by_four_checks() -> None:
+    busy = [f("host.load", "warn", "load 1.2 per core"), *CRASH_LOOP[1:]]
+    c = conclude(busy, explanations_for(HOST), None, agent=HOST)
+    assert c.symptom == "bad_gateway" and c.evidence[0].check == "pm2_status"
+    loaded = [f("host.load", "fail", "load 2.5 per core"), f("pm2_status", "fail", "stopped"),
+              f("port_3000", "fail", "free"), f("http_smoke", "fail", "502", proxy_error=True)]
+    assert conclude(loaded, explanations_for(HOST), None, agent=HOST).symptom == "bad_gateway"
+
+
+def test_a_host_under_real_pressure_names_the_pressure() -> None:
+    pressure = [f("host.disk", "fail", "96 %"), f("host.memory", "fail", "4 %"), f("host.load", "fail", "3.9"),
+                f("http_smoke", "fail", "502", proxy_error=True)]
+    assert conclude(pressure, explanations_for(HOST), None, agent=HOST).symptom == "resource_pressure"
