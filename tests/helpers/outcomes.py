@@ -144,3 +144,30 @@ class Cli:
         outcome = Outcome(lab, scenario, ticket, run.returncode, run.stderr, report, tags, plans)
         outcome.record()
         return outcome
+
+
+def render_table(lines: list[dict[str, Any]]) -> str:
+    """The README's outcome table: one row per scenario, its own ticket beside the neutral one."""
+    runs = {(o["lab"], o["scenario"], o["ticket"]): o for o in lines}
+
+    def cell(o: dict[str, Any] | None) -> str:
+        if o is None:
+            return "—"
+        if o["exit"] != 0:
+            return f"exit {o['exit']}"
+        end = ("hand-over → " + o["handover_to"].removesuffix("-agent") if o.get("handover_to")
+               else "escalated" if o["escalated"] else "Tier 1")
+        plans = ", ".join(f"`{p}`" for p in o["plans"]) or "no plan"
+        return f"{o['verdict']}: {o['cause'] or '—'} · {plans} · {end}"
+
+    rows = ["| lab | scenario | its own ticket | neutral ticket |", "|---|---|---|---|"]
+    for lab, scenario in dict.fromkeys((k[0], k[1]) for k in runs):
+        rows.append(f"| {lab} | `{scenario}` | {cell(runs.get((lab, scenario, 'scenario')))} | "
+                    f"{cell(runs.get((lab, scenario, 'neutral')))} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(render_table([json.loads(line) for line in Path(sys.argv[1]).read_text().splitlines() if line.strip()]))
