@@ -183,3 +183,46 @@ async def test_dry_run_reproduction_runs_inside_the_rolled_back_transaction(lab)
     assert [line.splitlines()[1] for line in made] == ["0\t0", "1\t1"], made
     with psycopg.connect(target.database_url) as conn:
         assert conn.execute("select tgenabled from pg_trigger where tgname = 'on_auth_user_created'").fetchone() == ("D",)
+
+
+async def test_a_project_without_migration_history_records_the_migration_as_a_file(lab) -> None:  # type: ignore[no-untyped-def]
+    target = lab("trigger_disabled")
+    with psycopg.connect(target.database_url, autocommit=True) as conn:
+        conn.execute("drop schema supabase_migrations cascade")  # not made with the Supabase CLI
+    ctx, _ = context_for(target)
+    repair = next(r for r in supabase_repairs(target) if r.name == "restore_signup_trigger")
+    steps = await repair.plan(ctx, {"reason": "signup_trigger_disabled"})
+    dry = await repair.dry_run(ctx, steps)
+    assert dry.ok, dry.output
+    assert "nur als Datei in" in dry.output and "keine supabase_migrations.schema_migrations" in dry.output
+    applied = await repair.apply(ctx, steps)
+    assert applied.ok, applied.output
+    [written] = [p for p in target.migrations_dir.iterdir() if p.name.endswith("_restore_signup_trigger.sql")]  # type: ignore[union-attr]
+    assert "CREATE TRIGGER on_auth_user_created" in written.read_text()
+    assert [f.status for f in await repair.validate(ctx, {"reason": "signup_trigger_disabled"})] == ["ok"]
+
+
+async def test_a_dry_run_fails_when_apply_could_not_record_the_migration(lab) -> None:  # type: ignore[no-untyped-def]
+    from support_mcp.agents.supabase_analyst.repairs import migration_record
+
+    target = lab("trigger_disabled")
+    role = "support_mcp_test_no_record"  # may read the history, not write it (the lab connects as superuser)
+    with psycopg.connect(target.database_url, autocommit=True) as conn:
+        conn.execute(f"do $$ begin create role {role} login; exception when duplicate_object then null; end $$")
+        conn.execute(f"grant usage on schema supabase_migrations to {role}")
+        conn.execute(f"grant select on supabase_migrations.schema_migrations to {role}")
+    info = psycopg.conninfo.conninfo_to_dict(target.database_url) | {"user": role}
+    limited = dataclasses.replace(target, database_url=psycopg.conninfo.make_conninfo(**info))
+    try:
+        async with supabase_runner(limited) as runner, runner.transaction(read_only=False) as session:
+            message, ok = await migration_record(session, limited, "de")
+            session.abort = True
+        assert not ok and "keine Schreibrechte auf supabase_migrations.schema_migrations" in message
+        async with supabase_runner(target) as runner, runner.transaction(read_only=False) as session:
+            message, ok = await migration_record(session, target, "de")
+            session.abort = True
+        assert ok and message.startswith("Aufzeichnung beim Ausführen: supabase_migrations.schema_migrations + ")
+    finally:
+        with psycopg.connect(target.database_url, autocommit=True) as conn:
+            conn.execute(f"drop owned by {role}")
+            conn.execute(f"drop role {role}")

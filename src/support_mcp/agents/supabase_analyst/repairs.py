@@ -9,12 +9,17 @@ migration that does not fix the cause, or breaks something that worked, fails it
 cannot be approved. The fingerprint is a digest of the touched objects' state, so the plan
 service refuses an apply when the schema changed since.
 Apply writes the migration file with a timestamp version and records it in
-`supabase_migrations.schema_migrations` in the same transaction as the change.
+`supabase_migrations.schema_migrations` in the same transaction as the change — where the project
+has that table (made with the Supabase CLI); otherwise the migrations folder (and the ticket) is
+the record. The dry-run checks apply's preconditions (history table and the right to insert into
+it, the migrations folder) and says how the migration will be recorded, so a plan that passes its
+dry-run can be applied.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -153,6 +158,9 @@ class SqlMigrationRepair:
             probe = SavepointRunner(session)
             baseline = await self._reproduce(ctx, target, probe)
             before = await self._state(session, steps)
+            recording, recordable = await migration_record(session, target, ctx.language)
+            out.append(recording)
+            ok = ok and recordable
             for step in steps:
                 if step.payload.get("existing_migration"):
                     out.append(text(ctx.language, "repair.exists", file=step.payload["existing_migration"]))
@@ -210,7 +218,8 @@ class SqlMigrationRepair:
         out: list[str] = []
         async with runner_scope(target, self.runner) as runner, \
                 runner.transaction(read_only=False, commit=True) as session:
-            version = await next_version(session)
+            history = await has_migration_history(session)
+            version = await next_version(session, target.migrations_dir, history=history)
             for statement in statements:
                 result = await session.fetch(statement)
                 await record_sql(ctx, f"{self.name}.apply", result)
@@ -219,17 +228,18 @@ class SqlMigrationRepair:
                     return ApplyResult(ok=False, output="\n".join([*out, *result.error.lines(), "ROLLBACK"]))
                 changed.append(f"{statement.splitlines()[0][:80]}: {result.rowcount} rows")
                 out.append(f"OK {statement.splitlines()[0][:100]} → rowcount {result.rowcount}")
-            recorded = await session.fetch(
-                "insert into supabase_migrations.schema_migrations (version, name, statements) "
-                "values (%(v)s, %(n)s, %(s)s)", {"v": version, "n": self.name, "s": statements})
-            if recorded.error is not None:
-                session.abort = True
-                return ApplyResult(ok=False, output="\n".join([*out, *recorded.error.lines(), "ROLLBACK"]))
+            if history:
+                recorded = await session.fetch(
+                    "insert into supabase_migrations.schema_migrations (version, name, statements) "
+                    "values (%(v)s, %(n)s, %(s)s)", {"v": version, "n": self.name, "s": statements})
+                if recorded.error is not None:
+                    session.abort = True
+                    return ApplyResult(ok=False, output="\n".join([*out, *recorded.error.lines(), "ROLLBACK"]))
             if target.migrations_dir is not None:
                 target.migrations_dir.mkdir(parents=True, exist_ok=True)
                 written = target.migrations_dir / f"{version}_{self.name}.sql"
                 written.write_text(f"-- {self.fix.title['en']} (ticket {ctx.ticket_id})\n{sql}\n", "utf-8")
-        out.append(f"COMMIT; schema_migrations version {version}"
+        out.append(f"COMMIT; version {version}" + ("; supabase_migrations.schema_migrations" if history else "")
                    + (f"; file {written.name}" if written else ""))
         # Playbook 2.3: cause, actions (SQL, migration) and result in one internal note.
         note = text(ctx.language, "repair.note", name=self.name, cause=", ".join(self.fix.codes),
@@ -249,12 +259,56 @@ class SqlMigrationRepair:
                         evidence=[f"{f.check}: {f.title}" for f in findings][:20])]
 
 
-async def next_version(session: SqlSession) -> str:
-    """Supabase CLI migration version: UTC timestamp YYYYMMDDHHMMSS, after every recorded one."""
+HISTORY_TABLE = "supabase_migrations.schema_migrations"
+
+
+async def has_migration_history(session: SqlSession) -> bool:
+    """Whether the project keeps the Supabase CLI's migration history table."""
+    found = await session.fetch("select to_regclass(%(t)s) is not null", {"t": HISTORY_TABLE})
+    return bool(found.ok and found.rows and found.rows[0][0])
+
+
+async def migration_record(session: SqlSession, target: SupabaseTarget, language: Any) -> tuple[str, bool]:
+    """How apply will record the migration, and whether it can: apply's preconditions, checked
+    in the dry-run (history table and the right to insert into it, the migrations folder)."""
+    folder = target.migrations_dir
+    writable = folder is None or _writable(folder)
+    if await has_migration_history(session):
+        grant = await session.fetch("select has_table_privilege(%(t)s, 'INSERT')", {"t": HISTORY_TABLE})
+        may_insert = bool(grant.ok and grant.rows and grant.rows[0][0])
+        where = HISTORY_TABLE + (f" + {folder}" if folder else "")
+        if not may_insert:
+            return text(language, "repair.record_refused", where=HISTORY_TABLE), False
+    elif folder is not None:
+        where = text(language, "repair.record_folder_only", folder=folder, table=HISTORY_TABLE)
+    else:
+        where = text(language, "repair.record_ticket_only", table=HISTORY_TABLE)
+    if not writable:
+        return text(language, "repair.record_refused", where=str(folder)), False
+    return text(language, "repair.record", where=where), True
+
+
+def _writable(folder: Path) -> bool:
+    """The folder, or the nearest existing parent it would be created in, is writable."""
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    return probe.is_dir() and os.access(probe, os.W_OK)
+
+
+async def next_version(session: SqlSession, migrations_dir: Path | None = None, *, history: bool = True) -> str:
+    """Supabase CLI migration version: UTC timestamp YYYYMMDDHHMMSS, after every recorded one
+    (in the history table where it exists, and in the migrations folder)."""
     now = utc_now().strftime("%Y%m%d%H%M%S")
-    latest = await session.fetch("select max(version) from supabase_migrations.schema_migrations")
-    last = latest.rows[0][0] if latest.ok and latest.rows and latest.rows[0][0] else None
-    if last is not None and last.isdigit() and len(last) == len(now) and last >= now:
+    versions: list[str] = []
+    if history:
+        latest = await session.fetch(f"select max(version) from {HISTORY_TABLE}")
+        if latest.ok and latest.rows and latest.rows[0][0]:
+            versions.append(str(latest.rows[0][0]))
+    versions += [p.name.partition("_")[0] for p in (migrations_dir.glob("*.sql") if migrations_dir and
+                                                     migrations_dir.is_dir() else ())]
+    last = max((v for v in versions if v.isdigit() and len(v) == len(now)), default=None)
+    if last is not None and last >= now:
         return str(int(last) + 1)
     return now
 

@@ -123,6 +123,16 @@ _TEXTS: dict[str, dict[Language, str]] = {
     "repair.dry_run_reproduction_skipped": {"de": "Reproduktion im Trockentest: übersprungen (Migration fehlgeschlagen)",
                                             "en": "Reproduction in the dry-run: skipped (migration failed)"},
     "repair.new_problem": {"de": "neu nach der Migration", "en": "new after the migration"},
+    "repair.record": {"de": "Aufzeichnung beim Ausführen: {where}", "en": "Recorded on apply in: {where}"},
+    "repair.record_folder_only": {
+        "de": "nur als Datei in {folder} (dieses Projekt hat keine {table})",
+        "en": "only as a file in {folder} (this project has no {table})"},
+    "repair.record_ticket_only": {
+        "de": "nur im Ticket (kein Migrationsordner konfiguriert, keine {table})",
+        "en": "on the ticket only (no migrations folder configured, no {table})"},
+    "repair.record_refused": {
+        "de": "Aufzeichnung nicht möglich: keine Schreibrechte auf {where}; der Plan kann so nicht ausgeführt werden",
+        "en": "Cannot record the migration: no write access to {where}; the plan cannot be applied as is"},
 }
 
 
