@@ -199,7 +199,7 @@ class FunctionsCheck(SupabaseCheck):
                 "function_search_path_mutable", CheckStatus.FAIL if row["security_definer"] else CheckStatus.WARN,
                 text(lang, "functions.search_path", fn=f"{row['schema']}.{row['name']}"),
                 evidence=[f"{signature}: proconfig has no search_path"], lint_id="0011", level="WARN",
-                function=signature, security_definer=row["security_definer"]))
+                function=signature, regprocedure=row["regprocedure"], security_definer=row["security_definer"]))
         return findings or [Finding(check=self.name, status=CheckStatus.OK, title=text(lang, "functions.ok"))]
 
 

@@ -21,21 +21,23 @@ from support_mcp.domain.models import CheckStatus, Finding, Language
 from support_mcp.domain.targets import table_name
 
 Params = dict[str, Any]
-_IDENT = re.compile(r"[a-z_][a-z0-9_]*")
 _FUNC_CONTEXT = re.compile(r"function (?:(\w+)\.)?(\w+)\(")
 
 
 def ident(name: str) -> str:
-    """A plain lower-case identifier, or refuse: these names come from the catalog, but they are
-    rendered into SQL, so anything unusual stops the repair instead of being quoted creatively."""
-    if not _IDENT.fullmatch(name):
+    """An identifier as psycopg quotes it: catalog names with spaces, capitals, quotes or umlauts
+    (a policy made in the dashboard: "Enable read access for all users") are rendered safely."""
+    if not name or "\x00" in name:
         raise ValueError(f"unexpected identifier {name!r}")
-    return name
+    return pgsql.Identifier(name).as_string()
 
 
 def qname(qualified: str) -> str:
-    schema, _, name = qualified.rpartition(".")
-    return f"{ident(schema or 'public')}.{ident(name)}"
+    """`schema.name` (schema defaults to public) with both parts quoted."""
+    schema, dot, name = qualified.partition(".")
+    if not dot:
+        schema, name = "public", qualified
+    return f"{ident(schema)}.{ident(name)}"
 
 
 def render(template: str, **names: pgsql.Composable) -> str:
@@ -211,14 +213,20 @@ def _metadata_sql(p: Params) -> str:
 
 def _search_path_params(findings: Sequence[Finding], _: Path | None) -> Params | None:
     f = _first(findings, "function_search_path_mutable")
-    return {"function": f.data["function"]} if f else None
+    if f is None:
+        return None
+    return {"function": f.data["function"], **({"regprocedure": f.data["regprocedure"]}
+                                               if f.data.get("regprocedure") else {})}
 
 
 def _search_path_sql(p: Params) -> str:
-    name, _, args = str(p["function"]).partition("(")
-    if not re.fullmatch(r"[a-z0-9_ ,\[\]]*\)", args):
-        raise ValueError(f"unexpected argument list {args!r}")
-    return f"ALTER FUNCTION {qname(name)}({args} SET search_path = '';"
+    # PostgreSQL's own rendering of the signature (regprocedure: quoted where needed), checked below
+    signature = str(p.get("regprocedure") or p["function"])
+    sql = f"ALTER FUNCTION {signature} SET search_path = '';"
+    parsed = parse_sql(sql)
+    if len(parsed) != 1 or not isinstance(parsed[0].stmt, ast.AlterFunctionStmt):
+        raise ValueError(f"unexpected function signature {signature!r}")
+    return sql
 
 
 def _enable_rls_params(findings: Sequence[Finding], _: Path | None) -> Params | None:
@@ -278,10 +286,11 @@ def _grant_params(findings: Sequence[Finding], _: Path | None) -> Params | None:
     f = _first(findings, "rpc_fails_for_role")
     if f is None or f.data.get("sqlstate") != "42501":
         return None
-    m = re.search(r"permission denied for table (\w+)", str(f.data.get("message")))
+    m = re.search(r"permission denied for table (.+?)\s*$", str(f.data.get("message")))
     if m is None:
         return None
-    return {"table": f"public.{m[1]}", "role": f.data.get("role", "authenticated"), "function": f.data["function"]}
+    schema = str(f.data["function"]).partition(".")[0] if "." in str(f.data["function"]) else "public"
+    return {"table": f"{schema}.{m[1]}", "role": f.data.get("role", "authenticated"), "function": f.data["function"]}
 
 
 FIXES: tuple[Fix, ...] = (

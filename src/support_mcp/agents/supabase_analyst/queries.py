@@ -94,7 +94,8 @@ where t.tgrelid = 'auth.users'::regclass and not t.tgisinternal
 
 MUTABLE_SEARCH_PATH = """
 select n.nspname as schema, p.proname as name, pg_get_function_identity_arguments(p.oid) as args,
-       p.prosecdef as security_definer
+       p.prosecdef as security_definer,
+       format('%%I.%%I(%%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)) as regprocedure
 from pg_proc p join pg_namespace n on n.oid = p.pronamespace
 where n.nspname = any(%(schemas)s) and p.prokind = 'f'
   and not exists (select 1 from unnest(coalesce(p.proconfig, '{}')) c where c like 'search_path=%%')
