@@ -27,6 +27,10 @@ REPAIR_FOR = {
 }
 
 
+TRIGGER_OFF = {"reason": "signup_trigger_disabled", "trigger": "on_auth_user_created",
+               "function": "public.handle_new_user"}
+
+
 async def findings_of(target: SupabaseTarget) -> list[Finding]:
     ctx, _ = context_for(target)
     async with supabase_runner(target) as runner:  # one pool shared by every check, as the registry does
@@ -72,7 +76,7 @@ async def test_schema_change_after_dry_run_changes_the_fingerprint(lab) -> None:
     target = lab("trigger_disabled")
     ctx, _ = context_for(target)
     repair = next(r for r in supabase_repairs(target) if r.name == "restore_signup_trigger")
-    steps = await repair.plan(ctx, {"reason": "signup_trigger_disabled"})
+    steps = await repair.plan(ctx, TRIGGER_OFF)
     dry = await repair.dry_run(ctx, steps)
     with psycopg.connect(target.database_url, autocommit=True) as conn:
         conn.execute("alter table auth.users enable trigger on_auth_user_created")
@@ -176,10 +180,11 @@ async def test_dry_run_reproduction_runs_inside_the_rolled_back_transaction(lab)
     target = lab("trigger_disabled")
     ctx, recorder = context_for(target)
     repair = next(r for r in supabase_repairs(target) if r.name == "restore_signup_trigger")
-    dry = await repair.dry_run(ctx, await repair.plan(ctx, {"reason": "signup_trigger_disabled"}))
+    dry = await repair.dry_run(ctx, await repair.plan(ctx, TRIGGER_OFF))
     assert dry.ok and "Reproduktion im Trockentest: bestanden" in dry.output
     # before the migration the probe sign-up made no profile; after it (same transaction) it did
-    made = [r.stdout for op, r in recorder.commands if op.name == "sql.signup_path" and "profiles" in r.stdout]
+    made = [r.stdout for op, r in recorder.commands if op.name == "sql.signup_path"
+            and r.stdout.startswith("profiles\tsubscriptions")]
     assert [line.splitlines()[1] for line in made] == ["0\t0", "1\t1"], made
     with psycopg.connect(target.database_url) as conn:
         assert conn.execute("select tgenabled from pg_trigger where tgname = 'on_auth_user_created'").fetchone() == ("D",)
@@ -191,15 +196,15 @@ async def test_a_project_without_migration_history_records_the_migration_as_a_fi
         conn.execute("drop schema supabase_migrations cascade")  # not made with the Supabase CLI
     ctx, _ = context_for(target)
     repair = next(r for r in supabase_repairs(target) if r.name == "restore_signup_trigger")
-    steps = await repair.plan(ctx, {"reason": "signup_trigger_disabled"})
+    steps = await repair.plan(ctx, TRIGGER_OFF)
     dry = await repair.dry_run(ctx, steps)
     assert dry.ok, dry.output
     assert "nur als Datei in" in dry.output and "keine supabase_migrations.schema_migrations" in dry.output
     applied = await repair.apply(ctx, steps)
     assert applied.ok, applied.output
     [written] = [p for p in target.migrations_dir.iterdir() if p.name.endswith("_restore_signup_trigger.sql")]  # type: ignore[union-attr]
-    assert "CREATE TRIGGER on_auth_user_created" in written.read_text()
-    assert [f.status for f in await repair.validate(ctx, {"reason": "signup_trigger_disabled"})] == ["ok"]
+    assert 'ENABLE TRIGGER "on_auth_user_created"' in written.read_text()
+    assert [f.status for f in await repair.validate(ctx, TRIGGER_OFF)] == ["ok"]
 
 
 async def test_a_dry_run_fails_when_apply_could_not_record_the_migration(lab) -> None:  # type: ignore[no-untyped-def]

@@ -19,11 +19,12 @@ from support_mcp.agents.supabase_analyst.parsers import (
     parse_log_rows,
     parse_monitoring_snapshot,
 )
+from support_mcp.agents.supabase_analyst.schema import TABLE_SHAPE, AppSchema, app_schema, shape_params
 from support_mcp.agents.supabase_analyst.texts import text
 from support_mcp.domain.errors import ExecutionError, InvalidInput
 from support_mcp.domain.models import CheckStatus, Finding
 from support_mcp.domain.targets import SupabaseTarget
-from support_mcp.executors.sql import SqlRunner
+from support_mcp.executors.sql import SqlRunner, SqlSession
 from support_mcp.executors.supabase_api import SupabaseManagementApi, get_json
 
 LONG_QUERY_SECONDS = 300
@@ -31,7 +32,6 @@ MIN_CACHE_HIT_RATIO = 0.99
 MIN_BLOCKS_FOR_RATIO = 10_000  # a fresh database has too few reads for a meaningful ratio
 LOG_MINUTES = 30
 PROBE_USER_ID = "00000000-5a5a-4a5a-8a5a-00000000cafe"
-SIGNUP_FUNCTIONS = ("handle_new_user", "create_free_subscription")
 
 
 class HealthCheck(SupabaseCheck):
@@ -137,12 +137,22 @@ class AuthConsistencyCheck(SupabaseCheck):
 
     async def probe(self, ctx: CheckContext, target: SupabaseTarget, runner: SqlRunner) -> list[Finding]:
         lang = ctx.language
-        findings = []
+        findings: list[Finding] = []
+        skipped: list[Finding] = []
         async with runner.transaction() as session:
             users = await self.fetch(ctx, session, queries.USER_COUNT)
             if users.error is not None:
                 return [self.sql_error(ctx, users)]
-            for code, sql in queries.consistency(target).items():
+            shape = await app_schema_of(self, ctx, session, target)
+            if isinstance(shape, Finding):
+                return [shape]
+            checks, reasons = queries.consistency(shape)
+            for code, (key, values) in reasons.items():
+                skipped.append(Finding(check=self.name, status=CheckStatus.SKIPPED,
+                                       title=text(lang, "skip.query", what=text(lang, f"auth.{code}", count="…"),
+                                                  reason=text(lang, key, **values)),
+                                       data={"skipped_code": code}))
+            for code, sql in checks.items():
                 result = await self.fetch(ctx, session, sql, max_rows=5)
                 if result.error is not None:
                     findings.append(self.sql_error(ctx, result))
@@ -151,15 +161,25 @@ class AuthConsistencyCheck(SupabaseCheck):
                         code, self._STATUS[code], text(lang, f"auth.{code}", count=result.total_rows),
                         evidence=example_lines(result), count=result.total_rows, examples=json_rows(result)))
         if findings:
-            return findings
+            return findings + skipped
         return [Finding(check=self.name, status=CheckStatus.OK, title=text(lang, "auth.ok", users=users.rows[0][0]),
-                        data={"users": users.rows[0][0]})]
+                        data={"users": users.rows[0][0]}), *skipped]
+
+
+async def app_schema_of(check: SupabaseCheck, ctx: CheckContext, session: SqlSession,
+                        target: SupabaseTarget) -> AppSchema | Finding:
+    """The project's profiles/subscriptions tables as its catalog describes them."""
+    shape = await check.fetch(ctx, session, TABLE_SHAPE, shape_params(target))
+    if shape.error is not None:
+        return check.sql_error(ctx, shape)
+    return app_schema(target, shape.dicts())
 
 
 class FunctionsCheck(SupabaseCheck):
-    """handle_new_user() and create_free_subscription(): present, SECURITY DEFINER, search_path
-    pinned; trigger on_auth_user_created present and enabled; no mutable search_path in exposed
-    schemas (splinter 0011 function_search_path_mutable)."""
+    """The sign-up trigger on auth.users (the one whose function creates the profile, or
+    `on_auth_user_created`): present, enabled, its function SECURITY DEFINER; no mutable
+    search_path in exposed schemas (splinter 0011 function_search_path_mutable). Names come from
+    the catalog: a project's own trigger and function names are fine."""
 
     name = "functions"
     _title_key = "functions.title"
@@ -168,31 +188,33 @@ class FunctionsCheck(SupabaseCheck):
     async def probe(self, ctx: CheckContext, target: SupabaseTarget, runner: SqlRunner) -> list[Finding]:
         lang = ctx.language
         findings: list[Finding] = []
+        pattern = {"pattern": queries.profiles_insert_pattern(target.profiles_table)}
         async with runner.transaction() as session:
-            fns = await self.fetch(ctx, session, queries.SIGNUP_FUNCTIONS)
-            trig = await self.fetch(ctx, session, queries.SIGNUP_TRIGGER)
+            trig = await self.fetch(ctx, session, queries.SIGNUP_TRIGGERS, pattern)
+            fns = await self.fetch(ctx, session, queries.SIGNUP_TRIGGER_FUNCTIONS, pattern)
             mutable = await self.fetch(ctx, session, queries.MUTABLE_SEARCH_PATH,
                                        {"schemas": list(target.exposed_schemas)})
-        for result in (fns, trig, mutable):
+        for result in (trig, fns, mutable):
             if result.error is not None:
                 return [self.sql_error(ctx, result)]
-        present = {row["name"]: row for row in fns.dicts()}
-        for fn in SIGNUP_FUNCTIONS:
-            if fn not in present:
-                findings.append(self.problem("function_missing", CheckStatus.FAIL,
-                                             text(lang, "functions.missing", fn=fn), function=f"public.{fn}"))
-            elif not present[fn]["security_definer"]:
+        signup = [r for r in trig.dicts() if r["inserts_profile"] or r["name"] == "on_auth_user_created"]
+        if not signup:
+            candidates = [r["function"] for r in fns.dicts()]
+            findings.append(self.problem(
+                "signup_trigger_missing", CheckStatus.FAIL,
+                text(lang, "functions.trigger_missing", table=target.profiles_table),
+                evidence=[f"auth.users: {r['name']} → {r['function']}" for r in trig.dicts()]
+                or ["auth.users: no user triggers"], function=candidates[0] if candidates else None))
+        for row in signup:
+            if row["enabled"] == "D":
+                findings.append(self.problem("signup_trigger_disabled", CheckStatus.FAIL,
+                                             text(lang, "functions.trigger_disabled", trigger=row["name"]),
+                                             evidence=[f"tgenabled = 'D' ({row['function']})"],
+                                             trigger=row["name"], function=row["function"]))
+            elif not row["security_definer"]:
                 findings.append(self.problem("function_not_security_definer", CheckStatus.WARN,
-                                             text(lang, "functions.not_definer", fn=fn), function=f"public.{fn}"))
-        trigger = next((r for r in trig.dicts() if r["name"] == "on_auth_user_created"), None)
-        if trigger is None:
-            findings.append(self.problem("signup_trigger_missing", CheckStatus.FAIL,
-                                         text(lang, "functions.trigger_missing"),
-                                         evidence=example_lines(trig) or ["auth.users: no user triggers"]))
-        elif trigger["enabled"] == "D":
-            findings.append(self.problem("signup_trigger_disabled", CheckStatus.FAIL,
-                                         text(lang, "functions.trigger_disabled"),
-                                         evidence=[f"tgenabled = 'D' ({trigger['function']})"]))
+                                             text(lang, "functions.not_definer", fn=row["function"]),
+                                             function=row["function"]))
         for row in mutable.dicts():
             signature = f"{row['schema']}.{row['name']}({row['args']})"
             findings.append(self.problem(
@@ -226,7 +248,15 @@ class SignupPathCheck(SupabaseCheck):
                                      detail="ROLLBACK", evidence=err.lines(), sqlstate=err.sqlstate,
                                      message=err.message, error_detail=err.detail, hint=err.hint,
                                      context=err.context)]
-            made = await self.fetch(ctx, session, queries.with_tables(queries.SIGNUP_MADE, target), params)
+            shape = await app_schema_of(self, ctx, session, target)
+            if isinstance(shape, Finding):
+                return [shape]
+            made_sql = queries.signup_made(shape)
+            if made_sql is None:
+                return [Finding(check=self.name, status=CheckStatus.SKIPPED, detail="ROLLBACK",
+                                title=text(lang, "skip.query", what=text(lang, "signup.title"),
+                                           reason=text(lang, "skip.no_table", table=target.profiles_table)))]
+            made = await self.fetch(ctx, session, made_sql, params)
         if made.error is not None:
             return [self.sql_error(ctx, made)]
         profiles, subscriptions = made.rows[0]
@@ -234,7 +264,7 @@ class SignupPathCheck(SupabaseCheck):
         if not profiles:
             findings.append(self.problem("signup_no_profile", CheckStatus.FAIL, text(lang, "signup.no_profile"),
                                          detail="ROLLBACK"))
-        if not subscriptions:
+        if subscriptions == 0:  # None: the project keeps no subscription table we know of
             findings.append(self.problem("signup_no_subscription", CheckStatus.FAIL,
                                          text(lang, "signup.no_subscription"), detail="ROLLBACK"))
         return findings or [Finding(check=self.name, status=CheckStatus.OK, title=text(lang, "signup.ok"),

@@ -137,26 +137,67 @@ def split_statements(sql: str) -> list[str]:
 # --- the fixes ---------------------------------------------------------------------------------
 
 
-def _trigger_params(findings: Sequence[Finding], _: Path | None) -> Params | None:
+def _trigger_params(findings: Sequence[Finding], migrations: Path | None) -> Params | None:
     f = _first(findings, "signup_trigger_missing", "signup_trigger_disabled")
-    return {"reason": f.data["code"]} if f else None
+    if f is None:
+        return None
+    function = f.data.get("function")
+    if f.data["code"] == "signup_trigger_disabled":
+        return {"reason": f.data["code"], "trigger": f.data["trigger"], "function": function}
+    found = last_trigger_definition(migrations, function)
+    if found is not None:
+        definition, source, trigger, function = found
+        return {"reason": f.data["code"], "trigger": trigger, "function": function, "definition": definition,
+                "source": source}
+    if function:  # the project's trigger function survived its trigger: the playbook's trigger name
+        return {"reason": f.data["code"], "trigger": "on_auth_user_created", "function": function}
+    return None
 
 
-_TRIGGER_SQL = """DROP TRIGGER IF EXISTS on_auth_user_created ON auth.users;
-CREATE TRIGGER on_auth_user_created AFTER INSERT ON auth.users
-  FOR EACH ROW EXECUTE FUNCTION public.handle_new_user();
-INSERT INTO {profiles} (id, email, full_name, avatar_url)
-  SELECT u.id, u.email, u.raw_user_meta_data ->> 'full_name', u.raw_user_meta_data ->> 'avatar_url'
-  FROM auth.users u LEFT JOIN {profiles} p ON p.id = u.id
-  WHERE p.id IS NULL AND u.deleted_at IS NULL;
-SELECT public.create_free_subscription(u.id)
-  FROM auth.users u LEFT JOIN {subscriptions} s ON s.user_id = u.id
-  WHERE s.user_id IS NULL AND u.deleted_at IS NULL;"""
+def last_trigger_definition(migrations: Path | None, function: str | None) -> tuple[str, str, str, str] | None:
+    """The newest CREATE TRIGGER … ON auth.users in the migrations that runs `function` (or, without
+    one, is named on_auth_user_created): (sql, file, trigger name, function as SQL)."""
+    found = None
+    for path in migration_files(migrations):
+        for stmt, body in statements_in(path):
+            if not isinstance(stmt, ast.CreateTrigStmt) or stmt.relation.schemaname != "auth" \
+                    or stmt.relation.relname != "users":
+                continue
+            parts = [getattr(p, "sval", "") for p in stmt.funcname]
+            runs = ".".join(ident(p) for p in (parts if len(parts) > 1 else ["public", *parts]))
+            if (function and runs == function) or (not function and stmt.trigname == "on_auth_user_created"):
+                found = (body, path.name, stmt.trigname, runs)
+    return found
+
+
+# Users who signed up while the trigger was off get what it would have made: the project's own
+# trigger function, replayed once for each of them through a temporary UPDATE trigger.
+_REPLAY_SQL = """CREATE TRIGGER support_mcp_replay_signup AFTER UPDATE ON auth.users
+  FOR EACH ROW EXECUTE FUNCTION {function}();
+UPDATE auth.users u SET id = u.id
+  WHERE u.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM {profiles} p WHERE p.{user_column} = u.id);
+DROP TRIGGER support_mcp_replay_signup ON auth.users;"""
 
 
 def _trigger_sql(p: Params) -> str:
-    return render(_TRIGGER_SQL, profiles=app_table(p, "profiles_table", "public.profiles"),
-                  subscriptions=app_table(p, "subscriptions_table", "public.subscriptions"))
+    function = str(p["function"])
+    if p["reason"] == "signup_trigger_disabled":
+        sql = [f"ALTER TABLE auth.users ENABLE TRIGGER {ident(p['trigger'])};"]
+    elif p.get("definition"):
+        sql = [f"DROP TRIGGER IF EXISTS {ident(p['trigger'])} ON auth.users;", f"{p['definition']};"]
+    else:
+        sql = [f"DROP TRIGGER IF EXISTS {ident(p['trigger'])} ON auth.users;",
+               f"CREATE TRIGGER {ident(p['trigger'])} AFTER INSERT ON auth.users\n"
+               f"  FOR EACH ROW EXECUTE FUNCTION {function}();"]
+    sql.append(render(_REPLAY_SQL, function=pgsql.SQL(function), profiles=app_table(p, "profiles_table",
+                                                                                     "public.profiles"),
+                      user_column=pgsql.Identifier(str(p.get("profiles_user_column") or "id"))))
+    text = "\n".join(sql)
+    # `function` comes from the catalog (format %I) or a parsed migration; it must stay one name
+    for stmt in (r.stmt for r in parse_sql(text)):
+        if not isinstance(stmt, ast.CreateTrigStmt | ast.AlterTableStmt | ast.DropStmt | ast.UpdateStmt):
+            raise ValueError(f"unexpected statement in the trigger repair: {type(stmt).__name__}")
+    return text
 
 
 def _function_params(findings: Sequence[Finding], migrations: Path | None) -> Params | None:
@@ -263,17 +304,19 @@ def _orphan_params(findings: Sequence[Finding], _: Path | None) -> Params | None
 
 
 _ORPHAN_SQL = """DELETE FROM {profiles} p
-  WHERE NOT EXISTS (SELECT 1 FROM auth.users u WHERE u.id = p.id);
+  WHERE NOT EXISTS (SELECT 1 FROM auth.users u WHERE u.id = p.{user_column});
 ALTER TABLE {profiles} DROP CONSTRAINT IF EXISTS {fkey};
 ALTER TABLE {profiles} ADD CONSTRAINT {fkey}
-  FOREIGN KEY (id) REFERENCES auth.users (id) ON DELETE CASCADE;"""
+  FOREIGN KEY ({user_column}) REFERENCES auth.users (id) ON DELETE CASCADE;"""
 
 
 def _orphan_sql(p: Params) -> str:
     profiles = str(p.get("profiles_table") or "public.profiles")
-    # PostgreSQL's own name for the foreign key of column id: <table>_id_fkey
+    column = str(p.get("profiles_user_column") or "id")
+    # PostgreSQL's own name for a one-column foreign key: <table>_<column>_fkey
     return render(_ORPHAN_SQL, profiles=app_table(p, "profiles_table", "public.profiles"),
-                  fkey=pgsql.Identifier(f"{table_name(profiles)[1]}_id_fkey"))
+                  user_column=pgsql.Identifier(column),
+                  fkey=pgsql.Identifier(f"{table_name(profiles)[1]}_{column}_fkey"))
 
 _SESSIONS_SQL = """UPDATE auth.refresh_tokens r SET revoked = true, updated_at = now()
   FROM auth.sessions s JOIN auth.users u ON u.id = s.user_id

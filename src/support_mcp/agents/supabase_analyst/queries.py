@@ -3,9 +3,12 @@ in the SQL text). Kept apart from the judging code so a reviewer can read them i
 
 from __future__ import annotations
 
+import re
+
 from psycopg import sql as pgsql
 
-from support_mcp.domain.targets import SupabaseTarget, table_name
+from support_mcp.agents.supabase_analyst.schema import AppSchema, AppTable
+from support_mcp.domain.targets import table_name
 
 HEALTH = """
 select
@@ -32,64 +35,105 @@ order by query_start
 
 USER_COUNT = "select count(*) as users from auth.users where deleted_at is null"
 
-# name -> query; each is run with a small row cap: total_rows is the count, rows the examples.
-# {profiles} and {subscriptions} are the target's tables (see `consistency`).
-CONSISTENCY: dict[str, str] = {
-    "users_without_profile": """
-        select u.id, u.email, u.created_at from auth.users u
-        left join {profiles} p on p.id = u.id
-        where p.id is null and u.deleted_at is null order by u.created_at, u.id""",
-    "orphaned_profiles": """
-        select p.id, p.email, p.created_at from {profiles} p
-        left join auth.users u on u.id = p.id where u.id is null order by p.created_at, p.id""",
-    "profile_email_mismatch": """
-        select p.id, p.email as profile_email, u.email as user_email from {profiles} p
-        join auth.users u on u.id = p.id where p.email is distinct from u.email order by p.id""",
-    "users_without_subscription": """
-        select u.id, u.email, u.created_at from auth.users u
-        left join {subscriptions} s on s.user_id = u.id
-        where s.user_id is null and u.deleted_at is null order by u.created_at, u.id""",
-    "banned_user_sessions": """
+
+Skip = tuple[str, dict[str, str]]  # (text key, values): why a query cannot run on this project
+
+
+def consistency(schema: AppSchema) -> tuple[dict[str, str], dict[str, Skip]]:
+    """(code -> query, code -> why it is skipped) for the project's own tables and columns.
+    Each query is run with a small row cap: total_rows is the count, rows the examples."""
+    queries: dict[str, pgsql.Composed] = {}
+    skipped: dict[str, Skip] = {}
+    p, s = schema.profiles, schema.subscriptions
+    p_user = p.user_column if p else None
+    if p is None or p_user is None:
+        reason: Skip = ("skip.no_table" if p is None else "skip.no_user_column", {"table": schema.profiles_name})
+        skipped |= dict.fromkeys(("users_without_profile", "orphaned_profiles", "profile_email_mismatch"), reason)
+    else:
+        uc = pgsql.Identifier(p_user)
+        extra = pgsql.SQL("").join(pgsql.SQL(", p.{}").format(pgsql.Identifier(c))
+                                   for c in ("email", "created_at") if p.has(c))
+        queries["users_without_profile"] = pgsql.SQL(
+            "select u.id, u.email, u.created_at from auth.users u where u.deleted_at is null "
+            "and not exists (select 1 from {t} p where p.{uc} = u.id) order by u.created_at, u.id").format(t=p.sql, uc=uc)
+        queries["orphaned_profiles"] = pgsql.SQL(
+            "select p.{uc} as id{extra} from {t} p where p.{uc} is not null "
+            "and not exists (select 1 from auth.users u where u.id = p.{uc}) order by p.{uc}").format(
+                t=p.sql, uc=uc, extra=extra)
+        if p.has("email"):
+            queries["profile_email_mismatch"] = pgsql.SQL(
+                "select p.{uc} as id, p.email as profile_email, u.email as user_email from {t} p "
+                "join auth.users u on u.id = p.{uc} where p.email is distinct from u.email order by 1").format(
+                    t=p.sql, uc=uc)
+        else:
+            skipped["profile_email_mismatch"] = ("skip.no_column", {"table": schema.profiles_name, "column": "email"})
+    s_user = subscription_user_column(s)
+    if s is None or s_user is None:
+        skipped["users_without_subscription"] = ("skip.no_table" if s is None else "skip.no_user_column",
+                                                 {"table": schema.subscriptions_name})
+    else:
+        queries["users_without_subscription"] = pgsql.SQL(
+            "select u.id, u.email, u.created_at from auth.users u where u.deleted_at is null "
+            "and not exists (select 1 from {t} s where s.{uc} = u.id) order by u.created_at, u.id").format(
+                t=s.sql, uc=pgsql.Identifier(s_user))
+    queries["banned_user_sessions"] = pgsql.SQL(BANNED_USER_SESSIONS).format()
+    return {code: q.as_string() for code, q in queries.items()}, skipped
+
+
+def subscription_user_column(table: AppTable | None) -> str | None:
+    """A subscription's user: its foreign key to auth.users, else `user_id` (never its own id)."""
+    if table is None:
+        return None
+    return table.user_fk or ("user_id" if table.has("user_id") else None)
+
+
+BANNED_USER_SESSIONS = """
         select s.id as session_id, u.id as user_id, u.email, u.banned_until, u.deleted_at,
                (select count(*) from auth.refresh_tokens r where r.session_id = s.id and not r.revoked)
                  as refresh_tokens
         from auth.sessions s join auth.users u on u.id = s.user_id
         where (u.banned_until > now() or u.deleted_at is not null)
           and (s.not_after is null or s.not_after > now())
-        order by u.email, s.id""",
-}
-
-# the sign-up probe's profile and subscription, by the probe user's id
-SIGNUP_MADE = """select (select count(*) from {profiles} where id = %(id)s) as profiles,
-       (select count(*) from {subscriptions} where user_id = %(id)s) as subscriptions"""
+        order by u.email, s.id"""
 
 
-def app_tables(target: SupabaseTarget) -> dict[str, pgsql.Identifier]:
-    """The target's profiles and subscriptions tables as quoted identifiers."""
-    return {"profiles": pgsql.Identifier(*table_name(target.profiles_table)),
-            "subscriptions": pgsql.Identifier(*table_name(target.subscriptions_table))}
+def signup_made(schema: AppSchema) -> str | None:
+    """The sign-up probe's profile and subscription counts, by the probe user's id (None: no
+    profiles table to look in)."""
+    p, s = schema.profiles, schema.subscriptions
+    if p is None or p.user_column is None:
+        return None
+    sub: pgsql.Composable = pgsql.SQL("null")
+    s_user = subscription_user_column(s)
+    if s is not None and s_user is not None:
+        sub = pgsql.SQL("(select count(*) from {t} where {c} = %(id)s)").format(t=s.sql, c=pgsql.Identifier(s_user))
+    return pgsql.SQL("select (select count(*) from {t} where {c} = %(id)s) as profiles, {sub} as subscriptions").format(
+        t=p.sql, c=pgsql.Identifier(p.user_column), sub=sub).as_string()
 
 
-def with_tables(query: str, target: SupabaseTarget) -> str:
-    """`query` with {profiles} and {subscriptions} replaced by the target's quoted table names."""
-    return pgsql.SQL(query).format(**app_tables(target)).as_string()  # type: ignore[arg-type]
+def profiles_insert_pattern(profiles_table: str) -> str:
+    """A regular expression (PostgreSQL and Python) for an INSERT into the profiles table in a
+    function body, quoted or not, schema-qualified or not."""
+    schema, table = table_name(profiles_table)
+    return rf'insert\s+into\s+(("?{re.escape(schema)}"?)\s*\.\s*)?"?{re.escape(table)}"?(\s|\()'
 
 
-def consistency(target: SupabaseTarget) -> dict[str, str]:
-    return {code: with_tables(query, target) for code, query in CONSISTENCY.items()}
-
-
-SIGNUP_FUNCTIONS = """
-select p.proname as name, p.prosecdef as security_definer, p.proconfig as config,
-       pg_get_function_identity_arguments(p.oid) as args
-from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-where n.nspname = 'public' and p.proname in ('handle_new_user', 'create_free_subscription')
+# Triggers on auth.users with their function; `inserts_profile`: its body inserts into profiles.
+SIGNUP_TRIGGERS = """
+select t.tgname as name, t.tgenabled::text as enabled, format('%%I.%%I', fn.nspname, fp.proname) as function,
+       fp.prosecdef as security_definer, fp.prosrc ~* %(pattern)s as inserts_profile
+from pg_trigger t join pg_proc fp on fp.oid = t.tgfoid join pg_namespace fn on fn.oid = fp.pronamespace
+where t.tgrelid = 'auth.users'::regclass and not t.tgisinternal
+order by t.tgname
 """
 
-SIGNUP_TRIGGER = """
-select t.tgname as name, t.tgenabled::text as enabled, p.proname as function
-from pg_trigger t join pg_proc p on p.oid = t.tgfoid
-where t.tgrelid = 'auth.users'::regclass and not t.tgisinternal
+# Trigger functions that would create the profile (a dropped trigger leaves its function behind).
+SIGNUP_TRIGGER_FUNCTIONS = """
+select format('%%I.%%I', n.nspname, p.proname) as function
+from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+where p.prorettype = 'trigger'::regtype and n.nspname not in ('pg_catalog', 'information_schema', 'auth', 'storage')
+  and p.prosrc ~* %(pattern)s
+order by (p.proname <> 'handle_new_user'), 1
 """
 
 MUTABLE_SEARCH_PATH = """

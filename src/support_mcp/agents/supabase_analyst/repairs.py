@@ -37,6 +37,7 @@ from support_mcp.agents.supabase_analyst.fixes import (
     touched_objects,
 )
 from support_mcp.agents.supabase_analyst.rls_checks import ReproduceCheck, RlsPoliciesCheck
+from support_mcp.agents.supabase_analyst.schema import TABLE_SHAPE, app_schema, shape_params
 from support_mcp.agents.supabase_analyst.texts import text
 from support_mcp.domain.clock import utc_now
 from support_mcp.domain.errors import Conflict, InvalidInput
@@ -107,6 +108,12 @@ class SqlMigrationRepair:
         if self.fix.name == "enable_rls" and "owner_column" not in params:
             async with runner_scope(target, self.runner) as runner:
                 params["owner_column"] = await self._owner_column(runner, params["table"])
+        if self.fix.name in ("restore_signup_trigger", "delete_orphaned_profiles") \
+                and "profiles_user_column" not in params:
+            async with runner_scope(target, self.runner) as runner:
+                shape = await runner.read(TABLE_SHAPE, shape_params(target))
+            profiles = app_schema(target, shape.dicts()).profiles if shape.error is None else None
+            params["profiles_user_column"] = profiles.user_column if profiles else None
         sql = self.fix.sql({**params, "profiles_table": target.profiles_table,
                             "subscriptions_table": target.subscriptions_table}).strip()
         split_statements(sql)  # refuses SQL PostgreSQL's parser cannot read before anyone sees it

@@ -8,6 +8,7 @@ import pytest
 from support_mcp.agents.registry import AgentResources, checks_for, repairs_for
 from support_mcp.agents.supabase_analyst import queries
 from support_mcp.agents.supabase_analyst.fixes import FIXES
+from support_mcp.agents.supabase_analyst.schema import app_schema
 from support_mcp.bootstrap.settings import Settings
 from support_mcp.domain.errors import InvalidInput
 from support_mcp.domain.targets import SupabaseTarget, Targets
@@ -35,13 +36,32 @@ def test_table_names_must_be_schema_dot_table(name: str) -> None:
 
 def test_table_names_are_quoted_identifiers_in_queries_and_migrations() -> None:
     target = SupabaseTarget(database_url="x", profiles_table="app.Profile", subscriptions_table="billing.subs")
-    made = queries.with_tables(queries.SIGNUP_MADE, target)
-    assert 'from "app"."Profile" where id = %(id)s' in made and 'from "billing"."subs"' in made
-    assert all('"app"."Profile"' in sql or '"billing"."subs"' in sql for sql in queries.consistency(target).values()
-               if "profile" in sql or "subscription" in sql)
+    shape = app_schema(target, [
+        {"schema": "app", "table": "Profile", "columns": ["User ID", "email"], "user_fk": "User ID"},
+        {"schema": "billing", "table": "subs", "columns": ["id", "user_id"], "user_fk": None}])
+    made = queries.signup_made(shape)
+    assert made is not None and 'from "app"."Profile" where "User ID" = %(id)s' in made
+    assert 'from "billing"."subs" where "user_id" = %(id)s' in made
+    checks, skipped = queries.consistency(shape)
+    assert skipped == {}
+    assert all('"app"."Profile"' in sql or '"billing"."subs"' in sql for sql in checks.values()
+               if "profile" in sql.lower() or "subs" in sql)
     fix = next(f for f in FIXES if f.name == "delete_orphaned_profiles")
-    sql = fix.sql({"profiles_table": "app.Profile"})
-    assert 'DELETE FROM "app"."Profile" p' in sql and 'CONSTRAINT "Profile_id_fkey"' in sql
+    sql = fix.sql({"profiles_table": "app.Profile", "profiles_user_column": "User ID"})
+    assert 'DELETE FROM "app"."Profile" p' in sql and 'CONSTRAINT "Profile_User ID_fkey"' in sql
+    assert 'FOREIGN KEY ("User ID") REFERENCES auth.users (id)' in sql
+
+
+def test_columns_the_project_lacks_are_skipped_with_the_reason() -> None:
+    target = SupabaseTarget(database_url="x", subscriptions_table="public.user_plans")
+    shape = app_schema(target, [{"schema": "public", "table": "profiles", "columns": ["id", "username"],
+                                 "user_fk": "id"}])
+    checks, skipped = queries.consistency(shape)
+    assert set(checks) == {"users_without_profile", "orphaned_profiles", "banned_user_sessions"}
+    assert skipped["profile_email_mismatch"] == ("skip.no_column", {"table": "public.profiles", "column": "email"})
+    assert skipped["users_without_subscription"] == ("skip.no_table", {"table": "public.user_plans"})
+    assert "email" not in checks["orphaned_profiles"]
+    assert "null as subscriptions" in (queries.signup_made(shape) or "")
 
 
 def test_registry_shares_one_runner_per_target_and_closes_it() -> None:
