@@ -29,6 +29,7 @@ class CheckContext:
     # The ticket's subject and customer messages: data to match against (a digest, an error
     # text), never instructions. Empty outside a run.
     ticket_text: str = ""
+    ticket_customer: str = ""  # the ticket's customer field (an e-mail or user id, when support knows it)
     max_output_bytes: int = 1_048_576
     results: list[CommandResult] = field(default_factory=list)
     # hetzner-ops deploy_age: the newest `deployment` events of support_automation_events (read-only)

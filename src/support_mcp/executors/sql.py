@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -172,18 +173,44 @@ async def _no_savepoint() -> AsyncIterator[None]:
     yield
 
 
-def identity_sql(role: str | None, claims: Mapping[str, Any] | None) -> pgsql.Composed | None:
-    """`SET LOCAL ROLE` and `set_config('request.jwt.claims', …, true)` as one statement batch
-    (values quoted by psycopg, never formatted in); None when there is nothing to set."""
+@dataclass(frozen=True)
+class ApiRequest:
+    """What PostgREST (the Data API) sets for a request besides role and claims: the method and
+    path, and the exposed schemas as `search_path` (the first is the default schema)."""
+
+    method: str
+    path: str
+    schemas: tuple[str, ...] = ("public",)
+
+
+def identity_sql(role: str | None, claims: Mapping[str, Any] | None,
+                 request: ApiRequest | None = None) -> pgsql.Composed | None:
+    """What PostgREST sets before it runs a request, as one statement batch (values quoted by
+    psycopg, never formatted in): `request.jwt.claims` and, for functions written against older
+    PostgREST, `request.jwt.claim.<name>` per claim; `request.method`, `request.path`,
+    `request.headers` and the exposed schemas as `search_path`; then `SET LOCAL ROLE`. None when
+    there is nothing to set."""
     if role is not None and role not in API_ROLES:
         raise InvalidInput(f"role {role!r} is not an API role; expected one of {', '.join(API_ROLES)}")
     parts: list[pgsql.Composable] = []
+    configs: list[tuple[str, str]] = []
     if claims is not None:
-        parts.append(pgsql.SQL("SELECT set_config('request.jwt.claims', {}, true)").format(
-            pgsql.Literal(json.dumps(dict(claims), default=str))))
+        configs.append(("request.jwt.claims", json.dumps(dict(claims), default=str)))
+        configs += [(f"request.jwt.claim.{key}", str(value)) for key, value in claims.items()
+                    if isinstance(value, str | int | float | bool) and _CLAIM_KEY.fullmatch(key)]
+    if request is not None:
+        configs += [("request.method", request.method), ("request.path", request.path), ("request.headers", "{}")]
+        parts.append(pgsql.SQL("SET LOCAL search_path TO {}").format(
+            pgsql.SQL(", ").join(pgsql.Identifier(s) for s in request.schemas)))
+    if configs:
+        parts.insert(0, pgsql.SQL("SELECT {}").format(pgsql.SQL(", ").join(
+            pgsql.SQL("set_config({}, {}, true)").format(pgsql.Literal(k), pgsql.Literal(v)) for k, v in configs)))
     if role is not None:
         parts.append(pgsql.SQL("SET LOCAL ROLE {}").format(pgsql.Identifier(role)))
     return pgsql.SQL("; ").join(parts) if parts else None
+
+
+_CLAIM_KEY = re.compile(r"[a-z_][a-z0-9_]*")
 
 
 def _first_line(exc: BaseException, fallback: str) -> str:
@@ -279,18 +306,18 @@ class SqlRunner:
                                  f"{self._pool_timeout_s:g}s: {_first_line(exc, 'pool timeout')}") from None
 
     def _begin_sql(self, read_only: bool, statement_timeout_ms: int | None, role: str | None,
-                   claims: Mapping[str, Any] | None) -> pgsql.Composed:
+                   claims: Mapping[str, Any] | None, request: ApiRequest | None = None) -> pgsql.Composed:
         begin = pgsql.SQL(
             "BEGIN READ ONLY; SET LOCAL statement_timeout = {}; SET LOCAL lock_timeout = {}"
             if read_only else "BEGIN; SET LOCAL statement_timeout = {}; SET LOCAL lock_timeout = {}",
         ).format(pgsql.Literal(f"{statement_timeout_ms or self.statement_timeout_ms}ms"),
                  pgsql.Literal(f"{self.lock_timeout_ms}ms"))
-        identity = identity_sql(role, claims)
+        identity = identity_sql(role, claims, request)
         return begin if identity is None else pgsql.SQL("; ").join([begin, identity])
 
     @asynccontextmanager
     async def transaction(self, *, read_only: bool = True, commit: bool = False, role: str | None = None,
-                          claims: Mapping[str, Any] | None = None,
+                          claims: Mapping[str, Any] | None = None, request: ApiRequest | None = None,
                           statement_timeout_ms: int | None = None) -> AsyncIterator[SqlSession]:
         """A transaction, rolled back at the end unless `commit` (gated repairs only) and the body
         neither raised nor set `session.abort`.
@@ -299,7 +326,7 @@ class SqlRunner:
         timeouts, the role and the claims go to the server as one batch (one round trip)."""
         if commit and read_only:
             raise InvalidInput("a read-only transaction has nothing to commit")
-        begin = self._begin_sql(read_only, statement_timeout_ms, role, claims)
+        begin = self._begin_sql(read_only, statement_timeout_ms, role, claims, request)
         for attempt in (1, 2):
             async with self._connection() as conn:
                 try:
@@ -331,9 +358,10 @@ class SqlRunner:
 
     async def read(self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None, *,
                    role: str | None = None, claims: Mapping[str, Any] | None = None,
+                   request: ApiRequest | None = None,
                    max_rows: int | None = None, max_bytes: int | None = None) -> SqlResult:
         """One statement in its own read-only transaction, always rolled back."""
-        async with self.transaction(role=role, claims=claims) as session:
+        async with self.transaction(role=role, claims=claims, request=request) as session:
             return await session.fetch(query, params, max_rows=max_rows, max_bytes=max_bytes, savepoint=False)
 
 
@@ -371,7 +399,7 @@ class SavepointRunner(SqlRunner):
 
     @asynccontextmanager
     async def transaction(self, *, read_only: bool = True, commit: bool = False, role: str | None = None,
-                          claims: Mapping[str, Any] | None = None,
+                          claims: Mapping[str, Any] | None = None, request: ApiRequest | None = None,
                           statement_timeout_ms: int | None = None) -> AsyncIterator[SqlSession]:
         """A savepoint with its own timeout, role and claims; always rolled back to (a savepoint
         reverts `SET LOCAL` too). `read_only` is not enforced: the outer transaction writes."""
@@ -382,7 +410,7 @@ class SavepointRunner(SqlRunner):
         name = pgsql.Identifier(f"support_mcp_probe_{self._depth}")
         settings = pgsql.SQL("SAVEPOINT {}; SET LOCAL statement_timeout = {}").format(
             name, pgsql.Literal(f"{statement_timeout_ms or self.statement_timeout_ms}ms"))
-        identity = identity_sql(role, claims)
+        identity = identity_sql(role, claims, request)
         try:
             await conn.execute(settings if identity is None else pgsql.SQL("; ").join([settings, identity]))
             try:

@@ -53,9 +53,11 @@ class ContextFactory:
     def executor(self, target: str) -> CommandExecutor:
         return self._executors[target]
 
-    def __call__(self, ticket_id: uuid.UUID, agent: str, key_prefix: str, *, ticket_text: str = "") -> CheckContext:
+    def __call__(self, ticket_id: uuid.UUID, agent: str, key_prefix: str, *, ticket_text: str = "",
+                 ticket_customer: str = "") -> CheckContext:
         return CheckContext(
             ticket_id=ticket_id, agent=agent, executors=self._executors,
             record=CommandLogger(self._journal, ticket_id, key_prefix), language=self.language,
             targets=self._targets, deploy_events=self._deploy_events, ticket_text=ticket_text,
+            ticket_customer=ticket_customer,
         )

@@ -278,7 +278,8 @@ class PlaybookRunner:
         checks = sorted(self._checks_for(state.agent), key=lambda c: c.name not in first)
         # One context (and so one command counter) for all checks of the run.
         ctx = self._contexts(state.ticket_id, state.agent, f"run:{state.run_id}",
-                             ticket_text=state.bundle.customer_text())
+                             ticket_text=state.bundle.customer_text(),
+                             ticket_customer=state.bundle.ticket.customer or "")
 
         async def run_one(check: Check) -> list[Finding]:
             try:

@@ -231,3 +231,16 @@ async def test_a_dry_run_fails_when_apply_could_not_record_the_migration(lab) ->
         with psycopg.connect(target.database_url, autocommit=True) as conn:
             conn.execute(f"drop owned by {role}")
             conn.execute(f"drop role {role}")
+
+
+async def test_the_owner_policy_repair_passes_for_a_role_with_several_grants(lab) -> None:  # type: ignore[no-untyped-def]
+    target = lab("rls_no_policy")
+    with psycopg.connect(target.database_url, autocommit=True) as conn:  # as Supabase grants by default
+        conn.execute("grant select, insert, update, delete on all tables in schema public to authenticated")
+    ctx, _ = context_for(target)
+    findings = await findings_of(target)
+    repair = next(r for r in supabase_repairs(target) if r.name == "add_owner_select_policy")
+    params = repair.proposes(findings)
+    assert params is not None and params["cmd"] == "SELECT"
+    dry = await repair.dry_run(ctx, await repair.plan(ctx, params))
+    assert dry.ok, dry.output

@@ -115,3 +115,19 @@ async def test_runner_reuses_pooled_connections_and_aclose_closes_them(healthy_l
     again = await runner.read("select 1")  # usable again: a new pool on demand
     assert again.rows == [(1,)]
     await runner.aclose()
+
+
+async def test_a_request_is_set_up_as_postgrest_does(healthy_lab: SupabaseTarget) -> None:
+    from support_mcp.executors.sql import ApiRequest
+
+    claims = user_claims("22222222-2222-4222-8222-222222222222", "ben@example.com")
+    async with SqlRunner(healthy_lab.database_url, "supabase") as runner:
+        result = await runner.read(
+            "select current_setting('request.jwt.claim.sub'), current_setting('request.jwt.claim.email'), "
+            "current_setting('request.jwt.claims')::jsonb ->> 'role', current_setting('request.method'), "
+            "current_setting('request.path'), current_setting('search_path'), current_user, auth.uid()::text",
+            role="authenticated", claims=claims, request=ApiRequest("POST", "/rpc/get_dashboard_stats", ("public",)))
+    assert result.ok, result.error
+    assert result.rows[0] == ("22222222-2222-4222-8222-222222222222", "ben@example.com", "authenticated", "POST",
+                              "/rpc/get_dashboard_stats", "public", "authenticated",
+                              "22222222-2222-4222-8222-222222222222")

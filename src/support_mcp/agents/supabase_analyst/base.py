@@ -19,7 +19,7 @@ from support_mcp.domain.errors import ExecutionError
 from support_mcp.domain.models import CheckStatus, Finding, Language
 from support_mcp.domain.targets import SupabaseTarget
 from support_mcp.executors.base import CommandResult
-from support_mcp.executors.sql import SqlResult, SqlRunner, SqlSession
+from support_mcp.executors.sql import ApiRequest, SqlResult, SqlRunner, SqlSession
 from support_mcp.policy.commands import Operation
 
 SQL_TARGET = "supabase"
@@ -103,8 +103,8 @@ class SupabaseCheck:
 
     async def read(self, ctx: CheckContext, runner: SqlRunner, sql: str, params: Mapping[str, Any] | None = None,
                    *, role: str | None = None, claims: Mapping[str, Any] | None = None,
-                   max_rows: int | None = None) -> SqlResult:
-        result = await runner.read(sql, params, role=role, claims=claims, max_rows=max_rows)
+                   request: ApiRequest | None = None, max_rows: int | None = None) -> SqlResult:
+        result = await runner.read(sql, params, role=role, claims=claims, request=request, max_rows=max_rows)
         await record_sql(ctx, self.name, result)
         return result
 

@@ -11,6 +11,8 @@ import json
 import uuid
 from typing import Any
 
+from psycopg import sql as pgsql
+
 from support_mcp.agents.base import CheckContext
 from support_mcp.agents.supabase_analyst import queries
 from support_mcp.agents.supabase_analyst.base import SupabaseCheck, example_lines, json_rows, record_sql
@@ -23,7 +25,7 @@ from support_mcp.agents.supabase_analyst.schema import TABLE_SHAPE, AppSchema, a
 from support_mcp.agents.supabase_analyst.texts import text
 from support_mcp.domain.errors import ExecutionError, InvalidInput
 from support_mcp.domain.models import CheckStatus, Finding
-from support_mcp.domain.targets import SupabaseTarget
+from support_mcp.domain.targets import SupabaseTarget, table_name
 from support_mcp.executors.sql import SqlRunner, SqlSession
 from support_mcp.executors.supabase_api import SupabaseManagementApi, get_json
 
@@ -227,17 +229,40 @@ class FunctionsCheck(SupabaseCheck):
 
 class SignupPathCheck(SupabaseCheck):
     """The sign-up path reproduced: insert a probe user into auth.users inside a transaction that
-    is always rolled back, then look for its profile and subscription."""
+    is always rolled back, then look for its profile and subscription.
+
+    PostgreSQL does not roll back `nextval`, so the sequences a sign-up may use are first
+    restarted at their own next value *inside* the transaction (`ALTER SEQUENCE … RESTART` is
+    transactional): the probe draws from that copy, and the rollback leaves every sequence as it
+    was. Concurrent inserts wait for the probe (milliseconds, bounded by lock_timeout)."""
 
     name = "signup_path"
     _title_key = "signup.title"
     title = text("de", _title_key)
+
+    async def _isolate_sequences(self, ctx: CheckContext, session: SqlSession, target: SupabaseTarget) -> Finding | None:
+        schemas = sorted({*target.exposed_schemas, table_name(target.profiles_table)[0],
+                          table_name(target.subscriptions_table)[0]})
+        found = await self.fetch(ctx, session, queries.PROBE_SEQUENCES, {"schemas": schemas})
+        if found.error is not None:
+            return self.sql_error(ctx, found)
+        for schema, sequence, restart in found.rows:
+            restarted = await self.fetch(ctx, session, pgsql.SQL("alter sequence {} restart with {}").format(
+                pgsql.Identifier(schema, sequence), pgsql.Literal(int(restart))).as_string())
+            if restarted.error is not None:  # not the owner, or busy: diagnosing must not move it
+                return Finding(check=self.name, status=CheckStatus.SKIPPED, detail="ROLLBACK",
+                               title=text(ctx.language, "signup.sequence_skipped", sequence=f"{schema}.{sequence}",
+                                          message=restarted.error.message))
+        return None
 
     async def probe(self, ctx: CheckContext, target: SupabaseTarget, runner: SqlRunner) -> list[Finding]:
         lang = ctx.language
         probe_id = str(uuid.UUID(PROBE_USER_ID))
         params: dict[str, Any] = {"id": probe_id, "email": "support-mcp-probe@example.invalid"}
         async with runner.transaction(read_only=False) as session:
+            untouched = await self._isolate_sequences(ctx, session, target)
+            if isinstance(untouched, Finding):
+                return [untouched]
             insert = await session.fetch(
                 "insert into auth.users (id, email, email_confirmed_at, raw_user_meta_data) "
                 "values (%(id)s, %(email)s, now(), '{\"full_name\": \"Support MCP Probe\"}'::jsonb)", params)

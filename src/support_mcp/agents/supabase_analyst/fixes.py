@@ -217,7 +217,9 @@ def _owner_policy_params(findings: Sequence[Finding], _: Path | None) -> Params 
     f = _first(findings, "table_read_empty")
     if f is None or not f.data.get("owner_column"):
         return None
-    return {"table": f.data["table"], "owner_column": f.data["owner_column"]}
+    # the policy answers SELECT for authenticated: other commands of the role are not its business
+    return {"table": f.data["table"], "owner_column": f.data["owner_column"], "cmd": "SELECT",
+            "role": "authenticated", **({"user": f.data["user"]} if f.data.get("user") else {})}
 
 
 def _owner_policy_sql(p: Params) -> str:

@@ -118,6 +118,13 @@ def profiles_insert_pattern(profiles_table: str) -> str:
     return rf'insert\s+into\s+(("?{re.escape(schema)}"?)\s*\.\s*)?"?{re.escape(table)}"?(\s|\()'
 
 
+# The sequences a sign-up probe may draw from, with the value each would hand out next.
+PROBE_SEQUENCES = """
+select schemaname, sequencename,
+       case when last_value is null then start_value else last_value + increment_by end as restart
+from pg_sequences where schemaname = any(%(schemas)s) order by 1, 2
+"""
+
 # Triggers on auth.users with their function; `inserts_profile`: its body inserts into profiles.
 SIGNUP_TRIGGERS = """
 select t.tgname as name, t.tgenabled::text as enabled, format('%%I.%%I', fn.nspname, fp.proname) as function,

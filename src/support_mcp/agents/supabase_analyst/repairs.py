@@ -163,7 +163,7 @@ class SqlMigrationRepair:
         ok = True
         async with runner_scope(target, self.runner) as runner, runner.transaction(read_only=False) as session:
             probe = SavepointRunner(session)
-            baseline = await self._reproduce(ctx, target, probe)
+            baseline = await self._reproduce(ctx, target, probe, params)
             before = await self._state(session, steps)
             recording, recordable = await migration_record(session, target, ctx.language)
             out.append(recording)
@@ -182,7 +182,7 @@ class SqlMigrationRepair:
                                f"→ {result.render(max_rows=3) if result.ok else result.error.message}")  # type: ignore[union-attr]
             after = await self._state(session, steps)
             if ok:
-                still, new = self._judge(await self._reproduce(ctx, target, probe), params, baseline)
+                still, new = self._judge(await self._reproduce(ctx, target, probe, params), params, baseline)
                 ok = not still and not new
                 reproduction = [text(ctx.language, "repair.dry_run_reproduced" if ok else "repair.dry_run_not_reproduced")]
                 reproduction += [f"  [{f.status}] {f.title}" for f in still]
@@ -196,11 +196,11 @@ class SqlMigrationRepair:
                 "ROLLBACK"]
         return DryRun(ok=ok, output="\n".join(out), fingerprint=hashlib.sha256("\n".join(before).encode()).hexdigest())
 
-    async def _reproduce(self, ctx: CheckContext, target: SupabaseTarget,
-                         runner: SqlRunner | None) -> list[Finding]:
+    async def _reproduce(self, ctx: CheckContext, target: SupabaseTarget, runner: SqlRunner | None,
+                         params: dict[str, Any]) -> list[Finding]:
         """The reproducing checks of this fix, one after another on `runner`."""
         findings: list[Finding] = []
-        for check in _checks(self.fix.checks, target, runner):
+        for check in _checks(self.fix.checks, target, runner, user=params.get("user")):
             findings += await check.run(ctx)
         return findings
 
@@ -257,7 +257,7 @@ class SqlMigrationRepair:
 
     async def validate(self, ctx: CheckContext, params: dict[str, Any]) -> list[Finding]:
         """Re-run the reproducing checks; ok when none of the fixed causes is found again."""
-        findings = await self._reproduce(ctx, self._target(ctx), self.runner)
+        findings = await self._reproduce(ctx, self._target(ctx), self.runner, params)
         still, _ = self._judge(findings, params)
         if still:
             return still
@@ -321,7 +321,7 @@ async def next_version(session: SqlSession, migrations_dir: Path | None = None, 
 
 
 def _same_object(finding: Finding, params: dict[str, Any]) -> bool:
-    for key in ("table", "policy"):
+    for key in ("table", "policy", "cmd", "role"):
         if params.get(key) and finding.data.get(key) and finding.data[key] != params[key]:
             return False
     return True
@@ -337,10 +337,12 @@ def _params_of(steps: Iterable[RepairStep]) -> dict[str, Any]:
     return next((dict(s.payload["params"]) for s in steps if isinstance(s.payload.get("params"), dict)), {})
 
 
-def _checks(names: Sequence[str], target: SupabaseTarget, runner: SqlRunner | None) -> list[SupabaseCheck]:
+def _checks(names: Sequence[str], target: SupabaseTarget, runner: SqlRunner | None,
+            user: str | None = None) -> list[SupabaseCheck]:
+    """The reproducing checks; the reproduction runs as the user the finding was made for."""
     all_checks: list[SupabaseCheck] = [AuthConsistencyCheck(target, runner), FunctionsCheck(target, runner),
                                        SignupPathCheck(target, runner), RlsPoliciesCheck(target, runner),
-                                       ReproduceCheck(target, runner=runner)]
+                                       ReproduceCheck(target, {"user": user} if user else None, runner=runner)]
     return [c for c in all_checks if c.name in names]
 
 

@@ -130,6 +130,17 @@ _TEXTS: dict[str, dict[Language, str]] = {
     "repair.dry_run_reproduction_skipped": {"de": "Reproduktion im Trockentest: übersprungen (Migration fehlgeschlagen)",
                                             "en": "Reproduction in the dry-run: skipped (migration failed)"},
     "repair.new_problem": {"de": "neu nach der Migration", "en": "new after the migration"},
+    "signup.sequence_skipped": {
+        "de": "Registrierungspfad nicht geprüft: Sequenz {sequence} lässt sich für den Test nicht abschirmen "
+              "({message}); die Prüfung würde sie weiterzählen",
+        "en": "Sign-up path not checked: sequence {sequence} cannot be shielded for the probe ({message}); "
+              "the probe would advance it"},
+    "reproduce.user_ticket_customer": {"de": "(der Kunde des Tickets)", "en": "(the ticket's customer)"},
+    "reproduce.user_ticket_text": {"de": "(in der Kundennachricht genannt)", "en": "(named in the customer's message)"},
+    "reproduce.user_parameter": {"de": "(wie angefragt)", "en": "(as asked)"},
+    "reproduce.user_oldest_user": {
+        "de": "(kein Nutzer im Ticket genannt: ältester aktiver bestätigter Nutzer)",
+        "en": "(no user named in the ticket: the oldest active confirmed user)"},
     "repair.record": {"de": "Aufzeichnung beim Ausführen: {where}", "en": "Recorded on apply in: {where}"},
     "repair.record_folder_only": {
         "de": "nur als Datei in {folder} (dieses Projekt hat keine {table})",
