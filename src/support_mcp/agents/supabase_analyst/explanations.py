@@ -50,6 +50,8 @@ _CODES: dict[str, tuple[str, int, dict[Language, str]]] = {
                                                     "en": "A policy allows everyone everything (always true)"}),
     "rls_references_user_metadata": ("data_exposure", 4, {"de": "Policy vertraut user_metadata (vom Nutzer änderbar)",
                                                           "en": "A policy trusts user_metadata (user-editable)"}),
+    "rls_trusts_user_metadata": ("data_exposure", 4, {"de": "Policy vertraut raw_user_meta_data (vom Nutzer änderbar)",
+                                                      "en": "A policy trusts raw_user_meta_data (user-editable)"}),
     "function_search_path_mutable": ("data_exposure", 4, {"de": "SECURITY-DEFINER-Funktion mit veränderbarem search_path",
                                                           "en": "SECURITY DEFINER function with a mutable search_path"}),
     "function_not_security_definer": ("auth_session", 2, {"de": "Sign-up-Funktion ist nicht SECURITY DEFINER",

@@ -15,7 +15,9 @@ from typing import Any
 
 from support_mcp.domain.errors import InvalidInput
 
-# splinter name -> (lint id, level); our own lints have no id.
+# splinter name -> (lint id, level); our own lints have no id. Each lint with an id flags what
+# splinter's lints/<id>_<name>.sql flags, at the same level (tests/integration/supabase_analyst/
+# test_advisor_parity.py holds the answers of splinter's own SQL on the same schemas).
 SPLINTER: Mapping[str, tuple[str | None, str]] = {
     "multiple_permissive_policies": ("0006", "WARN"),
     "policy_exists_rls_disabled": ("0007", "ERROR"),
@@ -26,7 +28,15 @@ SPLINTER: Mapping[str, tuple[str | None, str]] = {
     "rls_policy_always_true": ("0024", "WARN"),
     "rls_no_policy_for_role": (None, "WARN"),
     "rls_policy_recursion": (None, "ERROR"),
+    "rls_trusts_user_metadata": (None, "ERROR"),
 }
+# Schemas splinter never lints (system, extensions' and Supabase-managed ones).
+SPLINTER_EXCLUDED_SCHEMAS: tuple[str, ...] = (
+    "_timescaledb_cache", "_timescaledb_catalog", "_timescaledb_config", "_timescaledb_internal", "auth", "cron",
+    "extensions", "graphql", "graphql_public", "information_schema", "net", "pgmq", "pgroonga", "pgsodium",
+    "pgsodium_masks", "pgtle", "pgbouncer", "pg_catalog", "realtime", "repack", "storage", "supabase_functions",
+    "supabase_migrations", "tiger", "topology", "vault",
+)
 API_ROLES = ("anon", "authenticated")
 COMMANDS = ("SELECT", "INSERT", "UPDATE", "DELETE")
 _POLCMD = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE", "*": "ALL"}
@@ -34,7 +44,7 @@ _POLCMD = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE", "*": "ALL
 
 @dataclass(frozen=True)
 class Lint:
-    """One advisor-style finding about a table or policy."""
+    """One advisor-style finding about a table or policy; `clause` names where `expression` is."""
 
     code: str
     table: str
@@ -43,6 +53,7 @@ class Lint:
     cmd: str | None = None
     roles: tuple[str, ...] = ()
     expression: str | None = None
+    clause: str = "USING"
 
     @property
     def level(self) -> str:
@@ -78,10 +89,23 @@ class TableInfo:
     table: str
     rls: bool
     grants: frozenset[str] = field(default_factory=frozenset)  # "anon:SELECT", "authenticated:UPDATE"
+    kind: str = "r"  # pg_class.relkind: r (table) or p (partitioned table)
+    extension: bool = False  # a member of an extension
+    exposed: bool = True  # in a schema the Data API serves
 
     @property
     def qualified(self) -> str:
         return f"{self.schema}.{self.table}"
+
+
+@dataclass(frozen=True)
+class RoleInfo:
+    name: str
+    bypassrls: bool
+
+
+# When the cluster's roles are unknown (recorded rows): the API roles, which do not bypass RLS.
+API_ROLE_INFO = tuple(RoleInfo(r, False) for r in API_ROLES)
 
 
 def parse_policies(rows: Iterable[Mapping[str, Any]]) -> list[Policy]:
@@ -98,51 +122,123 @@ def parse_policies(rows: Iterable[Mapping[str, Any]]) -> list[Policy]:
 
 
 def parse_tables(rows: Iterable[Mapping[str, Any]]) -> list[TableInfo]:
+    """Rows of queries.TABLES or lint_queries.TABLES (kind, extension, exposed) → TableInfo values."""
     return [TableInfo(schema=r["schema"], table=r["table"], rls=bool(r["rls"]),
-                      grants=frozenset(r.get("grants") or ())) for r in rows]
+                      grants=frozenset(r.get("grants") or ()), kind=str(r.get("kind") or "r"),
+                      extension=bool(r.get("extension")), exposed=bool(r.get("exposed", True))) for r in rows]
 
 
-_ALWAYS_TRUE = re.compile(r"^\(*\s*(true|1\s*=\s*1)\s*\)*$", re.IGNORECASE)
-_USER_METADATA = re.compile(r"user_metadata|raw_user_meta_data", re.IGNORECASE)
+def parse_roles(rows: Iterable[Mapping[str, Any]]) -> list[RoleInfo]:
+    return [RoleInfo(str(r["role"]), bool(r["bypassrls"])) for r in rows]
 
 
-def lint_rls(tables: Sequence[TableInfo], policies: Sequence[Policy]) -> list[Lint]:
-    """The RLS lints for tables in exposed schemas, in a stable order."""
+def lint_rls(tables: Sequence[TableInfo], policies: Sequence[Policy],
+             roles: Sequence[RoleInfo] = API_ROLE_INFO) -> list[Lint]:
+    """The RLS lints, in a stable order: splinter's (0006, 0007, 0008, 0013, 0015, 0024) on the
+    tables outside its excluded schemas, our own on the tables of the exposed schemas."""
     by_table: dict[str, list[Policy]] = {}
     for p in policies:
         by_table.setdefault(p.qualified_table, []).append(p)
     lints: list[Lint] = []
     for t in tables:
         own = by_table.get(t.qualified, [])
-        if not t.rls:
-            lints.append(Lint("policy_exists_rls_disabled" if own else "rls_disabled_in_public", t.qualified))
-            continue
-        if not own:
+        linted = t.schema not in SPLINTER_EXCLUDED_SCHEMAS
+        # 0006/0007/0008 and 0024 look at plain tables only (relkind r); 0013 at plain tables in
+        # the exposed schemas that anon or authenticated may read, extension members included.
+        table = linted and t.kind == "r"
+        if table and not t.extension and not t.rls and own:
+            lints.append(Lint("policy_exists_rls_disabled", t.qualified))
+        if table and not t.rls and t.exposed and {"anon:SELECT", "authenticated:SELECT"} & t.grants:
+            lints.append(Lint("rls_disabled_in_public", t.qualified))
+        if table and not t.extension and t.rls and not own:
             lints.append(Lint("rls_enabled_no_policy", t.qualified))
-            continue
-        for grant in sorted(t.grants):
-            role, _, cmd = grant.partition(":")
-            if role in API_ROLES and cmd in COMMANDS and not any(p.applies_to(role, cmd) for p in own):
-                lints.append(Lint("rls_no_policy_for_role", t.qualified, role=role, cmd=cmd))
+        if t.exposed and t.rls and own:
+            for grant in sorted(t.grants):
+                role, _, cmd = grant.partition(":")
+                if role in API_ROLES and cmd in COMMANDS and not any(p.applies_to(role, cmd) for p in own):
+                    lints.append(Lint("rls_no_policy_for_role", t.qualified, role=role, cmd=cmd))
         for p in own:
-            exprs = [e for e in (p.qual, p.with_check) if e]
-            if p.permissive and exprs and all(_ALWAYS_TRUE.match(e.strip()) for e in exprs):
+            if table and t.rls and (always_true := always_true_clause(p)) is not None:
+                clause, expression = always_true
                 lints.append(Lint("rls_policy_always_true", t.qualified, policy=p.name, cmd=p.cmd, roles=p.roles,
-                                  expression=exprs[0]))
-            if any(_USER_METADATA.search(e) for e in exprs):
+                                  expression=expression, clause=clause))
+            if linted and (metadata := jwt_user_metadata_clause(p)) is not None:
                 lints.append(Lint("rls_references_user_metadata", t.qualified, policy=p.name, cmd=p.cmd,
-                                  roles=p.roles, expression=next(e for e in exprs if _USER_METADATA.search(e))))
-        lints += _multiple_permissive(t.qualified, own)
+                                  roles=p.roles, expression=metadata[1], clause=metadata[0]))
+            elif t.exposed and (metadata := other_user_metadata_clause(p)) is not None:
+                lints.append(Lint("rls_trusts_user_metadata", t.qualified, policy=p.name, cmd=p.cmd,
+                                  roles=p.roles, expression=metadata[1], clause=metadata[0]))
+        if table and not t.extension:
+            lints += _multiple_permissive(t.qualified, own, roles)
     return lints
 
 
-def _multiple_permissive(table: str, policies: Sequence[Policy]) -> list[Lint]:
+# 0024 compares the expression lower-cased, without spaces, tabs and newlines, to these.
+_TRUE_TEXTS = frozenset({"true", "(true)", "1=1", "(1=1)"})
+
+
+def _always_true(expression: str | None) -> bool:
+    text = (expression or "").lower().replace(" ", "").replace("\n", "").replace("\t", "")
+    return text in _TRUE_TEXTS
+
+
+def always_true_clause(p: Policy) -> tuple[str, str | None] | None:
+    """splinter 0024: a permissive policy for anon, authenticated or PUBLIC whose USING (UPDATE,
+    DELETE, ALL) or WITH CHECK lets every row through. SELECT is left out on purpose: `FOR SELECT
+    USING (true)` is how public read access is written. Returns (clause, expression) or None."""
+    if not p.permissive or not (p.roles == ("public",) or set(API_ROLES) & set(p.roles)):
+        return None
+    using_true = _always_true(p.qual)
+    # A missing USING on a permissive policy lets every row through, as does a missing WITH
+    # CHECK on INSERT, or on UPDATE/ALL when USING is always true (it stands in for the check).
+    if p.cmd in ("UPDATE", "DELETE", "ALL") and (using_true or p.qual is None):
+        return "USING", p.qual
+    if (_always_true(p.with_check) or (p.with_check is None and p.cmd == "INSERT")
+            or (p.with_check is None and p.cmd in ("UPDATE", "ALL") and using_true)):
+        return "WITH CHECK", p.with_check
+    return None
+
+
+# splinter 0015 matches the deparsed expression with LIKE '%auth.jwt()%user_metadata%' and
+# '%current_setting(%request.jwt.claims%)%user_metadata%': case-sensitive, `_` any one character.
+_JWT_USER_METADATA = re.compile(
+    r"auth\.jwt\(\).*user.metadata|current.setting\(.*request\.jwt\.claims.*\).*user.metadata", re.DOTALL)
+_USER_METADATA = re.compile(r"user_metadata|raw_user_meta_data", re.IGNORECASE)
+
+
+def _clause_matching(p: Policy, pattern: re.Pattern[str]) -> tuple[str, str] | None:
+    for clause, expression in (("USING", p.qual), ("WITH CHECK", p.with_check)):
+        if expression and pattern.search(expression):
+            return clause, expression
+    return None
+
+
+def jwt_user_metadata_clause(p: Policy) -> tuple[str, str] | None:
+    """splinter 0015: the policy reads `user_metadata` from the JWT (auth.jwt() or the
+    request.jwt.claims setting). Returns (clause, expression) or None."""
+    return _clause_matching(p, _JWT_USER_METADATA)
+
+
+def other_user_metadata_clause(p: Policy) -> tuple[str, str] | None:
+    """Ours, beyond 0015: user-editable metadata reached another way (auth.users.raw_user_meta_data
+    in a subquery, a claim splinter's patterns miss). Only when 0015 does not already apply."""
+    return _clause_matching(p, _USER_METADATA)
+
+
+_NOT_LINTED_ROLE = re.compile(r"pg..*|supabase.*admin", re.DOTALL)  # splinter: LIKE 'pg_%', 'supabase%admin'
+
+
+def _multiple_permissive(table: str, policies: Sequence[Policy], roles: Sequence[RoleInfo]) -> list[Lint]:
+    """splinter 0006: more than one permissive policy for one role and action; a policy TO PUBLIC
+    counts for every role that does not bypass RLS (and is not pg_* or supabase*admin)."""
     lints = []
-    for role in API_ROLES:
+    for role in sorted(roles, key=lambda r: r.name):
+        if role.bypassrls or _NOT_LINTED_ROLE.fullmatch(role.name):
+            continue
         for cmd in COMMANDS:
-            names = tuple(sorted(p.name for p in policies if p.permissive and p.applies_to(role, cmd)))
+            names = tuple(sorted(p.name for p in policies if p.permissive and p.applies_to(role.name, cmd)))
             if len(names) > 1:
-                lints.append(Lint("multiple_permissive_policies", table, role=role, cmd=cmd, roles=names))
+                lints.append(Lint("multiple_permissive_policies", table, role=role.name, cmd=cmd, roles=names))
     return lints
 
 

@@ -10,13 +10,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from support_mcp.agents.base import CheckContext
-from support_mcp.agents.supabase_analyst import queries
+from support_mcp.agents.supabase_analyst import lint_queries, queries
 from support_mcp.agents.supabase_analyst.base import SupabaseCheck
 from support_mcp.agents.supabase_analyst.parsers import (
+    SPLINTER_EXCLUDED_SCHEMAS,
     Lint,
     TableInfo,
     lint_rls,
     parse_policies,
+    parse_roles,
     parse_tables,
     references_own_table,
 )
@@ -69,30 +71,38 @@ def claims_of(user: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class RlsPoliciesCheck(SupabaseCheck):
-    """pg_policy of every table in the exposed schemas: RLS off, RLS on without (role) policies,
-    always-true and metadata-based policies, recursion (static and as a user), several permissive
-    policies for one role and action."""
+    """RLS and policies as Supabase's advisor (splinter) lints them, on every schema it looks at:
+    RLS off (with or without policies), RLS on without policies, always-true and user_metadata
+    policies, several permissive policies for one role and action. Ours, on the exposed schemas:
+    RLS on without a policy for a granted role, recursion (static and as a user), user-editable
+    metadata reached in ways splinter's patterns miss."""
 
     name = "rls_policies"
     _title_key = "rls.title"
     title = text("de", _title_key)
+    _catalog_rows = 20_000  # a partial catalog would drop lints silently
+    _text_of = {"rls_trusts_user_metadata": "rls_references_user_metadata"}
 
     async def probe(self, ctx: CheckContext, target: SupabaseTarget, runner: SqlRunner) -> list[Finding]:
-        schemas = {"schemas": list(target.exposed_schemas)}
+        params = {"schemas": list(target.exposed_schemas), "excluded": list(SPLINTER_EXCLUDED_SCHEMAS)}
         async with runner.transaction() as session:
-            tables_r = await self.fetch(ctx, session, queries.TABLES, schemas)
-            policies_r = await self.fetch(ctx, session, queries.POLICIES, schemas)
-        for result in (tables_r, policies_r):
+            tables_r = await self.fetch(ctx, session, lint_queries.TABLES, params, max_rows=self._catalog_rows)
+            policies_r = await self.fetch(ctx, session, lint_queries.POLICIES, params, max_rows=self._catalog_rows)
+            roles_r = await self.fetch(ctx, session, lint_queries.ROLES, max_rows=self._catalog_rows)
+        for result in (tables_r, policies_r, roles_r):
             if result.error is not None:
                 return [self.sql_error(ctx, result)]
         tables, policies = parse_tables(tables_r.dicts()), parse_policies(policies_r.dicts())
-        lints = lint_rls(tables, policies)
-        recursive = {p.qualified_table: p for p in policies if references_own_table(p)}
+        lints = lint_rls(tables, policies, parse_roles(roles_r.dicts()))
+        exposed = [t for t in tables if t.exposed]
+        exposed_names = {t.qualified for t in exposed}
+        recursive = {p.qualified_table: p for p in policies
+                     if p.qualified_table in exposed_names and references_own_table(p)}
         # Confirm recursion the way the app meets it: read each table with policies as a user.
         user = await sample_user(self, ctx, runner)
         evidence: dict[str, list[str]] = {}
         if user is not None:
-            for t in tables:
+            for t in exposed:
                 if not t.rls or not any(p.qualified_table == t.qualified for p in policies):
                     continue
                 probe = await self.read(ctx, runner, f"select 1 from {qualified(t.schema, t.table)} limit 1",
@@ -105,17 +115,18 @@ class RlsPoliciesCheck(SupabaseCheck):
                               expression=policy.qual))
         findings = [self._finding(ctx.language, lint, evidence.get(lint.table, [])) for lint in lints]
         return findings or [Finding(check=self.name, status=CheckStatus.OK,
-                                    title=text(ctx.language, "rls.ok", tables=len(tables)))]
+                                    title=text(ctx.language, "rls.ok", tables=len(exposed)))]
 
     def _finding(self, lang: Language, lint: Lint, extra: Sequence[str]) -> Finding:
-        title = text(lang, f"rls.{lint.code}", table=lint.table, policy=lint.policy, role=lint.role, cmd=lint.cmd,
-                     roles=", ".join(lint.roles))
+        title = text(lang, f"rls.{self._text_of.get(lint.code, lint.code)}", table=lint.table, policy=lint.policy,
+                     role=lint.role, cmd=lint.cmd, roles=", ".join(lint.roles))
         evidence = [f"{lint.lint_id + ' ' if lint.lint_id else ''}{lint.code} ({lint.level})"]
         if lint.expression:
-            evidence.append(f"USING ({lint.expression})")
+            evidence.append(f"{lint.clause} ({lint.expression})")
         return self.problem(lint.code, _LEVEL_STATUS[lint.level], title, evidence=[*evidence, *extra],
                             lint_id=lint.lint_id, level=lint.level, table=lint.table, policy=lint.policy,
-                            role=lint.role, cmd=lint.cmd, roles=list(lint.roles), expression=lint.expression)
+                            role=lint.role, cmd=lint.cmd, roles=list(lint.roles), expression=lint.expression,
+                            clause=lint.clause)
 
 
 class ReproduceCheck(SupabaseCheck):
