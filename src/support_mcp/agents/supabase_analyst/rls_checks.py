@@ -26,7 +26,7 @@ from support_mcp.agents.supabase_analyst.texts import text
 from support_mcp.domain.errors import InvalidInput
 from support_mcp.domain.models import CheckStatus, Finding, Language
 from support_mcp.domain.targets import SupabaseTarget
-from support_mcp.executors.sql import SqlResult, SqlRunner, user_claims
+from support_mcp.executors.sql import ApiRequest, SqlResult, SqlRunner, user_claims
 
 _LEVEL_STATUS = {"ERROR": CheckStatus.FAIL, "WARN": CheckStatus.WARN, "INFO": CheckStatus.WARN}
 
@@ -54,20 +54,43 @@ def qualified(schema: str, name: str) -> str:
     return f"{quote_ident(schema)}.{quote_ident(name)}"
 
 
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
+
+
+def affected_user_hints(ctx: CheckContext) -> list[tuple[str, str]]:
+    """(id or e-mail, where it was found): the ticket's customer first, then ids and e-mails in
+    the customer's messages (data to look up, never instructions)."""
+    hints = [(m, "ticket_customer") for m in (*_EMAIL.findall(ctx.ticket_customer), *_UUID.findall(ctx.ticket_customer))]
+    hints += [(m, "ticket_text") for m in (*_EMAIL.findall(ctx.ticket_text), *_UUID.findall(ctx.ticket_text))]
+    return list(dict.fromkeys(hints))
+
+
 async def sample_user(check: SupabaseCheck, ctx: CheckContext, runner: SqlRunner,
                       who: str | None = None) -> dict[str, Any] | None:
-    """The user to reproduce as: `who` (id or email), else the first active confirmed user."""
-    if who:
-        result = await check.read(ctx, runner, queries.USER_BY_ID_OR_EMAIL, {"who": who})
-    else:
-        result = await check.read(ctx, runner, queries.SAMPLE_USER)
+    """The user to reproduce as, with `source` saying why: `who` (id or e-mail) when given, else
+    the affected user the ticket names (its customer, or an id or e-mail in a customer
+    message), else the oldest active confirmed user (`source` = "oldest_user")."""
+    hints = [(who, "parameter")] if who else affected_user_hints(ctx)
+    for hint, source in hints:
+        result = await check.read(ctx, runner, queries.USER_BY_ID_OR_EMAIL, {"who": hint})
+        if result.ok and result.rows:
+            return {**result.dicts()[0], "source": source}
+        if who:
+            return None
+    result = await check.read(ctx, runner, queries.SAMPLE_USER)
     rows = result.dicts() if result.ok else []
-    return rows[0] if rows else None
+    return {**rows[0], "source": "oldest_user"} if rows else None
 
 
 def claims_of(user: Mapping[str, Any]) -> dict[str, Any]:
     return user_claims(user["id"], user.get("email"), app_metadata=user.get("app_metadata"),
                        user_metadata=user.get("user_metadata"))
+
+
+def _schemas_first(schema: str, exposed: Sequence[str]) -> tuple[str, ...]:
+    """The request's schema first (PostgREST's Content-Profile), then the other exposed ones."""
+    return (schema, *(s for s in exposed if s != schema))
 
 
 class RlsPoliciesCheck(SupabaseCheck):
@@ -162,18 +185,21 @@ class ReproduceCheck(SupabaseCheck):
         if self.params.get("rpc"):
             calls = [rpc_call(str(self.params["rpc"]), self.params.get("args") or {})]
         findings: list[Finding] = []
-        detail = text(lang, "reproduce.detail", role="authenticated", user=user["email"])
+        detail = text(lang, "reproduce.detail", role="authenticated", user=user["email"]) + " " + \
+            text(lang, f"reproduce.user_{user['source']}")
         for schema, name, args in calls:
             # Arguments are bound parameters by name (`supabase.rpc('fn', {p_id: …})`), never SQL text.
             binds = {f"a{i}": value for i, value in enumerate(args.values())}
             rendered = ", ".join(f"{quote_ident(k)} => %(a{i})s" for i, k in enumerate(args))
             sql = f"select * from {qualified(schema, name)}({rendered})"
+            # as the Data API runs `supabase.rpc(name)`: POST /rpc/<name>, the exposed schemas on the search_path
+            request = ApiRequest("POST", f"/rpc/{name}", _schemas_first(schema, target.exposed_schemas))
             as_user = await self.read(ctx, runner, sql, binds or None, role="authenticated", claims=claims,
-                                      max_rows=20)
+                                      request=request, max_rows=20)
             if as_user.error is None:
                 continue
             as_service = await self.read(ctx, runner, sql, binds or None, role="service_role",
-                                         claims={"role": "service_role"}, max_rows=20)
+                                         claims={"role": "service_role"}, request=request, max_rows=20)
             findings.append(self._rpc_finding(lang, f"{schema}.{name}", as_user, as_service, detail))
         owners = {(r["schema"], r["table"]): r["column"] for r in owners_r.dicts()}
         tables = [t for t in parse_tables(tables_r.dicts()) if "authenticated:SELECT" in t.grants]
@@ -192,11 +218,19 @@ class ReproduceCheck(SupabaseCheck):
         only_user = as_service.error is None
         code = "rpc_fails_for_role" if only_user else "rpc_fails"
         title = text(lang, f"reproduce.{code}", fn=fn, role="authenticated", message=err.message)
-        evidence = [f"authenticated: {line}" for line in err.lines()]
+        # what supabase-js returns as `error` for this call
+        client = json.dumps({"code": err.sqlstate, "message": err.message, "details": err.detail, "hint": err.hint},
+                            ensure_ascii=False)
+        evidence = [f"supabase.rpc('{fn.rpartition('.')[2]}') → error {client}",
+                    *(f"authenticated: {line}" for line in err.lines())]
         evidence.append("service_role: ok" if only_user else f"service_role: {as_service.error.message}")  # type: ignore[union-attr]
         return self.problem(code, CheckStatus.FAIL, title, detail=detail, evidence=evidence, function=fn,
                             role="authenticated", sqlstate=err.sqlstate, message=err.message,
                             error_detail=err.detail, hint=err.hint)
+
+    def _exposed(self, ctx: CheckContext) -> tuple[str, ...]:
+        target = self.target_of(ctx)
+        return tuple(target.exposed_schemas) if target else ("public",)
 
     async def _read_table(self, ctx: CheckContext, runner: SqlRunner, t: TableInfo, owner: str | None,
                           user: Mapping[str, Any], claims: Mapping[str, Any], detail: str) -> list[Finding]:
@@ -204,8 +238,9 @@ class ReproduceCheck(SupabaseCheck):
         table = qualified(t.schema, t.table)
         where = f" where {quote_ident(owner)} = %(uid)s::uuid" if owner else ""
         params = {"uid": str(user["id"])} if owner else None
+        request = ApiRequest("GET", f"/{t.table}", _schemas_first(t.schema, self._exposed(ctx)))
         seen = await self.read(ctx, runner, f"select count(*) from {table}{where}", params, role="authenticated",
-                               claims=claims)
+                               claims=claims, request=request)
         if seen.error is not None:
             err = seen.error
             return [self.problem("table_read_fails", CheckStatus.FAIL,
@@ -225,5 +260,6 @@ class ReproduceCheck(SupabaseCheck):
                                   rows=rows),
                              detail=detail, evidence=[f"service_role: {rows} rows with {owner} = {user['id']}",
                                                       "authenticated: 0 rows"],
-                             table=t.qualified, role="authenticated", owner_column=owner, own_rows=rows)]
+                             table=t.qualified, role="authenticated", owner_column=owner, own_rows=rows,
+                             user=str(user["id"]))]
 
