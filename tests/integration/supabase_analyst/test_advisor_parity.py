@@ -375,9 +375,6 @@ def test_rls_check_adds_nothing_splinter_named_beyond_these_lints(diagnosed) -> 
     assert ids <= {"0006", "0007", "0008", "0011", "0013", "0015", "0024"}
 
 
-@pytest.mark.xfail(raises=AssertionError, strict=True,
-                   reason="FunctionsCheck still runs queries.MUTABLE_SEARCH_PATH (exposed schemas, functions "
-                          "only, extension members included); lint_queries.MUTABLE_SEARCH_PATH is splinter's 0011")
 async def test_functions_check_reports_0011_as_splinter(diagnosed) -> None:  # type: ignore[no-untyped-def]
     dsn, _ = diagnosed["search_path"]
     ctx, _ = context_for(_target(dsn))

@@ -26,7 +26,7 @@ EXPECTED: dict[str, set[tuple[str, str, str]]] = {
                          ("reproduce_rpc", "table_read_fails", "fail")},
     "metadata_policy": {("rls_policies", "rls_references_user_metadata", "fail"),
                         ("rls_policies", "multiple_permissive_policies", "warn")},
-    "definer_search_path": {("functions", "function_search_path_mutable", "fail")},
+    "definer_search_path": {("functions", "function_search_path_mutable", "warn")},
     "table_without_rls": {("rls_policies", "rls_disabled_in_public", "fail")},
     "always_true_policy": {("rls_policies", "rls_policy_always_true", "warn")},
     "orphaned_profiles": {("auth_consistency", "orphaned_profiles", "warn")},

@@ -167,7 +167,7 @@ async def test_pinning_a_search_path_the_function_body_needs_fails_the_dry_run(l
     assert not [f for f in findings if f.data.get("code") == "signup_fails"]  # sign-up works before the fix
     repair = next(r for r in supabase_repairs(target) if r.name == "pin_search_path")
     params = repair.proposes(findings)
-    assert params == {"function": "public.handle_new_user()", "regprocedure": "public.handle_new_user()"}
+    assert params == {"function": "public.handle_new_user()", "regprocedure": "public.handle_new_user()", "kind": "f"}
     dry = await repair.dry_run(ctx, await repair.plan(ctx, params))
     assert not dry.ok, dry.output
     assert "Reproduktion im Trockentest: fehlgeschlagen" in dry.output

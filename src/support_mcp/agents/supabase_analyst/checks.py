@@ -14,9 +14,10 @@ from typing import Any
 from psycopg import sql as pgsql
 
 from support_mcp.agents.base import CheckContext
-from support_mcp.agents.supabase_analyst import queries
+from support_mcp.agents.supabase_analyst import lint_queries, queries
 from support_mcp.agents.supabase_analyst.base import SupabaseCheck, example_lines, json_rows, record_sql
 from support_mcp.agents.supabase_analyst.parsers import (
+    SPLINTER_EXCLUDED_SCHEMAS,
     error_lines,
     parse_log_rows,
     parse_monitoring_snapshot,
@@ -194,8 +195,8 @@ class FunctionsCheck(SupabaseCheck):
         async with runner.transaction() as session:
             trig = await self.fetch(ctx, session, queries.SIGNUP_TRIGGERS, pattern)
             fns = await self.fetch(ctx, session, queries.SIGNUP_TRIGGER_FUNCTIONS, pattern)
-            mutable = await self.fetch(ctx, session, queries.MUTABLE_SEARCH_PATH,
-                                       {"schemas": list(target.exposed_schemas)})
+            mutable = await self.fetch(ctx, session, lint_queries.MUTABLE_SEARCH_PATH,
+                                       {"excluded": list(SPLINTER_EXCLUDED_SCHEMAS)})
         for result in (trig, fns, mutable):
             if result.error is not None:
                 return [self.sql_error(ctx, result)]
@@ -217,13 +218,14 @@ class FunctionsCheck(SupabaseCheck):
                 findings.append(self.problem("function_not_security_definer", CheckStatus.WARN,
                                              text(lang, "functions.not_definer", fn=row["function"]),
                                              function=row["function"]))
-        for row in mutable.dicts():
+        for row in mutable.dicts():  # splinter 0011: every routine, definer or invoker, at WARN
             signature = f"{row['schema']}.{row['name']}({row['args']})"
+            key = "functions.search_path" if row["security_definer"] else "functions.search_path_invoker"
             findings.append(self.problem(
-                "function_search_path_mutable", CheckStatus.FAIL if row["security_definer"] else CheckStatus.WARN,
-                text(lang, "functions.search_path", fn=f"{row['schema']}.{row['name']}"),
+                "function_search_path_mutable", CheckStatus.WARN, text(lang, key, fn=f"{row['schema']}.{row['name']}"),
                 evidence=[f"{signature}: proconfig has no search_path"], lint_id="0011", level="WARN",
-                function=signature, regprocedure=row["regprocedure"], security_definer=row["security_definer"]))
+                function=signature, regprocedure=row["regprocedure"], kind=row["kind"],
+                security_definer=row["security_definer"]))
         return findings or [Finding(check=self.name, status=CheckStatus.OK, title=text(lang, "functions.ok"))]
 
 

@@ -256,16 +256,16 @@ def _metadata_sql(p: Params) -> str:
 
 def _search_path_params(findings: Sequence[Finding], _: Path | None) -> Params | None:
     f = _first(findings, "function_search_path_mutable")
-    if f is None:
+    if f is None or f.data.get("kind") == "a":  # an aggregate takes no SET clause
         return None
-    return {"function": f.data["function"], **({"regprocedure": f.data["regprocedure"]}
-                                               if f.data.get("regprocedure") else {})}
+    return {"function": f.data["function"], **{k: f.data[k] for k in ("regprocedure", "kind") if f.data.get(k)}}
 
 
 def _search_path_sql(p: Params) -> str:
-    # PostgreSQL's own rendering of the signature (regprocedure: quoted where needed), checked below
+    # the catalog's own rendering of the signature (quoted where needed), checked below
     signature = str(p.get("regprocedure") or p["function"])
-    sql = f"ALTER FUNCTION {signature} SET search_path = '';"
+    verb = "PROCEDURE" if p.get("kind") == "p" else "FUNCTION"
+    sql = f"ALTER {verb} {signature} SET search_path = '';"
     parsed = parse_sql(sql)
     if len(parsed) != 1 or not isinstance(parsed[0].stmt, ast.AlterFunctionStmt):
         raise ValueError(f"unexpected function signature {signature!r}")
@@ -293,11 +293,9 @@ def _always_true_params(findings: Sequence[Finding], _: Path | None) -> Params |
 
 
 def _always_true_sql(p: Params) -> str:
-    sql = [f"DROP POLICY {ident(p['policy'])} ON {qname(p['table'])};"]
-    # A policy for anon that was always true means anon was never meant to read: take the grant too.
-    if "anon" in p.get("roles", ()):
-        sql.append(f"REVOKE SELECT ON {qname(p['table'])} FROM anon;")
-    return "\n".join(sql)
+    # Dropping the policy is enough: RLS then denies what it let through. Grants stay as they are
+    # (a separate public-read policy, or another role's, may rely on them).
+    return f"DROP POLICY {ident(p['policy'])} ON {qname(p['table'])};"
 
 
 def _orphan_params(findings: Sequence[Finding], _: Path | None) -> Params | None:

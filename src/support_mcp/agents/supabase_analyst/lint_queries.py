@@ -42,7 +42,9 @@ ROLES = "select rolname as role, rolbypassrls as bypassrls from pg_roles order b
 # columns as queries.MUTABLE_SEARCH_PATH, so FunctionsCheck can run either.
 MUTABLE_SEARCH_PATH = """
 select n.nspname as schema, p.proname as name, pg_get_function_identity_arguments(p.oid) as args,
-       p.prosecdef as security_definer, p.oid::regprocedure::text as regprocedure, p.prokind::text as kind
+       p.prosecdef as security_definer,
+       format('%%I.%%I(%%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)) as regprocedure,
+       p.prokind::text as kind
 from pg_proc p join pg_namespace n on n.oid = p.pronamespace
 where n.nspname <> all(%(excluded)s)
   and not exists (select 1 from pg_depend d where d.objid = p.oid and d.deptype = 'e')

@@ -152,11 +152,13 @@ def lint_rls(tables: Sequence[TableInfo], policies: Sequence[Policy],
             lints.append(Lint("rls_disabled_in_public", t.qualified))
         if table and not t.extension and t.rls and not own:
             lints.append(Lint("rls_enabled_no_policy", t.qualified))
-        if t.exposed and t.rls and own:
-            for grant in sorted(t.grants):
-                role, _, cmd = grant.partition(":")
-                if role in API_ROLES and cmd in COMMANDS and not any(p.applies_to(role, cmd) for p in own):
-                    lints.append(Lint("rls_no_policy_for_role", t.qualified, role=role, cmd=cmd))
+        # Ours: signed-in users may write their rows (a policy for another command) but not read
+        # them — the SELECT policy is missing. Supabase grants every API role every command by
+        # default, so a grant without a policy is no finding by itself (RLS denies it, by design).
+        if t.exposed and t.rls and "authenticated:SELECT" in t.grants \
+                and not any(p.applies_to("authenticated", "SELECT") for p in own) \
+                and any(p.applies_to("authenticated", cmd) for p in own for cmd in COMMANDS if cmd != "SELECT"):
+            lints.append(Lint("rls_no_policy_for_role", t.qualified, role="authenticated", cmd="SELECT"))
         for p in own:
             if table and t.rls and (always_true := always_true_clause(p)) is not None:
                 clause, expression = always_true

@@ -143,16 +143,6 @@ where p.prorettype = 'trigger'::regtype and n.nspname not in ('pg_catalog', 'inf
 order by (p.proname <> 'handle_new_user'), 1
 """
 
-MUTABLE_SEARCH_PATH = """
-select n.nspname as schema, p.proname as name, pg_get_function_identity_arguments(p.oid) as args,
-       p.prosecdef as security_definer,
-       format('%%I.%%I(%%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)) as regprocedure
-from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-where n.nspname = any(%(schemas)s) and p.prokind = 'f'
-  and not exists (select 1 from unnest(coalesce(p.proconfig, '{}')) c where c like 'search_path=%%')
-order by 1, 2, 3
-"""
-
 TABLES = """
 select n.nspname as schema, c.relname as table, c.relrowsecurity as rls,
        array(select r || ':' || cmd from unnest(array['anon', 'authenticated']) r,

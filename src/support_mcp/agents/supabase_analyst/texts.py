@@ -67,6 +67,8 @@ _TEXTS: dict[str, dict[Language, str]] = {
                               "en": "Function {fn}() is not SECURITY DEFINER"},
     "functions.search_path": {"de": "SECURITY-DEFINER-Funktion {fn}() ohne festen search_path",
                               "en": "SECURITY DEFINER function {fn}() has a mutable search_path"},
+    "functions.search_path_invoker": {"de": "Funktion {fn}() ohne festen search_path",
+                                      "en": "Function {fn}() has a mutable search_path"},
     "functions.ok": {"de": "handle_new_user() und create_free_subscription() vorhanden, Trigger aktiv, "
                            "SECURITY DEFINER, search_path fest",
                      "en": "handle_new_user() and create_free_subscription() present, trigger enabled, "
