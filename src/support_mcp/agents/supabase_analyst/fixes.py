@@ -17,6 +17,7 @@ from pglast import ast, parse_sql
 from pglast.parser import ParseError
 from psycopg import sql as pgsql
 
+from support_mcp.agents.supabase_analyst.parsers import reads_table
 from support_mcp.domain.models import CheckStatus, Finding, Language
 from support_mcp.domain.targets import table_name
 
@@ -230,14 +231,22 @@ def _owner_policy_sql(p: Params) -> str:
 
 
 def _recursion_params(findings: Sequence[Finding], migrations: Path | None) -> Params | None:
+    """The policy of the cycle whose version in supabase/migrations does not read the next table
+    of the cycle: restoring it breaks the cycle (the others are as the project wrote them)."""
     f = _first(findings, "rls_policy_recursion")
-    if f is None or not f.data.get("policy"):
+    if f is None:
         return None
-    found = last_definition(migrations, "policy", f.data["policy"], f.data["table"])
-    # Restoring a definition that itself selects from its table would bring the recursion back.
-    if found is None or f"from {f.data['table']}" in normalized(found[0]):
-        return None
-    return {"table": f.data["table"], "policy": f.data["policy"], "definition": found[0], "source": found[1]}
+    steps = f.data.get("cycle") or ([{"table": f.data["table"], "policy": f.data["policy"], "reads": f.data["table"]}]
+                                    if f.data.get("policy") else [])
+    for step in steps:
+        found = last_definition(migrations, "policy", step["policy"], step["table"])
+        if found is None:
+            continue
+        reads = str(step.get("reads") or step["table"])
+        schema, _, table = reads.partition(".")
+        if reads != "?" and not reads_table(found[0], None, schema, table):
+            return {"table": step["table"], "policy": step["policy"], "definition": found[0], "source": found[1]}
+    return None
 
 
 def _metadata_params(findings: Sequence[Finding], _: Path | None) -> Params | None:

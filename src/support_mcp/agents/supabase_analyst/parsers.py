@@ -54,6 +54,8 @@ class Lint:
     roles: tuple[str, ...] = ()
     expression: str | None = None
     clause: str = "USING"
+    # rls_policy_recursion: every policy of the cycle, as (table, policy, table it reads)
+    cycle: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def level(self) -> str:
@@ -246,8 +248,46 @@ def _multiple_permissive(table: str, policies: Sequence[Policy], roles: Sequence
 
 def references_own_table(policy: Policy) -> bool:
     """A policy whose expression selects from its own table recurses under RLS (42P17)."""
-    pattern = re.compile(rf"\bfrom\s+(?:{re.escape(policy.schema)}\.)?{re.escape(policy.table)}\b", re.IGNORECASE)
-    return any(pattern.search(e) for e in (policy.qual, policy.with_check) if e)
+    return reads_table(policy.qual, policy.with_check, policy.schema, policy.table)
+
+
+def reads_table(qual: str | None, with_check: str | None, schema: str, table: str) -> bool:
+    """Whether a policy expression (as pg_get_expr or a migration writes it) selects from
+    `schema.table` directly: `FROM`/`JOIN` the table, qualified or not, quoted or not."""
+    name = rf'(?:(?:"?{re.escape(schema)}"?)\s*\.\s*)?"?{re.escape(table)}"?'
+    pattern = re.compile(rf"\b(?:from|join)\s+{name}(?![\w$])", re.IGNORECASE)
+    return any(pattern.search(e) for e in (qual, with_check) if e)
+
+
+def policy_cycles(tables: Sequence[TableInfo], policies: Sequence[Policy]) -> list[tuple[Policy, ...]]:
+    """Cycles of RLS policies over tables: table A's policy reads table B whose policy reads …
+    A again (a self-reference is a cycle of one). Under RLS each read applies the next table's
+    policies, so every such cycle ends in 42P17. Each cycle once, as the policies along it; reads
+    through SECURITY DEFINER functions do not apply RLS and are not edges (nor visible here)."""
+    guarded = {t.qualified: t for t in tables if t.rls}
+    edges: dict[str, list[tuple[Policy, str]]] = {}
+    for p in policies:
+        if p.qualified_table not in guarded:
+            continue
+        for target in guarded.values():
+            if reads_table(p.qual, p.with_check, target.schema, target.table):
+                edges.setdefault(p.qualified_table, []).append((p, target.qualified))
+    cycles: dict[frozenset[tuple[str, str]], tuple[Policy, ...]] = {}
+
+    def walk(start: str, at: str, path: tuple[Policy, ...], seen: frozenset[str]) -> None:
+        for policy, target in edges.get(at, ()):
+            if target == start:
+                key = frozenset((q.qualified_table, q.name) for q in (*path, policy))
+                cycles.setdefault(key, (*path, policy))
+            elif target not in seen and target > start and len(path) < _MAX_CYCLE:
+                walk(start, target, (*path, policy), seen | {target})
+
+    for start in sorted(edges):
+        walk(start, start, (), frozenset({start}))
+    return list(cycles.values())
+
+
+_MAX_CYCLE = 6
 
 
 # --- PostgreSQL error texts ---------------------------------------------------------------------

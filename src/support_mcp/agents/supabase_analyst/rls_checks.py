@@ -15,12 +15,14 @@ from support_mcp.agents.supabase_analyst.base import SupabaseCheck
 from support_mcp.agents.supabase_analyst.parsers import (
     SPLINTER_EXCLUDED_SCHEMAS,
     Lint,
+    Policy,
     TableInfo,
     lint_rls,
     parse_policies,
     parse_roles,
     parse_tables,
-    references_own_table,
+    policy_cycles,
+    recursion_relation,
 )
 from support_mcp.agents.supabase_analyst.texts import text
 from support_mcp.domain.errors import InvalidInput
@@ -88,6 +90,15 @@ def claims_of(user: Mapping[str, Any]) -> dict[str, Any]:
                        user_metadata=user.get("user_metadata"))
 
 
+def _cycle_lint(cycle: Sequence[Policy]) -> Lint:
+    """One recursion lint per cycle, naming every policy on it and the table each one reads."""
+    steps = tuple((p.qualified_table, p.name, cycle[(i + 1) % len(cycle)].qualified_table)
+                  for i, p in enumerate(cycle))
+    first = cycle[0]
+    return Lint("rls_policy_recursion", first.qualified_table, policy=first.name, cmd=first.cmd, roles=first.roles,
+                expression=first.qual, cycle=steps)
+
+
 def _schemas_first(schema: str, exposed: Sequence[str]) -> tuple[str, ...]:
     """The request's schema first (PostgREST's Content-Profile), then the other exposed ones."""
     return (schema, *(s for s in exposed if s != schema))
@@ -119,23 +130,29 @@ class RlsPoliciesCheck(SupabaseCheck):
         lints = lint_rls(tables, policies, parse_roles(roles_r.dicts()))
         exposed = [t for t in tables if t.exposed]
         exposed_names = {t.qualified for t in exposed}
-        recursive = {p.qualified_table: p for p in policies
-                     if p.qualified_table in exposed_names and references_own_table(p)}
+        mine = [p for p in policies if p.qualified_table in exposed_names]
+        recursions = [_cycle_lint(cycle) for cycle in policy_cycles(exposed, mine)]
         # Confirm recursion the way the app meets it: read each table with policies as a user.
         user = await sample_user(self, ctx, runner)
         evidence: dict[str, list[str]] = {}
         if user is not None:
             for t in exposed:
-                if not t.rls or not any(p.qualified_table == t.qualified for p in policies):
+                if not t.rls or not any(p.qualified_table == t.qualified for p in mine):
                     continue
                 probe = await self.read(ctx, runner, f"select 1 from {qualified(t.schema, t.table)} limit 1",
                                         role="authenticated", claims=claims_of(user))
-                if probe.error is not None and probe.error.sqlstate == "42P17":
-                    evidence[t.qualified] = probe.error.lines()
-                    recursive.setdefault(t.qualified, next(p for p in policies if p.qualified_table == t.qualified))
-        for table, policy in sorted(recursive.items()):
-            lints.append(Lint("rls_policy_recursion", table, policy=policy.name, cmd=policy.cmd, roles=policy.roles,
-                              expression=policy.qual))
+                if probe.error is None or probe.error.sqlstate != "42P17":
+                    continue
+                lint = next((r for r in recursions if t.qualified in {step[0] for step in r.cycle}), None)
+                if lint is None:  # through a view or function the static graph cannot see
+                    relation = recursion_relation(probe.error.message) or t.table
+                    own = [p for p in mine if p.table == relation] or [p for p in mine if p.qualified_table == t.qualified]
+                    lint = Lint("rls_policy_recursion", own[0].qualified_table, policy=own[0].name, cmd=own[0].cmd,
+                                roles=own[0].roles, expression=own[0].qual,
+                                cycle=tuple((p.qualified_table, p.name, "?") for p in own))
+                    recursions.append(lint)
+                evidence.setdefault(lint.table, []).extend(probe.error.lines())
+        lints += recursions
         findings = [self._finding(ctx.language, lint, evidence.get(lint.table, [])) for lint in lints]
         return findings or [Finding(check=self.name, status=CheckStatus.OK,
                                     title=text(ctx.language, "rls.ok", tables=len(exposed)))]
@@ -143,13 +160,19 @@ class RlsPoliciesCheck(SupabaseCheck):
     def _finding(self, lang: Language, lint: Lint, extra: Sequence[str]) -> Finding:
         title = text(lang, f"rls.{self._text_of.get(lint.code, lint.code)}", table=lint.table, policy=lint.policy,
                      role=lint.role, cmd=lint.cmd, roles=", ".join(lint.roles))
+        if lint.cycle:
+            title = text(lang, "rls.rls_policy_cycle", cycle=" → ".join(
+                f'{table} ("{policy}")' for table, policy, _ in lint.cycle) + f" → {lint.cycle[0][0]}")
         evidence = [f"{lint.lint_id + ' ' if lint.lint_id else ''}{lint.code} ({lint.level})"]
+        evidence += [f'{table}: policy "{policy}" reads {reads}' for table, policy, reads in lint.cycle]
+        cycle: dict[str, Any] = {"cycle": [{"table": t, "policy": p, "reads": r} for t, p, r in lint.cycle]} \
+            if lint.cycle else {}
         if lint.expression:
             evidence.append(f"{lint.clause} ({lint.expression})")
         return self.problem(lint.code, _LEVEL_STATUS[lint.level], title, evidence=[*evidence, *extra],
                             lint_id=lint.lint_id, level=lint.level, table=lint.table, policy=lint.policy,
                             role=lint.role, cmd=lint.cmd, roles=list(lint.roles), expression=lint.expression,
-                            clause=lint.clause)
+                            clause=lint.clause, **cycle)
 
 
 class ReproduceCheck(SupabaseCheck):

@@ -137,6 +137,8 @@ _TEXTS: dict[str, dict[Language, str]] = {
               "({message}); die Prüfung würde sie weiterzählen",
         "en": "Sign-up path not checked: sequence {sequence} cannot be shielded for the probe ({message}); "
               "the probe would advance it"},
+    "rls.rls_policy_cycle": {"de": "RLS-Policies rekursieren im Kreis (42P17): {cycle}",
+                             "en": "RLS policies recurse in a cycle (42P17): {cycle}"},
     "reproduce.user_ticket_customer": {"de": "(der Kunde des Tickets)", "en": "(the ticket's customer)"},
     "reproduce.user_ticket_text": {"de": "(in der Kundennachricht genannt)", "en": "(named in the customer's message)"},
     "reproduce.user_parameter": {"de": "(wie angefragt)", "en": "(as asked)"},
