@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import psycopg
 import pytest
@@ -15,7 +14,6 @@ from helpers.supabase_cli_lab import (
     CLI,
     CLI_BOTS,
     CLI_CONFIRMED_USERS,
-    CLI_LATE_SIGNUP,
     CLI_SCENARIOS,
     CLI_USERS,
     LABS,
@@ -27,9 +25,8 @@ from helpers.supabase_cli_lab import (
     jwt_claims,
     signup,
 )
+from helpers.supabase_faults import ADVISOR, CLI_FAULT_VISIBLE, JONAS, MARA, claims_from_db, query, scalar
 from helpers.supabase_lab import SCENARIOS, drop_database
-
-MARA, JONAS, LEA, TOBIAS = (CLI_USERS[e] for e in CLI_CONFIRMED_USERS)
 
 
 @pytest.fixture(scope="module")
@@ -60,32 +57,6 @@ def cli_lab(cli_template: str) -> Iterator[Callable[[str | None], str]]:
     yield make
     for name in made:
         drop_database(name)
-
-
-def query(dsn: str, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
-    with psycopg.connect(dsn) as conn:
-        return conn.execute(sql, params).fetchall()
-
-
-def scalar(dsn: str, sql: str, params: Any = None) -> Any:
-    return query(dsn, sql, params)[0][0]
-
-
-def claims_from_db(dsn: str, user_id: str) -> dict[str, Any]:
-    """The JWT the auth server would issue: app/user metadata from the user's row."""
-    email, app_meta, user_meta = query(dsn, "select email, raw_app_meta_data, raw_user_meta_data "
-                                            "from auth.users where id = %s", (user_id,))[0]
-    return jwt_claims(user_id, email, app_metadata=app_meta, user_metadata=user_meta)
-
-
-def sqlstate_as(dsn: str, sql: str, user_id: str = MARA, role: str = "authenticated") -> str | None:
-    """None when `sql` runs as the signed-in user, else the SQLSTATE it fails with."""
-    try:
-        as_role(dsn, sql, role=role, claims=claims_from_db(dsn, user_id) if role == "authenticated" else
-                {"role": role})
-    except psycopg.Error as exc:
-        return exc.sqlstate
-    return None
 
 
 # ---------------------------------------------------------------------------- platform shape
@@ -279,49 +250,6 @@ def test_sign_up_as_the_auth_server_makes_profile_and_plan(healthy: str) -> None
 
 # ---------------------------------------------------------------------------- advisor: healthy is clean
 
-# Our own catalog queries for what Supabase's advisor reports at WARN/ERROR (public schema).
-ADVISOR: dict[str, str] = {
-    "rls_disabled_in_public": """
-        select c.relname from pg_class c where c.relnamespace = 'public'::regnamespace
-        and c.relkind = 'r' and not c.relrowsecurity""",
-    "rls_enabled_no_policy": """
-        select c.relname from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'
-        and c.relrowsecurity and not exists (select 1 from pg_policy p where p.polrelid = c.oid)""",
-    "function_search_path_mutable": """
-        select p.proname from pg_proc p where p.pronamespace in ('public'::regnamespace, 'private'::regnamespace)
-        and not exists (select 1 from unnest(coalesce(p.proconfig, '{}')) c where c like 'search_path=%%')
-        and not exists (select 1 from pg_depend d where d.objid = p.oid and d.deptype = 'e')""",
-    "rls_references_user_metadata": """
-        select policyname from pg_policies where schemaname = 'public'
-        and (qual like '%%user_metadata%%' or with_check like '%%user_metadata%%')""",
-    "rls_policy_always_true": """
-        select p.polname from pg_policy p join pg_class c on c.oid = p.polrelid
-        where c.relnamespace = 'public'::regnamespace and p.polpermissive
-        and (p.polroles = array[0::oid] or p.polroles && array['anon'::regrole::oid, 'authenticated'::regrole::oid])
-        and ((p.polcmd in ('w', 'd', '*') and coalesce(pg_get_expr(p.polqual, p.polrelid), 'true') = 'true')
-          or coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '') = 'true'
-          or (p.polcmd = 'a' and p.polwithcheck is null))""",
-    "multiple_permissive_policies": """
-        select c.relname || ':' || r.rolname || ':' || cmd from pg_policy p join pg_class c on c.oid = p.polrelid
-        join pg_roles r on p.polroles @> array[r.oid] or p.polroles = array[0::oid],
-        unnest(case p.polcmd when 'r' then array['SELECT'] when 'a' then array['INSERT']
-               when 'w' then array['UPDATE'] when 'd' then array['DELETE']
-               else array['SELECT', 'INSERT', 'UPDATE', 'DELETE'] end) cmd
-        where c.relnamespace = 'public'::regnamespace and p.polpermissive and not r.rolbypassrls
-        and r.rolname not like 'pg\\_%%'
-        group by 1 having count(*) > 1""",
-    "auth_rls_initplan": """
-        select policyname from pg_policies where schemaname = 'public' and (
-          (qual ~ 'auth\\.(uid|jwt|role|email)\\(\\)' and lower(qual) !~ 'select auth\\.(uid|jwt|role|email)\\(\\)')
-          or (with_check ~ 'auth\\.(uid|jwt|role|email)\\(\\)'
-              and lower(with_check) !~ 'select auth\\.(uid|jwt|role|email)\\(\\)'))""",
-    "security_definer_function_executable": """
-        select p.proname || ':' || r from pg_proc p, unnest(array['anon', 'authenticated']) r
-        where p.pronamespace = 'public'::regnamespace and p.prosecdef
-        and has_function_privilege(r, p.oid, 'EXECUTE')""",
-}
-
-
 @pytest.mark.parametrize("lint", sorted(ADVISOR))
 def test_healthy_lab_gives_the_advisor_nothing(healthy: str, lint: str) -> None:
     assert query(healthy, ADVISOR[lint]) == []
@@ -338,124 +266,12 @@ def test_clones_are_identical_and_a_fault_changes_the_checksum(cli_lab: Callable
 
 # ---------------------------------------------------------------------------- faults
 
-def _always_true(dsn: str) -> bool:
-    # any signed-in user may rewrite the plans' limits
-    rows = as_role(dsn, "update public.billing_plans set max_bots = 1000 where id = 'free' returning id",
-                   claims=claims_from_db(dsn, JONAS))
-    return bool(rows) and query(dsn, ADVISOR["rls_policy_always_true"]) == [
-        ("Enable update for authenticated users only",)]
-
-
-def _banned_sessions(dsn: str) -> bool:
-    rows = query(dsn, """
-        select u.email, count(distinct s.id), count(r.id) filter (where not r.revoked)
-        from auth.users u join auth.sessions s on s.user_id = u.id
-        left join auth.refresh_tokens r on r.session_id = s.id
-        where (u.banned_until > now() or u.deleted_at is not null)
-          and (s.not_after is null or s.not_after > now())
-        group by u.email order by u.email""")
-    return rows == [("jonas@example.de", 1, 1), ("tobias@example.de", 1, 2)]
-
-
-def _definer_search_path(dsn: str) -> bool:
-    row = query(dsn, "select prosecdef, proconfig from pg_proc where oid = "
-                     "'public.create_user_plan(uuid, text)'::regprocedure")[0]
-    return row == (True, None) and query(dsn, ADVISOR["function_search_path_mutable"]) == [("create_user_plan",)]
-
-
-def _metadata_policy(dsn: str) -> bool:
-    # lea gave herself role=admin in her own metadata; with that JWT she reads every plan
-    plans = as_role(dsn, "select count(*) from public.user_plans", claims=claims_from_db(dsn, LEA))
-    return plans == [(5,)] and query(dsn, ADVISOR["rls_references_user_metadata"]) == [
-        ("Admins can view all plans",)]
-
-
-def _orphaned_profiles(dsn: str) -> bool:
-    orphans = query(dsn, "select p.id::text from public.profiles p left join auth.users u on u.id = p.id "
-                         "where u.id is null")
-    fk = scalar(dsn, "select count(*) from pg_constraint where conrelid = 'public.profiles'::regclass "
-                     "and contype = 'f' and confrelid = 'auth.users'::regclass")
-    return orphans == [(LEA,)] and fk == 0
-
-
-def _recursive_policy(dsn: str) -> bool:
-    return all(sqlstate_as(dsn, sql) == "42P17" for sql in (
-        "select count(*) from public.bots", "select count(*) from public.bot_members",
-        "select * from public.get_my_bots()"))
-
-
-def _rls_no_policy(dsn: str) -> bool:
-    seen = as_role(dsn, "select count(*) from public.profiles where id = %s", (MARA,),
-                   claims=claims_from_db(dsn, MARA))
-    exists = scalar(dsn, "select count(*) from public.profiles where id = %s", (MARA,))
-    select_policies = scalar(dsn, "select count(*) from pg_policy where polrelid = 'public.profiles'::regclass "
-                                  "and polcmd in ('r', '*')")
-    return seen == [(0,)] and exists == 1 and select_policies == 0
-
-
-def _rpc_authenticated_only(dsn: str) -> bool:
-    as_user = sqlstate_as(dsn, "select * from public.get_my_bots()")
-    as_service = sqlstate_as(dsn, "select * from public.get_my_bots()", role="service_role")
-    return as_user == "42501" and as_service is None
-
-
-def _subscription_fails(dsn: str) -> bool:
-    try:
-        signup(dsn)
-    except psycopg.errors.ForeignKeyViolation as exc:
-        return exc.diag.constraint_name == "user_plans_plan_id_fkey"
-    return False
-
-
-def _table_without_rls(dsn: str) -> bool:
-    if query(dsn, ADVISOR["rls_disabled_in_public"]) != [("bot_webhooks",)]:
-        return False
-    # the project's default privileges granted the new table to anon: the anon key reads the secrets
-    return as_role(dsn, "select count(*) from public.bot_webhooks where signing_secret is not null",
-                   role="anon", claims={"role": "anon"}) == [(2,)]
-
-
-def _late_signup_has_nothing(dsn: str) -> bool:
-    return query(dsn, "select (select count(*) from public.profiles where id = u.id), "
-                      "(select count(*) from public.user_plans where user_id = u.id) from auth.users u "
-                      "where u.email = %s", (CLI_LATE_SIGNUP[0],)) == [(0, 0)]
-
-
-def _trigger_disabled(dsn: str) -> bool:
-    state = query(dsn, "select tgenabled::text from pg_trigger where tgrelid = 'auth.users'::regclass "
-                       "and tgname = 'on_auth_user_created'")
-    return state == [("D",)] and _late_signup_has_nothing(dsn)
-
-
-def _trigger_dropped(dsn: str) -> bool:
-    triggers = query(dsn, "select tgname from pg_trigger where tgrelid = 'auth.users'::regclass "
-                          "and not tgisinternal")
-    function = scalar(dsn, "select to_regprocedure('public.handle_new_user()') is not null")
-    return triggers == [] and function and _late_signup_has_nothing(dsn)
-
-
-FAULT_VISIBLE: dict[str, Callable[[str], bool]] = {
-    "always_true_policy": _always_true,
-    "banned_sessions": _banned_sessions,
-    "definer_search_path": _definer_search_path,
-    "metadata_policy": _metadata_policy,
-    "orphaned_profiles": _orphaned_profiles,
-    "recursive_policy": _recursive_policy,
-    "rls_no_policy": _rls_no_policy,
-    "rpc_authenticated_only": _rpc_authenticated_only,
-    "subscription_fails": _subscription_fails,
-    "table_without_rls": _table_without_rls,
-    "trigger_disabled": _trigger_disabled,
-    "trigger_dropped": _trigger_dropped,
-}
-
-
 def test_every_scenario_has_a_probe() -> None:
-    assert set(FAULT_VISIBLE) == set(CLI_SCENARIOS)
+    assert set(CLI_FAULT_VISIBLE) == set(CLI_SCENARIOS)
 
 
-@pytest.mark.parametrize("scenario", sorted(FAULT_VISIBLE))
+@pytest.mark.parametrize("scenario", sorted(CLI_FAULT_VISIBLE))
 def test_fault_is_visible_to_an_independent_query(healthy: str, cli_lab: Callable[[str | None], str],
                                                    scenario: str) -> None:
-    assert not FAULT_VISIBLE[scenario](healthy), "the healthy lab must not look like the fault"
-    assert FAULT_VISIBLE[scenario](cli_lab(scenario))
+    assert not CLI_FAULT_VISIBLE[scenario](healthy), "the healthy lab must not look like the fault"
+    assert CLI_FAULT_VISIBLE[scenario](cli_lab(scenario))
