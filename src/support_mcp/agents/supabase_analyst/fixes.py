@@ -214,6 +214,17 @@ def _function_params(findings: Sequence[Finding], migrations: Path | None) -> Pa
     return None
 
 
+def _function_sql(p: Params) -> str:
+    """The migration's definition, as CREATE OR REPLACE: the function exists (it is what raises)."""
+    definition = str(p["definition"])
+    [stmt] = [r.stmt for r in parse_sql(definition)]
+    if not isinstance(stmt, ast.CreateFunctionStmt):
+        raise ValueError("the restored definition is not one CREATE FUNCTION")
+    if stmt.replace:
+        return definition
+    return re.sub(r"^\s*create\s+function\b", "CREATE OR REPLACE FUNCTION", definition, count=1, flags=re.IGNORECASE)
+
+
 def _owner_policy_params(findings: Sequence[Finding], _: Path | None) -> Params | None:
     f = _first(findings, "table_read_empty")
     if f is None or not f.data.get("owner_column"):
@@ -354,7 +365,7 @@ FIXES: tuple[Fix, ...] = (
         ("functions", "auth_consistency", "signup_path"), _trigger_params, _trigger_sql),
     Fix("restore_function", {"de": "Funktion aus supabase/migrations wiederherstellen",
                              "en": "Restore the function from supabase/migrations"},
-        ("signup_fails",), ("signup_fails",), ("signup_path",), _function_params, lambda p: str(p["definition"])),
+        ("signup_fails",), ("signup_fails",), ("signup_path",), _function_params, _function_sql),
     Fix("add_owner_select_policy", {"de": "SELECT-Policy für eigene Zeilen anlegen",
                                     "en": "Add a SELECT policy for own rows"},
         ("table_read_empty",), ("table_read_empty", "rls_no_policy_for_role"), ("reproduce_rpc", "rls_policies"),

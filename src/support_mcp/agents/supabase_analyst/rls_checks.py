@@ -30,7 +30,9 @@ from support_mcp.domain.models import CheckStatus, Finding, Language
 from support_mcp.domain.targets import SupabaseTarget
 from support_mcp.executors.sql import ApiRequest, SqlResult, SqlRunner, user_claims
 
-_LEVEL_STATUS = {"ERROR": CheckStatus.FAIL, "WARN": CheckStatus.WARN, "INFO": CheckStatus.WARN}
+# splinter's INFO (e.g. 0008: RLS on, no policy — how Supabase recommends locking a server-only
+# table) is listed with its code but is no warning: the reproduction judges what users meet.
+_LEVEL_STATUS = {"ERROR": CheckStatus.FAIL, "WARN": CheckStatus.WARN, "INFO": CheckStatus.OK}
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
