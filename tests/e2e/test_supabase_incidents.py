@@ -33,7 +33,7 @@ INCIDENTS: dict[str, tuple[str, str, str]] = {
     "subscription_fails": ("Sign-up geht nicht: Database error saving new user", "signup_fails",
                            "restore_function"),
     "rls_no_policy": ("Dashboard zeigt keine Daten mehr, leere Tabelle, no rows.", "rls_no_policy_for_role",
-                      "add_owner_select_policy"),
+                      "restore_dropped_policy"),
     "recursive_policy": ("Teamseite: infinite recursion detected in policy (42P17)", "rls_policy_recursion",
                          "restore_policy"),
     "metadata_policy": ("Security Advisor: Policy nutzt user_metadata, Nutzer sehen fremde Daten.",

@@ -19,7 +19,7 @@ from support_mcp.domain.targets import SupabaseTarget
 
 REPAIR_FOR = {
     "trigger_disabled": "restore_signup_trigger", "trigger_dropped": "restore_signup_trigger",
-    "subscription_fails": "restore_function", "rls_no_policy": "add_owner_select_policy",
+    "subscription_fails": "restore_function", "rls_no_policy": "restore_dropped_policy",
     "recursive_policy": "restore_policy", "metadata_policy": "policy_use_app_metadata",
     "definer_search_path": "pin_search_path", "table_without_rls": "enable_rls",
     "always_true_policy": "drop_always_true_policy", "orphaned_profiles": "delete_orphaned_profiles",
@@ -140,8 +140,13 @@ def unqualify_signup_function(dsn: str) -> None:
         conn.execute(_UNQUALIFIED_BODY)  # type: ignore[arg-type]
 
 
+def without_migrations(target: SupabaseTarget) -> SupabaseTarget:
+    """The same project without supabase/migrations: nothing to restore, a policy is written."""
+    return dataclasses.replace(target, migrations_dir=None)
+
+
 async def test_dry_run_of_a_policy_for_the_wrong_role_fails_its_reproduction(lab) -> None:  # type: ignore[no-untyped-def]
-    target = lab("rls_no_policy")
+    target = without_migrations(lab("rls_no_policy"))
     ctx, _ = context_for(target)
     repair = next(r for r in supabase_repairs(target) if r.name == "add_owner_select_policy")
     params = repair.proposes(await findings_of(target))
@@ -237,6 +242,7 @@ async def test_the_owner_policy_repair_passes_for_a_role_with_several_grants(lab
     target = lab("rls_no_policy")
     with psycopg.connect(target.database_url, autocommit=True) as conn:  # as Supabase grants by default
         conn.execute("grant select, insert, update, delete on all tables in schema public to authenticated")
+    target = without_migrations(target)
     ctx, _ = context_for(target)
     findings = await findings_of(target)
     repair = next(r for r in supabase_repairs(target) if r.name == "add_owner_select_policy")
@@ -244,3 +250,13 @@ async def test_the_owner_policy_repair_passes_for_a_role_with_several_grants(lab
     assert params is not None and params["cmd"] == "SELECT"
     dry = await repair.dry_run(ctx, await repair.plan(ctx, params))
     assert dry.ok, dry.output
+
+
+async def test_a_dropped_policy_comes_back_from_the_migrations_and_no_policy_is_invented(lab) -> None:  # type: ignore[no-untyped-def]
+    target = lab("rls_no_policy")
+    findings = await findings_of(target)
+    proposed = {r.name: p for r in supabase_repairs(target) if (p := r.proposes(findings)) is not None}
+    assert "add_owner_select_policy" not in proposed
+    restore = proposed["restore_dropped_policy"]
+    assert restore["policy"] == "profiles_select_own" and restore["source"].endswith("_initial_schema.sql")
+    assert restore["definition"].startswith("CREATE POLICY profiles_select_own ON public.profiles FOR SELECT")

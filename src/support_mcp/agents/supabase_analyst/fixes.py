@@ -225,10 +225,39 @@ def _function_sql(p: Params) -> str:
     return re.sub(r"^\s*create\s+function\b", "CREATE OR REPLACE FUNCTION", definition, count=1, flags=re.IGNORECASE)
 
 
-def _owner_policy_params(findings: Sequence[Finding], _: Path | None) -> Params | None:
+def dropped_select_policy(migrations: Path | None, table: str) -> tuple[str, str, str] | None:
+    """The newest CREATE POLICY in the migrations that lets signed-in users read `table`
+    (FOR SELECT or ALL, TO authenticated or PUBLIC): (sql, file, policy name)."""
+    found = None
+    for path in migration_files(migrations):
+        for stmt, body in statements_in(path):
+            if not isinstance(stmt, ast.CreatePolicyStmt) or stmt.cmd_name not in ("select", "all"):
+                continue
+            if f"{stmt.table.schemaname or 'public'}.{stmt.table.relname}" != table:
+                continue
+            roles = {getattr(r, "rolename", None) or "public" for r in (stmt.roles or ())} or {"public"}
+            if roles & {"authenticated", "public"}:
+                found = (body, path.name, str(stmt.policy_name))
+    return found
+
+
+def _restore_dropped_params(findings: Sequence[Finding], migrations: Path | None) -> Params | None:
+    f = _first(findings, "rls_no_policy_for_role")
+    if f is None or f.data.get("cmd") != "SELECT":
+        return None
+    found = dropped_select_policy(migrations, str(f.data["table"]))
+    if found is None:
+        return None
+    return {"table": f.data["table"], "policy": found[2], "definition": found[0], "source": found[1],
+            "cmd": "SELECT", "role": "authenticated"}
+
+
+def _owner_policy_params(findings: Sequence[Finding], migrations: Path | None) -> Params | None:
     f = _first(findings, "table_read_empty")
     if f is None or not f.data.get("owner_column"):
         return None
+    if dropped_select_policy(migrations, str(f.data["table"])) is not None:
+        return None  # the project's own policy comes back instead (restore_dropped_policy)
     # the policy answers SELECT for authenticated: other commands of the role are not its business
     return {"table": f.data["table"], "owner_column": f.data["owner_column"], "cmd": "SELECT",
             "role": "authenticated", **({"user": f.data["user"]} if f.data.get("user") else {})}
@@ -370,6 +399,10 @@ FIXES: tuple[Fix, ...] = (
                                     "en": "Add a SELECT policy for own rows"},
         ("table_read_empty",), ("table_read_empty", "rls_no_policy_for_role"), ("reproduce_rpc", "rls_policies"),
         _owner_policy_params, _owner_policy_sql),
+    Fix("restore_dropped_policy", {"de": "Gelöschte SELECT-Policy aus supabase/migrations wiederherstellen",
+                                   "en": "Restore the dropped SELECT policy from supabase/migrations"},
+        ("rls_no_policy_for_role",), ("rls_no_policy_for_role", "table_read_empty"), ("rls_policies", "reproduce_rpc"),
+        _restore_dropped_params, lambda p: str(p["definition"]) + ";"),
     Fix("restore_policy", {"de": "Rekursive Policy durch die Fassung aus supabase/migrations ersetzen",
                            "en": "Replace the recursive policy with its version from supabase/migrations"},
         ("rls_policy_recursion",), ("rls_policy_recursion", "table_read_fails"), ("rls_policies", "reproduce_rpc"),

@@ -25,7 +25,7 @@ def test_supabase_target_from_env() -> None:
     assert "sbp_secret" not in repr(target) and ":pw@" not in repr(target)
     assert {c.name for c in checks_for("supabase-analyst-agent", settings.targets)} >= {
         "health", "auth_consistency", "functions", "signup_path", "rls_policies", "reproduce_rpc"}
-    assert len(repairs_for("supabase-analyst-agent", settings.targets)) == 11
+    assert len(repairs_for("supabase-analyst-agent", settings.targets)) == 12
 
 
 def test_no_db_url_means_no_target() -> None:
