@@ -19,9 +19,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from e2e.test_supabase_both_labs import incident
 from e2e.test_supabase_incidents import INCIDENTS
 from helpers.hetzner_lab import HetznerLab, start_lab
 from helpers.outcomes import NEUTRAL, Cause, Cli, Outcome, add_deployment_event, cli_env
+from helpers.supabase_cli_lab import CLI
 from helpers.supabase_lab import LAB_DIR, SCENARIOS, clone_lab, create_lab_template, drop_database
 from integration.frontend_diagnostics.frontend_lab import FAULTS, Scenario, scenario
 from support_mcp.agents.frontend_diagnostics.parsers import find_digests
@@ -87,6 +89,33 @@ def test_supabase_fault_is_named_through_the_cli(supabase_lab, fresh_dsn: str, f
     cli = Cli(cli_env(fresh_dsn, Targets(supabase=supabase_lab(fault))))
     subject, body = (message[:60], message) if ticket == "scenario" else NEUTRAL
     outcome = cli.run_ticket(("supabase", fault, ticket), SUPABASE, subject, body)
+    assert_outcome(outcome, Cause(None, {"code": code}))
+
+
+@pytest.fixture(scope="module")
+def supabase_cli_template() -> Iterator[str]:
+    name = CLI.create_template()
+    yield name
+    drop_database(name)
+
+
+@pytest.mark.parametrize("ticket", TICKETS)
+@pytest.mark.parametrize("fault", sorted(INCIDENTS))
+def test_supabase_cli_lab_fault_is_named_through_the_cli(supabase_cli_template: str, fresh_dsn: str, fault: str,
+                                                          ticket: str, tmp_path: Path) -> None:
+    """The same on the lab built from the Supabase CLI's schema (labs/supabase_cli)."""
+    message, code, _ = incident(CLI, fault)
+    name, dsn = CLI.clone(supabase_cli_template, fault)
+    try:
+        migrations = tmp_path / "supabase" / "migrations"
+        migrations.mkdir(parents=True)
+        shutil.copy(CLI.initial_migration, migrations / "20250101000000_initial_schema.sql")
+        target = CLI.target(dsn, migrations_dir=migrations, drafts_dir=tmp_path / "tmp" / "sql")
+        cli = Cli(cli_env(fresh_dsn, Targets(supabase=target)))
+        subject, body = (message[:60], message) if ticket == "scenario" else NEUTRAL
+        outcome = cli.run_ticket(("supabase_cli", fault, ticket), SUPABASE, subject, body)
+    finally:
+        drop_database(name)
     assert_outcome(outcome, Cause(None, {"code": code}))
 
 
@@ -236,5 +265,6 @@ def test_frontend_fault_is_named_through_the_cli(frontend_lab: Scenario, fresh_d
 def test_every_fault_of_every_lab_is_run_here() -> None:
     hetzner = {name.removeprefix("inject_") for name in dir(HetznerLab) if name.startswith("inject_")}
     assert set(SCENARIOS) == set(INCIDENTS), "a supabase lab fault without a ticket text and a cause"
+    assert set(CLI.scenarios) == set(INCIDENTS), "a supabase_cli lab fault without a ticket text and a cause"
     assert hetzner <= set(HETZNER_FAULTS), f"hetzner lab faults not run here: {hetzner - set(HETZNER_FAULTS)}"
     assert set(FAULTS) == set(FRONTEND_FAULTS), "a frontend lab fault without a ticket text and a cause"

@@ -31,7 +31,9 @@ def cli_env(database_url: str, targets: Targets) -> dict[str, str]:
     raises when the CLI would read other targets from it than the lab's."""
     env: dict[str, str] = {"SUPPORT_MCP_DATABASE_URL": database_url, "COLUMNS": "200"}
     if (sb := targets.supabase) is not None:
-        env |= {"SUPPORT_MCP_SUPABASE_DB_URL": sb.database_url}
+        env |= {"SUPPORT_MCP_SUPABASE_DB_URL": sb.database_url,
+                "SUPPORT_MCP_SUPABASE_PROFILES_TABLE": sb.profiles_table,
+                "SUPPORT_MCP_SUPABASE_SUBSCRIPTIONS_TABLE": sb.subscriptions_table}
         env |= {f"SUPPORT_MCP_SUPABASE_{k}": str(v) for k, v in
                 (("MIGRATIONS_DIR", sb.migrations_dir), ("DRAFTS_DIR", sb.drafts_dir)) if v is not None}
     for host in targets.hosts:
