@@ -69,10 +69,10 @@ _TEXTS: dict[str, dict[Language, str]] = {
                               "en": "SECURITY DEFINER function {fn}() has a mutable search_path"},
     "functions.search_path_invoker": {"de": "Funktion {fn}() ohne festen search_path",
                                       "en": "Function {fn}() has a mutable search_path"},
-    "functions.ok": {"de": "handle_new_user() und create_free_subscription() vorhanden, Trigger aktiv, "
-                           "SECURITY DEFINER, search_path fest",
-                     "en": "handle_new_user() and create_free_subscription() present, trigger enabled, "
-                           "SECURITY DEFINER, search_path pinned"},
+    "functions.ok": {"de": "Registrierungs-Trigger auf auth.users aktiv, seine Funktion SECURITY DEFINER, "
+                           "kein Routine-search_path offen",
+                     "en": "Sign-up trigger on auth.users enabled, its function SECURITY DEFINER, "
+                           "no routine with a mutable search_path"},
     # sign-up path
     "signup.fails": {"de": "Registrierung schlägt fehl (\"Database error saving new user\"): {message}",
                      "en": "Sign-up fails (\"Database error saving new user\"): {message}"},
