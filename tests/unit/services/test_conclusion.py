@@ -119,3 +119,10 @@ def test_a_host_under_real_pressure_names_the_pressure() -> None:
     pressure = [f("host.disk", "fail", "96 %"), f("host.memory", "fail", "4 %"), f("host.load", "fail", "3.9"),
                 f("http_smoke", "fail", "502", proxy_error=True)]
     assert conclude(pressure, explanations_for(HOST), None, agent=HOST).symptom == "resource_pressure"
+
+
+def test_a_loaded_cpu_does_not_outweigh_a_502_seen_through_caddy() -> None:
+    findings = [f("host.load", "fail", "load 2.4 per core"), f("pm2_status", "ok"), f("port_3000", "ok"),
+                f("http_smoke", "fail", "502", proxy_error=True)]
+    c = conclude(findings, explanations_for(HOST), None, agent=HOST)
+    assert c.symptom == "bad_gateway" and c.evidence[0].check == "http_smoke"
