@@ -156,12 +156,23 @@ class SqlSession:
         except psycopg.OperationalError as exc:
             if exc.sqlstate is None:  # the connection itself is gone
                 raise ExecutionError(f"SQL target {self._runner.target!r} lost: {exc}") from None
-            return self._error(query, exc, started_at, start)
+            return self._error(self._shown(query, params), exc, started_at, start)
         except psycopg.Error as exc:
-            return self._error(query, exc, started_at, start)
-        return SqlResult(target=self._runner.target, sql=query, columns=columns, rows=rows, total_rows=total,
+            return self._error(self._shown(query, params), exc, started_at, start)
+        return SqlResult(target=self._runner.target, sql=self._shown(query, params), columns=columns, rows=rows,
+                         total_rows=total,
                          truncated=truncated, total_is_lower_bound=lower_bound, rowcount=rowcount,
                          duration_ms=(time.monotonic() - start) * 1000.0, started_at=started_at, role=self.role)
+
+    def _shown(self, query: str, params: Sequence[Any] | Mapping[str, Any] | None) -> str:
+        """The statement as it ran, bound values in place of `%(id)s` (for notes and error details;
+        the ticket journal redacts it like any output). Falls back to the text with placeholders."""
+        if not params:
+            return query
+        try:
+            return psycopg.AsyncClientCursor(self.conn).mogrify(query, params)
+        except (psycopg.Error, TypeError, ValueError):
+            return query
 
     def _error(self, query: str, exc: psycopg.Error, started_at: datetime, start: float) -> SqlResult:
         return SqlResult(target=self._runner.target, sql=query, error=SqlError.from_exc(exc),

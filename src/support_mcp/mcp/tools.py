@@ -81,7 +81,8 @@ class ToolBox(PlanTools, SupabaseTools):
         out = [
             f"# Ticket {t.id}",
             f"subject: {fence(t.subject, 'ticket-subject')}",
-            f"status: {t.status} · priority: {t.priority} · tier: {t.tier} · customer: {t.customer or '-'}",
+            f"status: {t.status} · priority: {t.priority} · tier: {t.tier}",
+            f"customer: {fence(t.customer, 'ticket-customer') if t.customer else '-'}",
             f"assigned_agent: {t.assigned_agent or '-'}",
             f"escalation_path: {' > '.join(t.escalation_path) or '-'} "
             f"({'escalation RUNNING' if bundle.escalation_running else 'no escalation running'})",
@@ -89,8 +90,9 @@ class ToolBox(PlanTools, SupabaseTools):
         ]
         out += [f"[{m.created_at.isoformat()}] {fence(m.body, 'customer-message')}" for m in bundle.customer_messages]
         out += ["", f"## Internal notes ({len(bundle.internal_notes)})"]
-        out += [f"[{m.created_at.isoformat()}] {m.author_name or m.author_kind} tags={m.tags}\n"
-                f"{fence(m.body, 'internal-note')}" for m in bundle.internal_notes]
+        out += [f"[{m.created_at.isoformat()}] {m.author_kind} tags={m.tags}"
+                + (f" author: {fence(m.author_name, 'note-author')}" if m.author_name else "")
+                + f"\n{fence(m.body, 'internal-note')}" for m in bundle.internal_notes]
         out += ["", f"## Open support_automation_events ({len(bundle.open_events)})"]
         out += [f"- {e.id} {e.event_type} [{e.status}] by {e.agent or '-'} at {e.created_at.isoformat()}: "
                 f"{fence(dump(e.payload), 'event-payload')}" for e in bundle.open_events]
@@ -352,6 +354,6 @@ async def ticket_resource(services: Services, ticket_id: str) -> str:
     lines = [f"# Ticket {ticket.id}: {fence(ticket.subject, 'ticket-subject')}",
              f"status={ticket.status} assigned_agent={ticket.assigned_agent} escalation_path={ticket.escalation_path}"]
     for e in entries:
-        head = f"[{e.at.isoformat()}] {e.kind} {e.who} {e.title} tags={list(e.tags)}"
+        head = f"[{e.at.isoformat()}] {e.kind} {fence(e.who, 'author') if e.who else '-'} {e.title} tags={list(e.tags)}"
         lines.append(head + (f"\n{fence(e.body, 'ticket-message')}" if e.body else ""))
     return "\n".join(lines)

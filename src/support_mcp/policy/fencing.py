@@ -94,3 +94,18 @@ def fence(text: str, source: str) -> str:
 def fence_json(value: Any, source: str) -> str:
     """Fence structured untrusted data (SQL rows, API payloads) as indented JSON."""
     return fence(json.dumps(value, ensure_ascii=False, indent=1, default=str), source)
+
+
+_QUOTE_LIMIT = 200
+_MARKUP = re.compile(r"[`*_#<>\[\]|]")
+
+
+def quote_untrusted(text: str, limit: int = _QUOTE_LIMIT) -> str:
+    """Untrusted text (a ticket subject, a customer field) as one quoted line for an internal
+    note: controls and fence look-alikes neutralised, line breaks collapsed, markdown markup
+    escaped, capped, inside „…“ — so it can neither start a heading nor end a block."""
+    flat = " ".join(neutralise(text).split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1].rstrip() + "…"
+    flat = _MARKUP.sub(lambda m: "\\" + m.group(0), flat).replace("„", "\"").replace("“", "\"")
+    return f"„{flat}“"

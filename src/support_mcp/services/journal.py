@@ -27,6 +27,7 @@ from support_mcp.domain.models import (
     Ticket,
     Verdict,
 )
+from support_mcp.policy.fencing import quote_untrusted
 from support_mcp.policy.redaction import prepare_output, redact, redact_mapping
 from support_mcp.services.texts import text
 from support_mcp.store.tickets import TicketStore
@@ -138,7 +139,7 @@ class TicketJournal:
         body = "\n".join(
             [
                 f"## {text('hypothesis.title', lang, agent=agent)}",
-                f"- {text('hypothesis.symptom', lang)}: {hypothesis.symptom}",
+                f"- {text('hypothesis.symptom', lang)}: {quote_untrusted(hypothesis.symptom)}",
                 f"- {text('hypothesis.cause', lang)}: {hypothesis.suspected_cause}",
                 f"- {text('hypothesis.tools', lang)}: {', '.join(hypothesis.tools) or '—'}",
                 f"- {text('hypothesis.references', lang)}: {'; '.join(references) or '—'}",
@@ -354,7 +355,7 @@ class TicketJournal:
         lang = self._lang(language)
         summary = text(
             "handover.summary", lang,
-            problem=_clause(handover.problem), cause=_clause(handover.cause),
+            problem=quote_untrusted(_clause(handover.problem), 120), cause=_clause(handover.cause),
             steps=_clause(handover.steps_taken), state=_clause(handover.current_state),
             action=_clause(handover.recommended_action),
         )

@@ -365,8 +365,9 @@ class PlaybookRunner:
         evidence = "\n".join(f"- {f.title}: {f.detail}" for f in findings
                              if f.status in (CheckStatus.WARN, CheckStatus.FAIL))
         lang = self._language
-        title = text("runner.suggestion_title", lang, symptom=_clip(state.subject, 60),
-                     cause=_clip(conclusion["cause"], 100))
+        # Written by the agent from its conclusion: nothing of the ticket's text reaches the title.
+        title = text("runner.suggestion_title", lang, symptom=conclusion.get("symptom") or state.agent,
+                     cause=_clip(" ".join(str(conclusion["cause"]).split()), 120))
         suggestion_id = await self._suggest(
             state.ticket_id, state.agent, title,
             text("runner.suggestion_body", lang, run=state.run_id, agent=state.agent, evidence=evidence or "-"),

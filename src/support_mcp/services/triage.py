@@ -132,10 +132,16 @@ _IMPERATIVES = re.compile(
     re.IGNORECASE)
 
 
+# Pasted configuration names (SUPABASE_SERVICE_ROLE_KEY, NEXT_PUBLIC_…): a name, not a symptom.
+_ENV_NAME = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
+
+
 def symptom_text(ticket_text: str) -> str:
-    """The ticket text without code, quoted commands and imperatives aimed at the tool."""
+    """The ticket text without code, quoted commands, configuration names and imperatives aimed
+    at the tool."""
     text = _FENCED.sub(" ", ticket_text)
     text = _CODE_SPAN.sub(" ", text)
+    text = _ENV_NAME.sub(" ", text)
     text = _QUOTED_COMMAND.sub(" ", text)
     return _IMPERATIVES.sub(" ", text)
 

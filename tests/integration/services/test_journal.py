@@ -33,7 +33,7 @@ async def test_hypothesis_note_and_event(services: Services) -> None:
     t = await services.tickets.create_ticket(subject="x")
     hyp = Hypothesis(symptom="Seite langsam", suspected_cause="Disk voll", tools=["ssh", "df"])
     msg = await services.journal.record_hypothesis(t.id, AGENT, hyp, references=["3.1 Diagnose"])
-    assert "Fehlerbild: Seite langsam" in msg.body and "Mögliche Ursache: Disk voll" in msg.body
+    assert "Fehlerbild: „Seite langsam“" in msg.body and "Mögliche Ursache: Disk voll" in msg.body
     assert "3.1 Diagnose" in msg.body
     events = await services.tickets.events(t.id, event_type="hypothesis_recorded")
     assert events and events[0].payload["suspected_cause"] == "Disk voll"

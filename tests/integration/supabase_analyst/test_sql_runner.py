@@ -131,3 +131,12 @@ async def test_a_request_is_set_up_as_postgrest_does(healthy_lab: SupabaseTarget
     assert result.rows[0] == ("22222222-2222-4222-8222-222222222222", "ben@example.com", "authenticated", "POST",
                               "/rpc/get_dashboard_stats", "public", "authenticated",
                               "22222222-2222-4222-8222-222222222222")
+
+
+async def test_an_error_shows_the_statement_with_its_bound_values(healthy_lab: SupabaseTarget) -> None:
+    async with SqlRunner(healthy_lab.database_url, "supabase") as runner:
+        result = await runner.read("select 1 / %(zero)s from auth.users where email = %(email)s",
+                                   {"zero": 0, "email": "o'brien@example.com"})
+    assert result.error is not None and result.error.sqlstate == "22012"
+    assert result.sql == "select 1 / 0 from auth.users where email = 'o''brien@example.com'"
+    assert "%(" not in result.sql

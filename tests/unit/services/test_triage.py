@@ -82,3 +82,9 @@ def test_close_evidence_for_two_agents_is_called_ambiguous_and_ordered() -> None
     assert result.ambiguous and set(result.agents[:2]) == {"hetzner-ops-agent", "supabase-analyst-agent"}
     assert result.reason.startswith("ambiguous:")
     assert not triage("Seit dem Deploy 502 Bad Gateway, pm2 zeigt errored").ambiguous
+
+
+def test_a_pasted_configuration_name_is_no_symptom() -> None:
+    result = triage("Weiße Seite seit dem Update, in der Konsole steht SUPABASE_SERVICE_ROLE_KEY=eyJhbGciOi…")
+    assert result.primary == "frontend-diagnostics-agent" and not result.ambiguous, result.reason
+    assert "supabase" not in result.reason
