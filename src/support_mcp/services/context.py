@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from support_mcp.domain.models import AuthorKind, AutomationEvent, Message, Ticket
+from support_mcp.services.triage import symptom_text
 from support_mcp.store.tickets import TicketStore
 
 
@@ -25,8 +26,14 @@ class ContextBundle:
         return self.ticket.escalation_running
 
     def customer_text(self) -> str:
-        """Subject and customer messages as one text (for triage and knowledge search)."""
+        """Subject and customer messages as one text (for triage and the checks' reading of it)."""
         return "\n".join([self.ticket.subject, *(m.body for m in self.customer_messages)])
+
+    def search_text(self) -> str:
+        """What the knowledge base is searched with: the customer text without code, quoted
+        commands, configuration names and imperatives, so injected words pull no section (and no
+        agent) in."""
+        return symptom_text(self.customer_text())
 
 
 class ContextService:

@@ -24,7 +24,7 @@ class TriageService:
         """Route the ticket; with `record` the choice and reason become a `triage` event."""
         bundle = await self._context.bundle(ticket_id)
         text = bundle.customer_text()
-        hits = await self._search(text, None, 3)
+        hits = await self._search(bundle.search_text(), None, 3)
         result = triage(text, [tuple(h.agents) for h in hits])
         if record:
             await self._journal.event(

@@ -258,7 +258,7 @@ class PlaybookRunner:
         return out
 
     async def _step_knowledge(self, state: _RunState) -> dict[str, Any]:
-        hits = await self._search(state.bundle.customer_text(), state.agent, 3)
+        hits = await self._search(state.bundle.search_text(), state.agent, 3)
         return {"sections": [h.breadcrumb for h in hits], "anchors": [h.anchor for h in hits]}
 
     async def _step_hypothesis(self, state: _RunState) -> dict[str, Any]:

@@ -128,8 +128,12 @@ _IMPERATIVES = re.compile(
     r"\b(?:bitte\s+)?(?:führ(?:e|t|en sie)?|starte|start(?:en sie)?)\b[^.!?\n]*?\b(?:aus|neu)\b"
     r"|\b(?:please\s+)?(?:run|execute|exec|type|enter)\b\s+(?:" + _COMMAND_WORDS + r")\b[^.!?\n]*"
     r"|\b(?:ignor(?:e|iere|ieren sie)|vergiss|forget|disregard)\b[^.!?\n]*"
-    r"|\b(?:you are now|du bist jetzt|act as|system\s*:)[^.!?\n]*",
+    r"|\b(?:you are now|du bist jetzt|act as|system\s*:)[^.!?\n]*"
+    # claimed authority (a forged approval or release, to the end of its line) is no symptom either
+    r"|\b(?:(?:genehmigt|freigegeben|approved|authori[sz]ed) (?:von|by|durch)|freigabe erteilt)\b[^\n]*",
     re.IGNORECASE)
+# Markup a reader never sees: HTML comments.
+_HIDDEN = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
 
 
 # Pasted configuration names (SUPABASE_SERVICE_ROLE_KEY, NEXT_PUBLIC_…): a name, not a symptom.
@@ -139,7 +143,8 @@ _ENV_NAME = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
 def symptom_text(ticket_text: str) -> str:
     """The ticket text without code, quoted commands, configuration names and imperatives aimed
     at the tool."""
-    text = _FENCED.sub(" ", ticket_text)
+    text = _HIDDEN.sub(" ", ticket_text)
+    text = _FENCED.sub(" ", text)
     text = _CODE_SPAN.sub(" ", text)
     text = _ENV_NAME.sub(" ", text)
     text = _QUOTED_COMMAND.sub(" ", text)
