@@ -6,7 +6,8 @@ capped by rows and bytes and say so (`truncated`, `total_rows`). A reproduction 
 role (`set local role authenticated`) with a user's JWT claims in `request.jwt.claims`, as
 PostgREST does, inside a transaction that is always rolled back. A database error is a value
 (`SqlError` with SQLSTATE, message, detail, hint), not an exception; only an unreachable
-database raises ExecutionError. Connections come from a small pool per runner; every setting is
+database raises ExecutionError. Rows leave with secret columns, password hashes and JWTs
+masked (`domain.secrets.redact_rows`). Connections come from a small pool per runner; every setting is
 transaction-local, so pooled sessions share nothing.
 """
 
@@ -29,6 +30,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from support_mcp.domain.clock import Clock, utc_now
 from support_mcp.domain.errors import ExecutionError, InvalidInput
+from support_mcp.domain.secrets import redact_rows
 
 API_ROLES = ("anon", "authenticated", "service_role")
 _COUNT_LIMIT = 100_000  # rows counted past the cap before the total becomes a lower bound
@@ -98,6 +100,14 @@ class SqlResult:
         return "\n".join(lines)
 
 
+def _origins(cur: psycopg.AsyncCursor[Any]) -> tuple[tuple[int, int], ...]:
+    """(table oid, column number) each result column was read from; (0, 0) for an expression."""
+    result = cur.pgresult
+    if result is None:
+        return ()
+    return tuple((result.ftable(i), result.ftablecol(i)) for i in range(result.nfields))
+
+
 def _row_bytes(row: Sequence[Any]) -> int:
     return sum(len(str(v)) for v in row if v is not None) + len(row)
 
@@ -134,6 +144,7 @@ class SqlSession:
         rows: list[tuple[Any, ...]] = []
         total, size, truncated, lower_bound = 0, 0, False, False
         columns: tuple[str, ...] = ()
+        sources: tuple[str | None, ...] = ()
         rowcount: int | None = None
         try:
             async with self.conn.transaction() if savepoint else _no_savepoint():
@@ -142,6 +153,7 @@ class SqlSession:
                 rowcount = cur.rowcount
                 if cur.description is not None:
                     columns = tuple(c.name for c in cur.description)
+                    origins = _origins(cur)
                     while batch := await cur.fetchmany(_FETCH_BATCH):
                         for row in batch:
                             total += 1
@@ -153,12 +165,16 @@ class SqlSession:
                         if total >= _COUNT_LIMIT:
                             lower_bound = True
                             break
+                    sources = await self._runner.source_names(self.conn, origins)
         except psycopg.OperationalError as exc:
             if exc.sqlstate is None:  # the connection itself is gone
                 raise ExecutionError(f"SQL target {self._runner.target!r} lost: {exc}") from None
             return self._error(self._shown(query, params), exc, started_at, start)
         except psycopg.Error as exc:
             return self._error(self._shown(query, params), exc, started_at, start)
+        # Secrets never leave the executor: values of secret-named columns (encrypted_password,
+        # token, …), password hashes and JWTs anywhere in a row are masked here, for every caller.
+        rows = redact_rows(columns, rows, sources)
         return SqlResult(target=self._runner.target, sql=self._shown(query, params), columns=columns, rows=rows,
                          total_rows=total,
                          truncated=truncated, total_is_lower_bound=lower_bound, rowcount=rowcount,
@@ -247,6 +263,7 @@ class SqlRunner:
         if pool_max_size < 1 or pool_timeout_s <= 0:
             raise InvalidInput("the SQL runner's pool needs at least one connection and a positive timeout")
         self._dsn = dsn
+        self._attnames: dict[tuple[int, int], str] = {}
         self.target = target
         self.statement_timeout_ms = statement_timeout_ms
         self.lock_timeout_ms = lock_timeout_ms
@@ -259,6 +276,20 @@ class SqlRunner:
         self._pool_max_idle_s = pool_max_idle_s
         self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] | None = None
         self._opening: asyncio.Lock | None = None
+
+    async def source_names(self, conn: psycopg.AsyncConnection[Any],
+                           origins: Sequence[tuple[int, int]]) -> tuple[str | None, ...]:
+        """The table column each result column was read from, whatever it was renamed to
+        (`encrypted_password AS x` is still encrypted_password): read from pg_attribute once per
+        table and kept for the runner's life."""
+        missing = sorted({oid for oid, number in origins if oid and (oid, number) not in self._attnames})
+        if missing:
+            cur = await conn.execute(
+                "select attrelid::int8, attnum::int4, attname::text from pg_catalog.pg_attribute"
+                " where attrelid = any(%s::oid[]) and attnum > 0", (missing,))
+            for oid, number, name in await cur.fetchall():
+                self._attnames[(oid, number)] = name
+        return tuple(self._attnames.get(origin) for origin in origins)
 
     def __repr__(self) -> str:
         return f"SqlRunner(target={self.target!r})"

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from support_mcp.domain.errors import InvalidInput
+from support_mcp.domain.secrets import redact_hashes
 
 MIN_CAP_BYTES = 64
 # How far a cut may move to land on a line break, else a delimiter; not scaled down for small budgets:
@@ -146,14 +147,81 @@ def _bearer(m: re.Match[str]) -> str:
     return f"{m['scheme']}{_marker('bearer-token')}" if any(c.isdigit() for c in m["cred"]) else m[0]
 
 
+# Cookie names that carry a session or a credential; other cookies (theme=dark, lang=de,
+# consent=yes) keep short word-like values, and lose only values that look random.
+_SESSION_COOKIE_WORDS = frozenset({"sess", "session", "sid", "sessid", "auth", "token", "jwt", "secret", "csrf",
+                                   "xsrf", "remember", "login", "refresh", "access", "key", "pass", "password",
+                                   "credential", "credentials", "identity", "user", "id"})
+_SESSION_COOKIE_ENDS = ("token", "sid", "sessid", "session", "secret", "key", "auth", "pass", "jwt", "csrf")
+_HARMLESS_COOKIE_VALUE = re.compile(r"[A-Za-z]{1,15}|[0-9]{1,10}|[A-Za-z]{2}(?:[-_][A-Za-z]{2})?")
+
+
+def _secret_cookie(name: str, value: str) -> bool:
+    words = [w for w in re.split(r"[^a-z0-9]+", name.lower()) if w]
+    if any(w in _SESSION_COOKIE_WORDS or w.endswith(_SESSION_COOKIE_ENDS) or w.startswith(("sess", "auth"))
+           for w in words):
+        return True
+    return _HARMLESS_COOKIE_VALUE.fullmatch(value.strip().strip('"')) is None
+
+
 def _cookie_header(m: re.Match[str]) -> str:
     first_only = m["name"].lower() == "set-cookie"  # the rest of a Set-Cookie are attributes
 
     def pair(p: re.Match[str]) -> str:
         keep = _is_placeholder(p["value"]) or (first_only and p.start() > 0)
+        keep = keep or not _secret_cookie(p["name"], p["value"])
         return p[0] if keep else f"{p['name']}={_marker('cookie')}"
 
     return m["head"] + _COOKIE_PAIR.sub(pair, m["value"])
+
+
+# --- .pgpass lines (host:port:database:user:password), one per line ---
+_PGPASS = re.compile(
+    r"^(?P<head>[ \t]*(?:\*|[A-Za-z0-9][A-Za-z0-9.\-]{0,252}|\[[0-9a-fA-F:]+\]):(?:\*|\d{1,5}):"
+    r"(?:\*|[^\s:]{1,63}):(?:\*|[^\s:]{1,63}):)(?P<password>(?!\[REDACTED:)[^\s]{1,256})[ \t]*$",
+    re.MULTILINE,
+)
+
+
+def _pgpass(m: re.Match[str]) -> str:
+    if m["head"].strip().split(":", 1)[0].isdigit():  # a clock ("10:00:00:…"), not a host
+        return m[0]
+    return f"{m['head']}{_marker('postgres-password')}"
+
+
+# --- a secret as the argument after an option or a setting named like one ---
+# --password VALUE, --client-secret VALUE, --token VALUE; `aws configure set aws_secret_access_key
+# VALUE`, `git config … token VALUE`; `mysql -pVALUE`; `sshpass -p VALUE`.
+_SECRET_OPTION = re.compile(
+    r"(?<![\w-])(?P<head>--?(?P<name>[A-Za-z][A-Za-z0-9_\-]{1,60})[ \t]+)(?P<q>[\"']?)"
+    r"(?P<value>(?!-)(?!\[REDACTED:)[^\s\"']{1,512})(?P=q)"
+)
+_SECRET_SETTING = re.compile(
+    r"(?P<head>\b(?:(?:configure[ \t]+)?set|config(?:[ \t]+--(?:global|local|system))?)[ \t]+"
+    r"(?P<name>[A-Za-z_][A-Za-z0-9_.\-]{1,80})[ \t]+)(?P<q>[\"']?)(?P<value>(?!-)(?!\[REDACTED:)[^\s\"']{1,512})(?P=q)"
+)
+_CLIENT_PASSWORD = re.compile(
+    r"(?P<head>\b(?:mysql|mariadb|mysqldump|mysqladmin|mariadb-dump)\b[^\n]{0,200}?[ \t]-p)"
+    r"(?P<value>(?!\[REDACTED:)[^\s]{2,256})"
+    r"|(?P<head2>\bsshpass[ \t]+-p[ \t]*)(?P<value2>(?!\[REDACTED:)[^\s]{1,256})"
+)
+# Prose after an option ("--token is required", "--password prompt") is no secret.
+_PROSE_WORD = re.compile(r"[a-z]{1,10}")
+
+
+def _secret_argument(m: re.Match[str]) -> str:
+    value = m["value"]
+    if not is_secret_name(m["name"]) or _is_placeholder(value) or _PROSE_WORD.fullmatch(value):
+        return m[0]
+    return f"{m['head']}{m['q']}{_marker(_kind_for_name(m['name']))}{m['q']}"
+
+
+def _client_password(m: re.Match[str]) -> str:
+    if m["head"] is not None:
+        return f"{m['head']}{_marker('mysql-password')}"
+    return f"{m['head2']}{_marker('password')}"
+
+
 
 
 def _curl_user(m: re.Match[str]) -> str:
@@ -237,6 +305,9 @@ def _kind_for_name(name: str, line: str = "") -> str:
 def _assignment_value(m: re.Match[str], v: re.Match[str]) -> str | None:
     """The replacement of an assignment's value v, or None when the value is to stay."""
     name, value = m["name"], v[0]
+    line_head = m.string[m.string.rfind("\n", 0, m.start()) + 1 : m.start()]
+    if name.lower() in ("cookie", "set-cookie") and not line_head.strip(" \t<>*"):
+        return None  # a cookie header: its pairs are judged one by one (_cookie_header)
     quote, trail = "", ""
     if value[0] in "\"'":
         quote, value = value[0], value[1:-1]
@@ -283,12 +354,17 @@ _RULES: list[tuple[re.Pattern[str], Replacement]] = [
     (_BEARER, _bearer),
     (_COOKIE_HEADER, _cookie_header),
     (_CURL_USER, _curl_user),
+    (_PGPASS, _pgpass),
+    (_CLIENT_PASSWORD, _client_password),
+    (_SECRET_OPTION, _secret_argument),
+    (_SECRET_SETTING, _secret_argument),
 ]
 
 
 def redact(text: str) -> str:
     """Replace every secret recognised in text by a marker naming its kind, e.g. [REDACTED:jwt].
     Idempotent: redacting redacted text changes nothing."""
+    text = redact_hashes(text)
     for pattern, replacement in _RULES:
         text = pattern.sub(replacement, text)
     return _redact_orphan_pem_ends(_redact_assignments(text))
