@@ -36,7 +36,7 @@ _DESCRIPTIVE_TAILS = frozenset({
     "at", "on", "time", "date", "count", "counts", "type", "types", "kind", "status", "state", "id", "ids",
     "length", "len", "min", "max", "expires", "expiry", "ttl", "version", "policy", "hint", "enabled", "required",
     "changed", "set", "updated", "created", "sent", "reset", "attempts", "strength", "algorithm", "algo", "used",
-    "revoked", "scopes", "scope", "name", "label", "provider", "format", "valid", "is",
+    "revoked", "scopes", "scope", "name", "label", "provider", "format", "valid", "is", "claim", "claims",
 })
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SPLIT = re.compile(r"[^a-z0-9]+")

@@ -11,6 +11,7 @@ the guard is the first wall, the read-only transaction the second.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -19,6 +20,7 @@ from pglast.enums.parsenodes import A_Expr_Kind
 from pglast.parser import ParseError
 
 from support_mcp.domain.errors import PolicyViolation
+from support_mcp.domain.secrets import is_secret_column
 
 MAX_STATEMENT_CHARS = 100_000
 _MAX_DEPTH = 400
@@ -50,6 +52,9 @@ DEFAULT_ALLOWED_FUNCTIONS = frozenset({
     "random", "now", "clock_timestamp", "statement_timestamp", "timeofday", "gen_random_uuid",
     "pg_backend_pid", "pg_current_wal_lsn", "pg_total_relation_size", "pg_relation_size",
     "pg_database_size", "pg_size_pretty", "pg_table_size", "pg_indexes_size",
+    # who blocks whom, and the server's state: volatile by marking, reads only
+    "pg_blocking_pids", "pg_safe_snapshot_blocking_pids", "pg_is_in_recovery", "pg_last_xact_replay_timestamp",
+    "pg_last_wal_receive_lsn", "pg_last_wal_replay_lsn", "pg_stat_statements", "pg_stat_statements_info",
 })
 
 
@@ -70,7 +75,7 @@ class GuardedStatement:
     """A statement that passed the syntactic checks, with the routines left to judge."""
 
     sql: str
-    kind: str  # "select" | "explain"
+    kind: str  # "select" | "explain" | "show"
     routines: frozenset[Routine] = field(default_factory=frozenset)
     relations: frozenset[str] = field(default_factory=frozenset)
 
@@ -104,6 +109,9 @@ def analyze(sql: str) -> GuardedStatement:
     if len(statements) != 1:
         raise _fail(f"exactly one statement allowed, got {len(statements)} (no `;`-separated batches)")
     stmt = statements[0].stmt
+    if isinstance(stmt, ast.VariableShowStmt):  # SHOW a setting: reads only
+        _check_setting_name(stmt.name or "")
+        return GuardedStatement(sql=sql, kind="show")
     kind = "select"
     if isinstance(stmt, ast.ExplainStmt):
         options = {(o.defname or "").lower(): o for o in (stmt.options or ())}
@@ -111,12 +119,27 @@ def analyze(sql: str) -> GuardedStatement:
             raise _fail("EXPLAIN ANALYZE executes the statement; use plain EXPLAIN")
         kind, stmt = "explain", stmt.query
     if not isinstance(stmt, ast.SelectStmt):
-        raise _fail(f"only SELECT may run read-only, got {_statement_name(stmt)}")
+        raise _fail(f"only SHOW, SELECT and EXPLAIN may run; got {statement_keyword(stmt)}")
     routines: set[Routine] = set()
     relations: set[str] = set()
+    walk_reads(stmt, routines, relations)
+    return GuardedStatement(sql=sql, kind=kind, routines=frozenset(routines), relations=frozenset(relations))
+
+
+def _check_setting_name(name: str) -> None:
+    if name.lower() == "all":
+        raise _fail("SHOW ALL lists custom settings, which may hold secrets (app.settings.jwt_secret); "
+                    "SHOW one setting by name")
+    # request.jwt.claim(s).* are the signed-in user's claims for this request (PostgREST), no secret
+    if is_secret_column(name) and not name.lower().startswith("request."):
+        raise _fail(f"setting {name} is named like a secret and is never shown")
+
+
+def walk_reads(stmt: object, routines: set[Routine], relations: set[str]) -> None:
+    """Walk a SELECT's tree: refuse anything that writes or is never allowed; collect the routines
+    it calls and the relations it reads (also used for the bodies of user functions)."""
     for node in _walk(stmt, 0):
         _check_node(node, routines, relations)
-    return GuardedStatement(sql=sql, kind=kind, routines=frozenset(routines), relations=frozenset(relations))
 
 
 def _truthy(option: ast.DefElem) -> bool:
@@ -127,10 +150,40 @@ def _truthy(option: ast.DefElem) -> bool:
     return str(getattr(value, "boolval", value)).lower() not in ("false", "off", "0")
 
 
-def _statement_name(node: object) -> str:
+# The SQL a user wrote, by the parser's node class: a refusal names the command, not the class.
+_KEYWORDS: Mapping[str, str] = {
+    "InsertStmt": "INSERT", "UpdateStmt": "UPDATE", "DeleteStmt": "DELETE", "MergeStmt": "MERGE",
+    "TransactionStmt": "a transaction command (BEGIN/COMMIT/ROLLBACK)", "DoStmt": "DO", "CopyStmt": "COPY",
+    "VariableSetStmt": "SET", "CallStmt": "CALL", "CreateStmt": "CREATE TABLE", "CreateTableAsStmt": "CREATE TABLE AS",
+    "ViewStmt": "CREATE VIEW", "CreateFunctionStmt": "CREATE FUNCTION", "IndexStmt": "CREATE INDEX",
+    "DropStmt": "DROP", "TruncateStmt": "TRUNCATE", "AlterTableStmt": "ALTER TABLE", "RenameStmt": "ALTER … RENAME",
+    "GrantStmt": "GRANT/REVOKE", "GrantRoleStmt": "GRANT/REVOKE a role", "CreateRoleStmt": "CREATE ROLE",
+    "AlterRoleStmt": "ALTER ROLE", "DropRoleStmt": "DROP ROLE", "VacuumStmt": "VACUUM/ANALYZE",
+    "ClusterStmt": "CLUSTER", "ReindexStmt": "REINDEX", "LockStmt": "LOCK", "ListenStmt": "LISTEN",
+    "NotifyStmt": "NOTIFY", "UnlistenStmt": "UNLISTEN", "PrepareStmt": "PREPARE", "ExecuteStmt": "EXECUTE",
+    "DeallocateStmt": "DEALLOCATE", "DeclareCursorStmt": "DECLARE CURSOR", "FetchStmt": "FETCH",
+    "ClosePortalStmt": "CLOSE", "LoadStmt": "LOAD", "CheckPointStmt": "CHECKPOINT", "DiscardStmt": "DISCARD",
+    "CreateExtensionStmt": "CREATE EXTENSION", "AlterSystemStmt": "ALTER SYSTEM", "CreatedbStmt": "CREATE DATABASE",
+    "DropdbStmt": "DROP DATABASE", "CreateSchemaStmt": "CREATE SCHEMA", "CommentStmt": "COMMENT",
+    "SecLabelStmt": "SECURITY LABEL", "CreatePolicyStmt": "CREATE POLICY", "AlterPolicyStmt": "ALTER POLICY",
+    "CreateTrigStmt": "CREATE TRIGGER", "RuleStmt": "CREATE RULE", "RefreshMatViewStmt": "REFRESH MATERIALIZED VIEW",
+    "ReassignOwnedStmt": "REASSIGN OWNED", "DropOwnedStmt": "DROP OWNED", "AlterOwnerStmt": "ALTER … OWNER",
+    "CreateSeqStmt": "CREATE SEQUENCE", "AlterSeqStmt": "ALTER SEQUENCE", "VariableShowStmt": "SHOW",
+    "ExplainStmt": "EXPLAIN", "SelectStmt": "SELECT", "ConstraintsSetStmt": "SET CONSTRAINTS",
+    "AlterDatabaseSetStmt": "ALTER DATABASE", "AlterFunctionStmt": "ALTER FUNCTION",
+    "CreateEventTrigStmt": "CREATE EVENT TRIGGER", "ImportForeignSchemaStmt": "IMPORT FOREIGN SCHEMA",
+    "CreateForeignServerStmt": "CREATE SERVER", "CreateUserMappingStmt": "CREATE USER MAPPING",
+    "CreateSubscriptionStmt": "CREATE SUBSCRIPTION", "CreatePublicationStmt": "CREATE PUBLICATION",
+}
+
+
+def statement_keyword(node: object) -> str:
+    """The SQL command a parsed statement is, in the words a user wrote it with."""
     name = type(node).__name__
-    return {"TransactionStmt": "a transaction command (BEGIN/COMMIT/ROLLBACK)", "DoStmt": "DO",
-            "CopyStmt": "COPY", "VariableSetStmt": "SET", "CallStmt": "CALL"}.get(name, name)
+    if name in _KEYWORDS:
+        return _KEYWORDS[name]
+    words = re.findall(r"[A-Z][a-z]*", name.removesuffix("Stmt"))
+    return " ".join(w.upper() for w in words) or "this statement"
 
 
 def _walk(node: object, depth: int) -> Iterator[ast.Node]:
@@ -168,10 +221,15 @@ def _check_node(node: ast.Node, routines: set[Routine], relations: set[str]) -> 
             raise _fail("FOR UPDATE/SHARE takes row locks")
     elif isinstance(node, ast.FuncCall):
         parts = _names(node.funcname)
-        name = parts[-1].lower()
-        schema = parts[-2].lower() if len(parts) > 1 else None
-        if name in DENIED_FUNCTIONS or ".".join(parts).lower() in DENIED_FUNCTIONS:
+        # the parser folded unquoted names to lower case already; a quoted name keeps its case
+        name = parts[-1]
+        schema = parts[-2] if len(parts) > 1 else None
+        if name.lower() in DENIED_FUNCTIONS or ".".join(parts).lower() in DENIED_FUNCTIONS:
             raise _fail(f"function {'.'.join(parts)}() is never allowed")
+        if name == "current_setting" and node.args:
+            setting = getattr(getattr(node.args[0], "val", None), "sval", None)
+            if setting is not None:
+                _check_setting_name(setting)
         routines.add(Routine("function", schema, name))
     elif isinstance(node, ast.A_Expr):
         parts = _names(node.name)

@@ -4,43 +4,95 @@ are judged against the target's own catalog (volatility); then it runs read-only
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
-from support_mcp.domain.errors import ExecutionError
+from support_mcp.domain.errors import ExecutionError, PolicyViolation
 from support_mcp.executors.sql import SqlResult, SqlRunner, SqlSession
-from support_mcp.policy import sql_guard
+from support_mcp.policy import sql_guard, sql_routines
 from support_mcp.policy.sql_guard import GuardedStatement, Routine
 
-_VOLATILITY_SQL = """
-select 'function' as kind, n.nspname as schema, p.proname as name, p.provolatile::text as vol
-from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
-where p.proname = any(%(functions)s)
-union all
-select 'operator', n.nspname, o.oprname, p.provolatile::text
-from pg_catalog.pg_operator o join pg_catalog.pg_namespace n on n.oid = o.oprnamespace
-join pg_catalog.pg_proc p on p.oid = o.oprcode
-where o.oprname = any(%(operators)s)
+# Every catalog candidate of each routine name: its volatility, whether core PostgreSQL or an
+# installed extension owns it (then its marking is trusted), and for the project's own functions
+# the body to judge (prosrc; pg_get_functiondef for PL/pgSQL and BEGIN ATOMIC bodies).
+_ROUTINES_SQL = """
+with candidates as (
+  select p.oid, 'function'::text as kind, n.nspname::text as schema, p.proname::text as name
+  from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+  where p.proname = any(%(functions)s)
+  union all
+  select p.oid, 'operator', n.nspname::text, o.oprname::text
+  from pg_catalog.pg_operator o join pg_catalog.pg_namespace n on n.oid = o.oprnamespace
+  join pg_catalog.pg_proc p on p.oid = o.oprcode
+  where o.oprname = any(%(operators)s)
+)
+select c.kind, c.schema, c.name, p.provolatile::text, l.lanname::text, p.prokind::text,
+       n.nspname::text as body_schema, p.proname::text as body_name,
+       (n.nspname in ('pg_catalog', 'information_schema') or exists (
+          select 1 from pg_catalog.pg_depend d where d.classid = 'pg_catalog.pg_proc'::regclass
+          and d.objid = p.oid and d.deptype = 'e')) as trusted,
+       p.prosrc,
+       case when p.prokind in ('f', 'p') and l.lanname in ('sql', 'plpgsql')
+            and n.nspname not in ('pg_catalog', 'information_schema')
+            then pg_catalog.pg_get_functiondef(p.oid) end as definition
+from candidates c join pg_catalog.pg_proc p on p.oid = c.oid
+join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+join pg_catalog.pg_language l on l.oid = p.prolang
 """
+MAX_DEPTH = 8  # functions calling functions, judged this deep at most
+MAX_FUNCTIONS = 200  # catalog candidates judged per statement at most
 
 
-async def volatility_of(session: SqlSession, statement: GuardedStatement) -> dict[Routine, frozenset[str]]:
-    """For each routine of the statement, the volatility marks of every catalog candidate."""
-    functions = sorted({r.name for r in statement.routines if r.kind == "function"})
-    operators = sorted({r.name for r in statement.routines if r.kind == "operator"})
-    if not functions and not operators:
-        return {}
+async def _candidates(session: SqlSession, routines: Collection[Routine]) -> list[tuple[Any, ...]]:
+    functions = sorted({r.name for r in routines if r.kind == "function"})
+    operators = sorted({r.name for r in routines if r.kind == "operator"})
     # no savepoint: a failed lookup refuses the statement and ends the transaction anyway
-    result = await session.fetch(_VOLATILITY_SQL, {"functions": functions, "operators": operators},
-                                 max_rows=100_000, max_bytes=10_000_000, savepoint=False)
+    result = await session.fetch(_ROUTINES_SQL, {"functions": functions, "operators": operators},
+                                 max_rows=100_000, max_bytes=50_000_000, savepoint=False)
     if result.error is not None:
-        raise ExecutionError(f"volatility lookup failed: {result.error.message}")
-    marks: dict[Routine, set[str]] = {}
-    for kind, schema, name, vol in result.rows:
-        for routine in (Routine(kind, None, name), Routine(kind, schema, name)):
-            if routine in statement.routines:
-                marks.setdefault(routine, set()).add(vol)
-    return {r: frozenset(marks.get(r, ())) for r in statement.routines}
+        raise ExecutionError(f"routine lookup failed: {result.error.message}")
+    return result.rows
+
+
+async def judge_routines(session: SqlSession, statement: GuardedStatement,
+                         allowed: frozenset[str] = sql_guard.DEFAULT_ALLOWED_FUNCTIONS) -> None:
+    """Refuse the statement unless every routine it calls (and every routine their bodies call,
+    bounded) only reads: core and extension routines by their volatility marking, the project's
+    own functions by their bodies (`policy.sql_routines`)."""
+    pending, seen, judged, depth = set(statement.routines), set[Routine](), 0, 0
+    while pending:
+        if depth > MAX_DEPTH:
+            raise PolicyViolation(f"SQL refused: functions call functions more than {MAX_DEPTH} levels deep")
+        rows = await _candidates(session, pending)
+        # core and extension routines: their volatility; unknown names: refused here
+        level = GuardedStatement(sql=statement.sql, kind=statement.kind, routines=frozenset(pending))
+        sql_guard.check_routines(level, {r: _marks(rows, r) for r in pending}, allowed)
+        called: set[Routine] = set()
+        for _kind, schema, name, _vol, language, prokind, body_schema, body_name, trusted, source, definition in rows:
+            if trusted or name in allowed or f"{schema}.{name}" in allowed:
+                continue
+            judged += 1
+            if judged > MAX_FUNCTIONS:
+                raise PolicyViolation(f"SQL refused: more than {MAX_FUNCTIONS} functions to check")
+            display = f"{body_schema}.{body_name}"
+            if prokind not in ("f", "p"):
+                raise sql_routines.refuse(display, "is a user-defined aggregate or window function")
+            called |= sql_routines.judge_body(display, language, source or "", definition or "").routines
+        seen |= pending
+        pending = called - seen
+        depth += 1
+
+
+def _marks(rows: list[tuple[Any, ...]], routine: Routine) -> frozenset[str]:
+    """Volatility letters of a routine's candidates as the guard judges them: a core or extension
+    routine by its marking; the project's own functions count as stable here, because their
+    bodies are judged instead (a body that writes is refused whatever its label says). Empty:
+    the database does not know the routine."""
+    marks: set[str] = set()
+    for kind, schema, name, vol, _language, _prokind, _bs, _bn, trusted, _source, _definition in rows:
+        if kind == routine.kind and name == routine.name and routine.schema in (None, schema):
+            marks.add(vol if trusted else "s")
+    return frozenset(marks)
 
 
 class SafeSql:
@@ -57,8 +109,7 @@ class SafeSql:
 
     async def _check(self, session: SqlSession, sql: str) -> GuardedStatement:
         statement = sql_guard.analyze(sql)
-        volatility = await volatility_of(session, statement)
-        sql_guard.check_routines(statement, volatility, self.allowed_functions)
+        await judge_routines(session, statement, self.allowed_functions)
         return statement
 
     async def query(self, sql: str, *, role: str | None = None, claims: Mapping[str, Any] | None = None,
