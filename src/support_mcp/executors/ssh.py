@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import posixpath
+import secrets
 import shlex
+import stat
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +23,7 @@ from typing import Any
 import asyncssh
 
 from support_mcp.domain.clock import Clock, utc_now
-from support_mcp.domain.errors import ExecutionError, InvalidInput
+from support_mcp.domain.errors import ExecutionError, InvalidInput, PolicyViolation
 from support_mcp.executors.base import CommandResult, checked_env
 from support_mcp.executors.local import BoundedOutput
 
@@ -144,11 +147,25 @@ class SSHExecutor:
             started_at=started_at, truncated=out.truncated or err.truncated, timed_out=timed_out,
         )
 
-    async def read_file(self, path: str, max_bytes: int) -> bytes | None:
-        """The file's content over SFTP (None when it does not exist); paths are validated by the caller."""
+    async def realpath(self, path: str) -> str:
+        """`path` with every symbolic link resolved on the target (SFTP realpath). A path that does
+        not exist yet (a new backup) is its resolved folder plus its name."""
         conn = await self.connect()
         try:
             async with conn.start_sftp_client() as sftp:
+                return await _resolve(sftp, path, 0)
+        except (OSError, asyncssh.Error) as exc:
+            raise ExecutionError(f"target {self.target!r}: cannot resolve {path}: {exc}") from exc
+
+    async def read_file(self, path: str, max_bytes: int) -> bytes | None:
+        """The file's content over SFTP (None when it does not exist). The caller resolves and
+        checks the path first; a path that is itself a symbolic link (swapped in since) is refused."""
+        conn = await self.connect()
+        try:
+            async with conn.start_sftp_client() as sftp:
+                if await _is_link(sftp, path):
+                    raise PolicyViolation(f"{path} on {self.target!r} is a symbolic link; files are read "
+                                          "only at their resolved path")
                 try:
                     async with sftp.open(path, "rb") as handle:
                         data: bytes = await handle.read(max_bytes + 1)
@@ -161,16 +178,39 @@ class SSHExecutor:
         return data
 
     async def write_file(self, path: str, data: bytes) -> None:
-        """Write `data` to `path` over SFTP: to a sibling temp file first, then renamed into place."""
+        """Write `data` to `path` over SFTP: to a new sibling temp file (created exclusively, so
+        no link can stand in its place), then renamed into place. A `path` that is a symbolic link
+        is refused: a write never follows a link."""
         conn = await self.connect()
-        tmp = f"{path}.support-mcp.tmp"
+        tmp = f"{path}.support-mcp-{secrets.token_hex(6)}.tmp"
         try:
             async with conn.start_sftp_client() as sftp:
-                async with sftp.open(tmp, "wb") as handle:
+                if await _is_link(sftp, path):
+                    raise PolicyViolation(f"{path} on {self.target!r} is a symbolic link; writes never follow links")
+                flags = asyncssh.FXF_WRITE | asyncssh.FXF_CREAT | asyncssh.FXF_EXCL
+                async with sftp.open(tmp, flags, encoding=None) as handle:
                     await handle.write(data)
                 await sftp.posix_rename(tmp, path)
         except (OSError, asyncssh.Error) as exc:
             raise ExecutionError(f"target {self.target!r}: cannot write {path}: {exc}") from exc
+
+
+async def _is_link(sftp: asyncssh.SFTPClient, path: str) -> bool:
+    try:
+        attrs = await sftp.lstat(path)
+    except asyncssh.SFTPNoSuchFile:
+        return False
+    return attrs.permissions is not None and stat.S_ISLNK(attrs.permissions)
+
+
+async def _resolve(sftp: asyncssh.SFTPClient, path: str, depth: int) -> str:
+    try:
+        return str(await sftp.realpath(path))
+    except asyncssh.SFTPNoSuchFile:
+        parent, name = posixpath.split(path.rstrip("/"))
+        if not name or depth > 64:
+            raise
+        return posixpath.join(await _resolve(sftp, parent, depth + 1), name)
 
 
 def _checked_argv(argv: Sequence[str]) -> tuple[str, ...]:

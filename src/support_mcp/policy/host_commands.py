@@ -12,7 +12,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import PurePath
 
 from support_mcp.domain.errors import PolicyViolation
@@ -109,7 +109,8 @@ HOST_PROGRAMS: dict[str, ProgramSpec] = {
                        positional=_words("install", "run", "build"), max_positionals=2),
     "git": ProgramSpec(flags=frozenset({"--porcelain=v1", "--branch"}), valued={"-C": validate_absolute_path},
                        positional=_words("status"), max_positionals=1),
-    "cp": ProgramSpec(flags=frozenset({"-p"}), positional=validate_absolute_path, max_positionals=2),
+    "cp": ProgramSpec(flags=frozenset({"-p", "--remove-destination"}), positional=validate_absolute_path,
+                      max_positionals=2),
     "diff": ProgramSpec(flags=frozenset({"-u"}), positional=validate_absolute_path, max_positionals=2),
     "ps": ProgramSpec(valued={"-o": _words("user:32=,args="), "-p": _pid}),
     "kill": ProgramSpec(flags=frozenset({"-TERM"}), positional=_pid, max_positionals=1),
@@ -165,16 +166,46 @@ def checked_unit(host: HostTarget, unit: str) -> str:
     return validate_unit_name(unit)
 
 
-def checked_path(host: HostTarget, path: str | PurePath) -> str:
+def checked_path(host: HostTarget, path: str | PurePath, resolved: ResolvedRoots | None = None) -> str:
     """An absolute path inside the deploy folder, the configured Caddyfile or one of its timestamped
-    backups (`<Caddyfile>.bak-<ts>`); nothing else."""
+    backups (`<Caddyfile>.bak-<ts>`); nothing else. With `resolved`, the same places as the target
+    resolves them (a deploy root that is itself a link) count too.
+
+    This judges text only: a path must also be resolved on the target and judged again
+    (`resolved_inside`), because a link inside the deploy folder may point anywhere."""
     text = validate_absolute_path(str(path))
     root = str(host.deploy_root)
-    if text == str(host.caddyfile) or text == root or text.startswith(root + "/"):
+    if text == str(host.caddyfile) or _under(text, root) or is_caddy_backup(host, text):
         return text
-    if is_caddy_backup(host, text):
+    if resolved is not None and resolved.holds(text):
         return text
     raise PolicyViolation(f"path {text!r} is outside the deploy folder {root!r} of {host.name!r}")
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+@dataclass(frozen=True)
+class ResolvedRoots:
+    """The deploy folder and the Caddyfile as the target resolves them (links followed)."""
+
+    deploy_root: str
+    caddyfile: str
+
+    def holds(self, resolved_path: str) -> bool:
+        """Whether a path, already resolved on the target, lies where files may be read and written."""
+        if _under(resolved_path, self.deploy_root) or resolved_path == self.caddyfile:
+            return True
+        suffix = resolved_path[len(self.caddyfile):] if resolved_path.startswith(self.caddyfile) else ""
+        return bool(suffix) and BACKUP_SUFFIX_RE.fullmatch(suffix) is not None
+
+
+def escaped_path(host: HostTarget, path: str, resolved: str, link: str | None, link_target: str | None) -> str:
+    """The refusal for a path that a symbolic link leads out of the deploy folder, naming the link."""
+    via = f" through the symbolic link {link} → {link_target}" if link else ""
+    return (f"path {path!r} resolves to {resolved!r}{via}, outside the deploy folder {str(host.deploy_root)!r} "
+            f"and the Caddyfile of {host.name!r}; nothing there is read or written")
 
 
 def is_caddy_backup(host: HostTarget, path: str) -> bool:
@@ -322,9 +353,12 @@ def caddy_start(host: HostTarget) -> Operation:
     return replace(op, detach=True)
 
 
-def copy_file(host: HostTarget, source: str, dest: str) -> Operation:
-    """`cp -p <source> <dest>` inside the deploy folder (backups and restores)."""
-    return _op(host, "cp", ["cp", "-p", checked_path(host, source), checked_path(host, dest)], 30.0, True)
+def copy_file(host: HostTarget, source: str, dest: str, resolved: ResolvedRoots | None = None) -> Operation:
+    """`cp -p <source> <dest>` inside the deploy folder (backups and restores); callers pass paths
+    resolved on the target, and `--remove-destination` keeps cp from writing through a link that
+    stands at `dest`."""
+    return _op(host, "cp", ["cp", "-p", "--remove-destination", checked_path(host, source, resolved),
+                            checked_path(host, dest, resolved)], 30.0, True)
 
 
 def npm_install(host: HostTarget) -> Operation:

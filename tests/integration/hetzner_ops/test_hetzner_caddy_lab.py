@@ -31,7 +31,7 @@ async def test_caddy_restore_picks_the_newest_backup_that_validates(healthy: Het
         repair = CaddyRestoreRepair(host)
         steps = await repair.plan(ctx, {"backup": str(good)})
         assert [s.payload.get("operation", s.kind) for s in steps] == ["cp", "file", "caddy_validate", "caddy_reload"]
-        assert steps[0].display.startswith(f"cp -p {healthy.caddyfile} {healthy.caddyfile}.bak-")
+        assert steps[0].display.startswith(f"cp -p --remove-destination {healthy.caddyfile} {healthy.caddyfile}.bak-")
         assert "-\treverse_prxy" in steps[1].display and "+\treverse_proxy" in steps[1].display
         dry = await repair.dry_run(ctx, steps)
         assert dry.ok, dry.output

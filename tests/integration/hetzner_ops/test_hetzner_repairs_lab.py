@@ -36,7 +36,7 @@ async def test_config_fix_backs_up_shows_diff_and_fixes_the_crash_loop(healthy: 
     ctx, _ = check_context(ssh)
     steps = await repair.plan(ctx, {"path": str(env), "set": {"APP_MODE": "production"}})
     assert [s.kind for s in steps] == ["command", "file", "command"]
-    assert steps[0].display.startswith(f"cp -p {env} {env}.bak-")
+    assert steps[0].display.startswith(f"cp -p --remove-destination {env} {env}.bak-")
     assert "-APP_MODE=crash\n+APP_MODE=production" in steps[1].display
     dry = await repair.dry_run(ctx, steps)
     assert dry.ok and "git status: no git repository" in dry.output and "+APP_MODE=production" in dry.output

@@ -21,6 +21,7 @@ from support_mcp.agents.base import ApplyResult, CheckContext, DryRun, RepairSte
 from support_mcp.agents.hetzner_ops import checks as c
 from support_mcp.agents.hetzner_ops import parsers as p
 from support_mcp.agents.hetzner_ops.file_repairs import ConfigFixRepair
+from support_mcp.agents.hetzner_ops.paths import resolved_path, resolved_roots
 from support_mcp.agents.hetzner_ops.repairs import (
     MAX_CONFIG_BYTES,
     HostRepair,
@@ -85,7 +86,8 @@ class CaddyStartRepair(HostRepair):
                       fingerprint=await self.fingerprint(ctx, steps))
 
     async def fingerprint(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> str:
-        data = await file_access(ctx, self.host).read_file(str(self.host.caddyfile), MAX_CONFIG_BYTES)
+        caddyfile = (await resolved_roots(ctx, self.host)).caddyfile
+        data = await file_access(ctx, self.host).read_file(caddyfile, MAX_CONFIG_BYTES)
         return digest(self.name, hashlib.sha256(data or b"").hexdigest(), await self._running(ctx))
 
     async def apply(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> ApplyResult:
@@ -110,14 +112,15 @@ class CaddyRestoreRepair(ConfigFixRepair):
                 return {"backup": str(finding.data["last_valid_backup"])}
         return None  # no backup validates: nothing to restore, the run goes to a human
 
-    def _backup(self, params: dict[str, Any]) -> str:
+    async def _backup(self, ctx: CheckContext, params: dict[str, Any]) -> str:
         backup = hc.checked_path(self.host, str(params["backup"]))
         if not hc.is_caddy_backup(self.host, backup):
             raise PolicyViolation(f"caddy_restore: {backup!r} is not a backup of {self.host.caddyfile}")
-        return backup
+        resolved, _ = await resolved_path(ctx, self.host, backup)
+        return resolved
 
     async def plan(self, ctx: CheckContext, params: dict[str, Any]) -> list[RepairStep]:
-        backup = self._backup(params)
+        backup = await self._backup(ctx, params)
         content = await self._current(ctx, backup)
         steps = await super().plan(ctx, {"path": str(self.host.caddyfile), "content": content})
         file_step = next(s for s in steps if s.kind == "file")

@@ -10,6 +10,7 @@ from typing import Any
 
 from support_mcp.agents.base import ApplyResult, CheckContext, DryRun, Repair, RepairStep
 from support_mcp.agents.hetzner_ops import checks as c
+from support_mcp.agents.hetzner_ops.paths import resolved_path, resolved_roots
 from support_mcp.agents.hetzner_ops.repairs import (
     MAX_CONFIG_BYTES,
     CaddyReloadRepair,
@@ -25,7 +26,7 @@ from support_mcp.agents.hetzner_ops.repairs import (
 )
 from support_mcp.agents.hetzner_ops.texts import text
 from support_mcp.domain.clock import utc_now
-from support_mcp.domain.errors import InvalidInput
+from support_mcp.domain.errors import InvalidInput, PolicyViolation
 from support_mcp.domain.models import Finding
 from support_mcp.domain.targets import HostTarget
 from support_mcp.policy import host_commands as hc
@@ -60,7 +61,8 @@ class ConfigFixRepair(HostRepair):
         return data.decode("utf-8")
 
     async def plan(self, ctx: CheckContext, params: dict[str, Any]) -> list[RepairStep]:
-        path = hc.checked_path(self.host, str(params["path"]))
+        requested = str(params["path"])
+        path, roots = await resolved_path(ctx, self.host, requested)  # links resolved on the host
         before = await self._current(ctx, path)
         if "content" in params:
             after = str(params["content"])
@@ -70,12 +72,12 @@ class ConfigFixRepair(HostRepair):
                 raise InvalidInput("config_fix: keys are letters, digits and '_', values are one line")
             after = _set_keys(before, values)
         diff = "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), path, path))
-        backup = hc.checked_path(self.host, f"{path}.bak-{utc_now().strftime('%Y%m%dT%H%M%SZ')}")
-        steps = [command_step(self.host, hc.copy_file(self.host, path, backup)),
+        backup = hc.checked_path(self.host, f"{path}.bak-{utc_now().strftime('%Y%m%dT%H%M%SZ')}", roots)
+        steps = [command_step(self.host, hc.copy_file(self.host, path, backup, roots)),
                  RepairStep(kind="file", target=self.host.name, display=diff or f"(no change to {path})",
-                            payload={"path": path, "content": after, "backup": backup,
+                            payload={"path": path, "requested": requested, "content": after, "backup": backup,
                                      "before_sha256": hashlib.sha256(before.encode()).hexdigest()})]
-        if path == str(self.host.caddyfile):
+        if path in (str(self.host.caddyfile), roots.caddyfile):
             steps += await CaddyReloadRepair(self.host).plan(ctx, {})
         else:
             steps += await Pm2RestartRepair(self.host).plan(ctx, {})
@@ -87,12 +89,18 @@ class ConfigFixRepair(HostRepair):
         out = ["would run:", *(f"  {s.display}" for s in steps if s.kind == "command"), "", "diff:",
                file_step.display, "", f"git status: {git}"]
         fingerprint = await self.fingerprint(ctx, steps)
-        return DryRun(ok=fingerprint == digest(self.name, file_step.payload["before_sha256"]), output="\n".join(out),
-                      fingerprint=fingerprint)
+        expected = digest(self.name, file_step.payload["path"], file_step.payload["before_sha256"])
+        return DryRun(ok=fingerprint == expected, output="\n".join(out), fingerprint=fingerprint)
 
     async def fingerprint(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> str:
-        path = next(s for s in steps if s.kind == "file").payload["path"]
-        return digest(self.name, hashlib.sha256((await self._current(ctx, path)).encode()).hexdigest())
+        """Where the requested path resolves now and what that file holds: a link swapped since
+        the dry-run (or an edited file) changes it, and apply is refused."""
+        payload = next(s for s in steps if s.kind == "file").payload
+        try:
+            path, _ = await resolved_path(ctx, self.host, payload.get("requested", payload["path"]))
+        except PolicyViolation as exc:
+            return digest(self.name, "escapes", str(exc))
+        return digest(self.name, path, hashlib.sha256((await self._current(ctx, path)).encode()).hexdigest())
 
     async def _git_status(self, ctx: CheckContext) -> str:
         ok, out = await self._run(ctx, hc.git_status(self.host, str(self.host.deploy_root)))
@@ -111,6 +119,7 @@ class ConfigFixRepair(HostRepair):
             if not ok:
                 return await self._restore(ctx, steps, file_step, outputs)
         if file_step is not None and file_step.payload["path"] != str(self.host.caddyfile) \
+                and file_step.payload.get("requested") != str(self.host.caddyfile) \
                 and not await self._settled(ctx):
             return await self._restore(ctx, steps, file_step, outputs)
         return ApplyResult(ok=True, output="\n".join(outputs), changed=[s.payload["path"] for s in steps
@@ -120,7 +129,7 @@ class ConfigFixRepair(HostRepair):
                        outputs: list[str]) -> ApplyResult:
         if file_step is not None:
             path, backup = file_step.payload["path"], file_step.payload["backup"]
-            _, out = await self._run(ctx, hc.copy_file(self.host, backup, path))
+            _, out = await self._run(ctx, hc.copy_file(self.host, backup, path, await resolved_roots(ctx, self.host)))
             outputs += [out, text(ctx.language, "repair.restored", path=path, backup=backup)]
             after = steps[steps.index(file_step) + 1:]
             for step in after:

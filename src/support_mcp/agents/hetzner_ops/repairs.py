@@ -22,6 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 from support_mcp.agents.base import ApplyResult, CheckContext, DryRun, RepairStep
 from support_mcp.agents.hetzner_ops import checks as c
 from support_mcp.agents.hetzner_ops import parsers as p
+from support_mcp.agents.hetzner_ops.paths import resolved_roots
 from support_mcp.domain.errors import ExecutionError, InvalidInput
 from support_mcp.domain.models import CheckStatus, Finding
 from support_mcp.domain.targets import HostTarget
@@ -192,7 +193,8 @@ class CaddyReloadRepair(HostRepair):
         return DryRun(ok=ok, output="\n".join(lines), fingerprint=await self.fingerprint(ctx, steps))
 
     async def fingerprint(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> str:
-        data = await file_access(ctx, self.host).read_file(str(self.host.caddyfile), MAX_CONFIG_BYTES)
+        caddyfile = (await resolved_roots(ctx, self.host)).caddyfile
+        data = await file_access(ctx, self.host).read_file(caddyfile, MAX_CONFIG_BYTES)
         return digest(self.name, hashlib.sha256(data or b"").hexdigest())
 
     async def apply(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> ApplyResult:

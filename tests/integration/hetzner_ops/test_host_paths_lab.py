@@ -1,0 +1,131 @@
+"""Symbolic links in the deploy folder, on the real lab host over SSH/SFTP (issue 10, item 1).
+
+A path is judged where the host resolves it: links that stay inside the deploy folder work
+(`current → releases/…` as real deployments have them), links that lead out — to `/`, up with
+`..`, through a chain — are refused with the link named, and a link swapped in between dry-run
+and apply changes the fingerprint, so apply is refused."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from helpers.hetzner_lab import HetznerLab, check_context
+from support_mcp.agents.hetzner_ops.file_repairs import ConfigFixRepair
+from support_mcp.domain.errors import PolicyViolation
+from support_mcp.executors.ssh import SSHExecutor
+
+
+@pytest.fixture
+def links(healthy: HetznerLab) -> Iterator[list[Path]]:
+    """Links and folders a test made in the deploy folder, removed afterwards."""
+    made: list[Path] = []
+    yield made
+    for path in reversed(made):
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+        elif path.is_dir():
+            shutil.rmtree(path)
+
+
+def _link(healthy: HetznerLab, made: list[Path], at: Path, to: str) -> Path:
+    healthy.as_user(["ln", "-sfn", to, str(at)])
+    made.append(at)
+    return at
+
+
+def _dir(healthy: HetznerLab, made: list[Path], at: Path) -> Path:
+    healthy.as_user(["mkdir", "-p", str(at)])
+    made.append(at)
+    return at
+
+
+@pytest.mark.parametrize("layout", ["to_root", "up_dotdot", "chain"])
+async def test_a_link_leading_out_of_the_deploy_folder_is_refused_and_named(
+        healthy: HetznerLab, ssh: SSHExecutor, links: list[Path], layout: str) -> None:
+    shared = _dir(healthy, links, healthy.deploy_root / "shared")
+    if layout == "to_root":
+        link = _link(healthy, links, shared / "rootlink", "/")
+        path = link / "etc" / "passwd"
+    elif layout == "up_dotdot":
+        link = _link(healthy, links, shared / "up", "../../..")  # deploy_root/shared -> …/var
+        path = link / "caddy-lab-secret.env"
+        (healthy.deploy_root.parents[1] / "caddy-lab-secret.env").write_text("TOKEN=outside\n")
+        links.append(healthy.deploy_root.parents[1] / "caddy-lab-secret.env")
+    else:
+        _link(healthy, links, shared / "c", "/etc")
+        _link(healthy, links, shared / "b", "c")
+        link = _link(healthy, links, shared / "a", "b")
+        path = link / "hostname"
+    repair = ConfigFixRepair(healthy.host_target())
+    ctx, recorder = check_context(ssh)
+    with pytest.raises(PolicyViolation) as refused:
+        await repair.plan(ctx, {"path": str(path), "set": {"X": "1"}})
+    message = str(refused.value)
+    assert "symbolic link" in message and "outside the deploy folder" in message, message
+    assert str(link) in message or str(shared / "c") in message, message
+    assert not recorder.commands  # refused before anything ran
+    assert "root:x:0:0" not in message
+
+
+async def test_a_link_inside_the_deploy_folder_is_followed_and_stays_a_link(
+        healthy: HetznerLab, ssh: SSHExecutor, links: list[Path]) -> None:
+    release = _dir(healthy, links, healthy.deploy_root / "releases" / "20261203T080000Z")
+    links.insert(0, healthy.deploy_root / "releases")
+    healthy.as_user(["cp", str(healthy.frontend / ".env.production"), str(release / ".env.production")])
+    current = _link(healthy, links, healthy.deploy_root / "current", "releases/20261203T080000Z")
+    repair = ConfigFixRepair(healthy.host_target())
+    ctx, _ = check_context(ssh)
+    steps = await repair.plan(ctx, {"path": str(current / ".env.production"), "set": {"FEATURE_X": "1"}})
+    file_step = next(s for s in steps if s.kind == "file")
+    assert file_step.payload["path"] == str(release / ".env.production")  # resolved on the host
+    dry = await repair.dry_run(ctx, steps)
+    assert dry.ok, dry.output
+    await ssh.write_file(file_step.payload["path"], file_step.payload["content"].encode())
+    assert current.is_symlink() and "FEATURE_X=1" in (release / ".env.production").read_text()
+
+
+async def test_a_link_swapped_in_after_the_dry_run_changes_the_fingerprint(
+        healthy: HetznerLab, ssh: SSHExecutor, links: list[Path]) -> None:
+    releases = healthy.deploy_root / "releases"
+    one, two = _dir(healthy, links, releases / "one"), _dir(healthy, links, releases / "two")
+    links.insert(0, releases)
+    for release in (one, two):
+        healthy.as_user(["cp", str(healthy.frontend / ".env.production"), str(release / ".env.production")])
+    current = _link(healthy, links, healthy.deploy_root / "current", "releases/one")
+    repair = ConfigFixRepair(healthy.host_target())
+    ctx, _ = check_context(ssh)
+    steps = await repair.plan(ctx, {"path": str(current / ".env.production"), "set": {"FEATURE_X": "1"}})
+    dry = await repair.dry_run(ctx, steps)
+    assert dry.ok and await repair.fingerprint(ctx, steps) == dry.fingerprint
+    # the same content, but `current` now points elsewhere: the plan would write another file
+    _link(healthy, links, current, "releases/two")
+    assert await repair.fingerprint(ctx, steps) != dry.fingerprint
+    # and a link out of the folder: the fingerprint says so, a new plan is refused
+    _link(healthy, links, current, "/etc")
+    assert await repair.fingerprint(ctx, steps) != dry.fingerprint
+    with pytest.raises(PolicyViolation, match="symbolic link"):
+        await repair.plan(ctx, {"path": str(current / "hostname"), "set": {"X": "1"}})
+
+
+async def test_reads_and_writes_never_go_through_a_link(healthy: HetznerLab, ssh: SSHExecutor,
+                                                         links: list[Path]) -> None:
+    outside = healthy.deploy_root.parents[1] / "victim.txt"
+    outside.write_text("untouched\n")
+    os.chmod(outside, 0o666)
+    links.append(outside)
+    link = _link(healthy, links, healthy.deploy_root / "victim-link", str(outside))
+    with pytest.raises(PolicyViolation, match="symbolic link"):
+        await ssh.write_file(str(link), b"overwritten\n")
+    with pytest.raises(PolicyViolation, match="symbolic link"):
+        await ssh.read_file(str(link), 1000)
+    assert outside.read_text() == "untouched\n" and link.is_symlink()
+    assert await ssh.realpath(str(link)) == str(outside)
+    with contextlib.suppress(FileNotFoundError):
+        assert await ssh.realpath(str(healthy.deploy_root / "not-yet" / "x.env")) == str(
+            healthy.deploy_root / "not-yet" / "x.env")
