@@ -178,6 +178,9 @@ HETZNER_FAULTS: dict[str, tuple[str, str, Callable[[HetznerLab], Callable[[], No
                                     _invalid_caddyfile(backup=False), Cause("caddy_status", {"valid": False})),
     "stale_deploy": ("Alte Version nach Deploy", "Nach dem Update sehe ich noch die alte Version.",
                      _stale_deploy, Cause("deploy_age", {"stale": True})),
+    "health_degraded": ("Dashboard ohne Daten", "Die Seite öffnet, aber das Dashboard lädt nicht; der Health-Check "
+                        "unter /api/health ist seit 9 Uhr rot.", _then_nothing(HetznerLab.inject_health_degraded),
+                        Cause("health_path", {"unhealthy": True})),
     "stale_proxy_config": ("502 seit dem Proxy-Update", "Seit dem Update am Proxy nur 502, die App läuft laut PM2.",
                            _stale_proxy_config, Cause("http_smoke", {"proxy_error": True})),
 }

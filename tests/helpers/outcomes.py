@@ -42,6 +42,8 @@ def cli_env(database_url: str, targets: Targets) -> dict[str, str]:
                 "SUPPORT_MCP_SSH_KNOWN_HOSTS": str(host.known_hosts_path), "SUPPORT_MCP_APP": host.app,
                 "SUPPORT_MCP_APP_PORT": str(host.app_port), "SUPPORT_MCP_DEPLOY_ROOT": str(host.deploy_root),
                 "SUPPORT_MCP_PUBLIC_URL": str(host.public_url), "SUPPORT_MCP_CADDYFILE": str(host.caddyfile)}
+        if host.health_path:
+            env["SUPPORT_MCP_HEALTH_PATH"] = host.health_path
     if (fe := targets.frontend) is not None:
         env |= {"SUPPORT_MCP_FRONTEND_DIR": str(fe.source_dir), "SUPPORT_MCP_CHROMIUM": str(fe.chromium_path),
                 "SUPPORT_MCP_FRONTEND_PAGES": ",".join(fe.pages), "SUPPORT_MCP_FRONTEND_RESTART_TARGET": fe.restart_target}

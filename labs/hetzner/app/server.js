@@ -36,6 +36,13 @@ if (process.env.LAB_ROLE === 'squatter') {
   }
   const buildIdFile = path.join(__dirname, '.next', 'BUILD_ID');
   const server = http.createServer((req, res) => {
+    if (req.url === '/api/health') {
+      // the app's own health endpoint: degraded while `.health-down` exists (its database "unreachable")
+      const down = fs.existsSync(path.join(__dirname, '.health-down'));
+      res.writeHead(down ? 500 : 200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(down ? { status: 'degraded', database: 'unreachable' } : { status: 'ok' }) + '\n');
+      return;
+    }
     let buildId = 'missing';
     try { buildId = fs.readFileSync(buildIdFile, 'utf8').trim(); } catch (e) { /* reported below */ }
     res.writeHead(buildId === 'missing' ? 500 : 200, { 'content-type': 'text/plain' });

@@ -10,6 +10,7 @@ from pathlib import Path
 from support_mcp.domain.errors import InvalidInput
 from support_mcp.domain.models import Language
 from support_mcp.domain.targets import FrontendTarget, HostTarget, SupabaseTarget, Targets
+from support_mcp.policy.host_diagnostics import checked_health_path
 
 ENV_PREFIX = "SUPPORT_MCP_"
 
@@ -123,7 +124,7 @@ def frontend_target_from_env(get: Callable[[str], str | None], data_dir: Path) -
 def host_targets_from_env(get: Callable[[str], str | None]) -> tuple[HostTarget, ...]:
     """The hetzner-ops-agent's SSH host from `SUPPORT_MCP_HOST`, `_SSH_PORT`, `_SSH_USER`, `_SSH_KEY`,
     `_SSH_KNOWN_HOSTS` (required: the pinned host key), `_APP`, `_APP_PORT`, `_DEPLOY_ROOT`,
-    `_PUBLIC_URL`, `_CADDYFILE`, `_HOST_NAME`; empty without a host."""
+    `_PUBLIC_URL`, `_CADDYFILE`, `_CADDY_LOG`, `_HEALTH_PATH`, `_HOST_NAME`; empty without a host."""
     host = get("HOST")
     if host is None:
         return ()
@@ -140,4 +141,6 @@ def host_targets_from_env(get: Callable[[str], str | None]) -> tuple[HostTarget,
         key_path=Path(key) if key else None, known_hosts_path=Path(known_hosts), app=app, app_port=app_port,
         units=(app, "caddy"), deploy_root=Path(get("DEPLOY_ROOT") or f"/var/www/{app}"),
         public_url=get("PUBLIC_URL"), caddyfile=Path(get("CADDYFILE") or "/etc/caddy/Caddyfile"),
+        caddy_log=Path(caddy_log) if (caddy_log := get("CADDY_LOG")) else None,
+        health_path=checked_health_path(health) if (health := get("HEALTH_PATH")) else None,
     ),)

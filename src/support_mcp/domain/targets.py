@@ -64,6 +64,8 @@ class HostTarget:
     public_url: str | None = None  # through Caddy, for the smoke check
     caddyfile: Path = Path("/etc/caddy/Caddyfile")  # `caddy validate`/`caddy reload` and config fixes
     systemd: bool | None = None  # None: detect (`systemctl` answers); False: PM2/Caddy logs instead
+    caddy_log: Path | None = None  # Caddy's log file (`log { output file … }`), tailed by diagnostics
+    health_path: str | None = None  # the app's health endpoint through Caddy, e.g. "/api/health"
 
 
 @dataclass(frozen=True)

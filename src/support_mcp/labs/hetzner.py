@@ -124,7 +124,7 @@ class HetznerLab:
             name=TARGET, host="127.0.0.1", port=self.ssh_port, user=LAB_USER,
             key_path=self.root / "client_key", known_hosts_path=self.root / "known_hosts", app=APP,
             app_port=self.app_port, units=(APP, "caddy"), deploy_root=self.deploy_root,
-            public_url=self.public_url, caddyfile=self.caddyfile,
+            public_url=self.public_url, caddyfile=self.caddyfile, health_path="/api/health",
         )
 
     def executor(self) -> SSHExecutor:
@@ -330,8 +330,13 @@ class HetznerLab:
         old = time.time() - age_s
         os.utime(build_id, (old, old))
 
+    def inject_health_degraded(self) -> None:
+        """The pages answer 200, but the app's /api/health says 500 (its database unreachable)."""
+        (self.frontend / ".health-down").write_text("database unreachable\n")
+
     def heal(self) -> None:
         """Back to healthy: valid config, no squatter, Caddy and the app running, 200 through Caddy."""
+        (self.frontend / ".health-down").unlink(missing_ok=True)
         self.stop_squatter()
         self.write_env("APP_MODE=production\n")
         if "caddy" not in self._procs or self._procs["caddy"].poll() is not None:

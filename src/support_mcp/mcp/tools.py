@@ -29,6 +29,7 @@ from support_mcp.services.context import timeline
 from support_mcp.services.journal import Blocker, HumanHandover
 from support_mcp.services.playbook import checklist_for
 
+from .host_tools import HostTools
 from .plan_tools import PlanTools, plan_text
 from .supabase_tools import SupabaseTools
 from .tooling import (
@@ -60,7 +61,7 @@ class SourceIn(BaseModel):
     key_statement: str
 
 
-class ToolBox(PlanTools, SupabaseTools):
+class ToolBox(PlanTools, SupabaseTools, HostTools):
     """The tools, bound to one set of services."""
 
     def __init__(self, services: Services) -> None:

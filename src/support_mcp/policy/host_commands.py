@@ -31,7 +31,7 @@ PM2_SUBCOMMANDS = ("jlist", "logs", "restart")
 # PM2 words that act on many or other processes; refused even where a name would be accepted.
 _PM2_FORBIDDEN = frozenset({"all", "delete", "kill", "stop", "start", "reload", "flush", "save", "update",
                             "startup", "unstartup", "deploy", "link", "plus", "install", "set", "reset"})
-_SINCE_RE = re.compile(r"-(\d{1,4})min")
+_SINCE_RE = re.compile(r"-(\d{1,5})min")
 # Timestamped backups that config_fix and caddy_restore make: `<file>.bak-20250101T120000Z`.
 BACKUP_SUFFIX_RE = re.compile(r"\.bak-(?P<ts>\d{8}T\d{6}Z)")
 MAX_LOG_LINES = 2000
@@ -172,7 +172,7 @@ def checked_path(host: HostTarget, path: str | PurePath, resolved: ResolvedRoots
     resolves them (a deploy root that is itself a link) count too.
 
     This judges text only: a path must also be resolved on the target and judged again
-    (`resolved_inside`), because a link inside the deploy folder may point anywhere."""
+    (`ResolvedRoots.holds`), because a link inside the deploy folder may point anywhere."""
     text = validate_absolute_path(str(path))
     root = str(host.deploy_root)
     if text == str(host.caddyfile) or _under(text, root) or is_caddy_backup(host, text):
@@ -232,6 +232,9 @@ def _op(host: HostTarget, name: str, argv: list[str], timeout_s: float, writes: 
                      timeout_s=timeout_s, writes=writes)
 
 
+operation = _op  # for the other host operation modules (host_diagnostics)
+
+
 # --- read-only probes ----------------------------------------------------------------------------
 
 
@@ -248,8 +251,10 @@ def pm2_logs(host: HostTarget, app: str | None = None, lines: int = 200) -> Oper
 
 def journalctl(host: HostTarget, unit: str, since_minutes: int = 30) -> Operation:
     """`journalctl -u <unit> --since -Nmin -o short-iso --no-pager`."""
+    if isinstance(since_minutes, bool) or not isinstance(since_minutes, int):  # True, 1.9, "1_0": refused
+        raise PolicyViolation(f"since (minutes) must be a whole number, got {since_minutes!r}")
     return _op(host, "journalctl", ["journalctl", "--no-pager", "-o", "short-iso", "-u", checked_unit(host, unit),
-                                    "--since", _since(f"-{int(since_minutes)}min")], 20.0)
+                                    "--since", _since(f"-{since_minutes}min")], 20.0)
 
 
 def systemctl_status(host: HostTarget, unit: str) -> Operation:

@@ -24,6 +24,9 @@ PLANS_APPROVE = "plans:approve"  # the approval itself comes from a human throug
 # Guarded read-only SQL and rolled-back reproductions on the customer's Supabase database; only the
 # supabase-analyst-agent and the Tier-2 lead hold it (not part of ALL_SCOPES on purpose).
 SUPABASE_SQL = "supabase:sql"
+# Typed diagnostic operations on the Hetzner host (journal search, logs, grep/du under the deploy
+# folder, ports, health path); only the hetzner-ops-agent and the Tier-2 lead hold it.
+HOST_DIAGNOSE = "host:diagnose"
 
 ALL_SCOPES = frozenset({TICKETS_READ, TICKETS_WRITE, KB_READ, KB_SUGGEST, RUNS_READ, RUNS_EXECUTE, PLANS_APPROVE,
                         KB_REVIEW})
@@ -33,7 +36,8 @@ _AGENT_SCOPES = ALL_SCOPES - {KB_REVIEW}
 ROLE_SCOPES: Mapping[str, frozenset[str]] = {
     **{agent: _AGENT_SCOPES for agent in AGENTS},
     "supabase-analyst-agent": _AGENT_SCOPES | {SUPABASE_SQL},
-    "tier2-lead": ALL_SCOPES | {SUPABASE_SQL},
+    "hetzner-ops-agent": _AGENT_SCOPES | {HOST_DIAGNOSE},
+    "tier2-lead": ALL_SCOPES | {SUPABASE_SQL, HOST_DIAGNOSE},
     # Tier 1 reads context and knowledge and proposes knowledge updates; it runs nothing.
     "tier1": frozenset({TICKETS_READ, KB_READ, RUNS_READ, KB_SUGGEST}),
 }

@@ -111,7 +111,7 @@ def test_the_caddy_operations_render_exact_argv() -> None:
     assert hc.systemctl_start(HOST).argv == ("systemctl", "start", "caddy")
     backup = "/etc/caddy/Caddyfile.bak-20250101T120000Z"
     assert hc.caddy_validate(HOST, backup).argv[3] == backup and not hc.caddy_validate(HOST, backup).writes
-    assert hc.copy_file(HOST, backup, "/etc/caddy/Caddyfile").argv == ("cp", "-p", backup, "/etc/caddy/Caddyfile")
+    assert hc.copy_file(HOST, backup, "/etc/caddy/Caddyfile").argv == ("cp", "-p", "--remove-destination", backup, "/etc/caddy/Caddyfile")
     assert hc.caddy_dir_listing(HOST).argv == ("ls", "-1", "/etc/caddy")
     assert hc.process_owner_and_args(HOST, 4242).argv == ("ps", "-o", "user:32=,args=", "-p", "4242")
     assert hc.caddy_start(HOST).writes and hc.systemctl_start(HOST).writes
