@@ -95,6 +95,16 @@ def _matches_value(value: str) -> str:
     return str(checked_matches(value))
 
 
+def _depth(value: str) -> str:
+    return str(_integer(value, "maxdepth", 1, 6))
+
+
+def _link_type(value: str) -> str:
+    if value != "l":
+        raise PolicyViolation(f"find -type {value!r}: only symbolic links (l) are listed")
+    return value
+
+
 # journalctl and ss already have entries (host_commands); these widen them, tail/grep/du are new.
 _PROGRAMS: dict[str, ProgramSpec] = {
     "journalctl": ProgramSpec(valued={"--lines": _lines_value, "--grep": _journal_grep}),
@@ -104,6 +114,8 @@ _PROGRAMS: dict[str, ProgramSpec] = {
     "du": ProgramSpec(flags=frozenset({"-k", "-x", "--max-depth=1"}), positional=validate_absolute_path,
                       max_positionals=1),
     "ss": ProgramSpec(flags=frozenset({"-H", "-tlnp"}), positional=_port_filter, max_positionals=3),
+    "find": ProgramSpec(flags=frozenset({"-xdev"}), valued={"-maxdepth": _depth, "-type": _link_type},
+                        positional=validate_absolute_path, max_positionals=1),
 }
 
 
@@ -157,3 +169,9 @@ def disk_usage(host: HostTarget, path: str, resolved: hc.ResolvedRoots | None = 
 def port_listeners(host: HostTarget, port: Any) -> Operation:
     """`ss -H -tlnp sport = :PORT`: who listens on one TCP port."""
     return hc.operation(host, "port_listeners", ["ss", "-H", "-tlnp", "sport", "=", f":{checked_port(port)}"], 10.0)
+
+
+def symlinks_under(host: HostTarget, depth: int = 4) -> Operation:
+    """`find <deploy folder> -xdev -maxdepth N -type l`: the symbolic links in the deploy folder."""
+    return hc.operation(host, "find_links", ["find", hc.checked_path(host, str(host.deploy_root)), "-xdev",
+                                             "-maxdepth", str(_integer(depth, "maxdepth", 1, 6)), "-type", "l"], 30.0)

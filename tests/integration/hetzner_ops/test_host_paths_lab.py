@@ -129,3 +129,24 @@ async def test_reads_and_writes_never_go_through_a_link(healthy: HetznerLab, ssh
     with contextlib.suppress(FileNotFoundError):
         assert await ssh.realpath(str(healthy.deploy_root / "not-yet" / "x.env")) == str(
             healthy.deploy_root / "not-yet" / "x.env")
+
+
+async def test_a_link_leading_out_is_a_finding_that_names_it(healthy: HetznerLab, ssh: SSHExecutor,
+                                                              links: list[Path]) -> None:
+    from support_mcp.agents.hetzner_ops.health_checks import DeployLinksCheck
+    from support_mcp.domain.models import CheckStatus
+
+    check = DeployLinksCheck(healthy.host_target())
+    ctx, _ = check_context(ssh)
+    releases = _dir(healthy, links, healthy.deploy_root / "releases" / "one")
+    links.insert(0, healthy.deploy_root / "releases")
+    _link(healthy, links, healthy.deploy_root / "current", "releases/one")
+    [fine] = await check.run(ctx)
+    assert fine.status == CheckStatus.OK and fine.data["outside"] == [] and fine.data["links"] >= 1
+    shared = _dir(healthy, links, healthy.deploy_root / "shared")
+    _link(healthy, links, shared / "rootlink", "/")
+    [found] = await check.run(ctx)
+    assert found.status == CheckStatus.WARN
+    assert found.data["outside"] == [f"{shared / 'rootlink'} → /"], found.data
+    assert str(shared / "rootlink") in found.title
+    del releases

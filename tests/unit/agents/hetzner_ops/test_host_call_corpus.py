@@ -31,6 +31,7 @@ OPERATIONS: dict[str, Callable[[dict[str, Any]], object]] = {
     "health_path": lambda p: hd.checked_health_path(p["path"]),
     "repair_path": lambda p: hc.checked_path(HOST, p["path"]),
     "pm2_restart": lambda p: hc.pm2_restart(HOST, p["app"]),
+    "find_links": lambda p: hd.symlinks_under(HOST, **p),
 }
 
 
