@@ -26,13 +26,15 @@ from support_mcp.policy.scopes import identity
 BCRYPT = "$2a$10$Zk3vQp8Lr2YtWmNc5XbHdeu7TgS1oKjF4aPiE6yRcVqM0nBxL9wUi"
 ARGON2 = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHktc2FsdC0xMjM$Qk9Yb3hCZWFjaE1hbmdvVHJlZUZpc2hTa3k"
 REFRESH = "r7fk2ndw9xqp"  # GoTrue refresh tokens are short random strings: no shape gives them away
+PARENT = "p3xq8mzt1vbn"  # refresh_tokens.parent: the token this one replaced, under a harmless name
 CONFIRMATION = "4e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b"
 PROVIDER_TOKEN = "gho_7TqLm2VxR9sK4pWd8ZnB3cF6hJ1yA5eG0uIo"
-SECRETS = (BCRYPT, ARGON2, REFRESH, CONFIRMATION, PROVIDER_TOKEN, "7TqLm2VxR9sK4pWd8ZnB3cF6")
+SECRETS = (BCRYPT, ARGON2, REFRESH, PARENT, CONFIRMATION, PROVIDER_TOKEN, "7TqLm2VxR9sK4pWd8ZnB3cF6")
 
 QUERIES = (
     "select id, email, encrypted_password from auth.users order by email",
     "select token, user_id, revoked from auth.refresh_tokens",
+    "select parent as previous, user_id from auth.refresh_tokens",
     "select email, encrypted_password as pw, confirmation_token as c from auth.users order by email",
     "select email, raw_app_meta_data from auth.users order by email",
     "select email, raw_app_meta_data->>'provider_token' as p from auth.users order by email",
@@ -58,7 +60,7 @@ def _seed(dsn: str) -> str:
         columns = {r[0] for r in conn.execute(
             "select column_name from information_schema.columns where table_schema = 'auth'"
             " and table_name = 'refresh_tokens'")}
-        values = {"token": REFRESH, "user_id": str(user_id), "revoked": False}
+        values = {"token": REFRESH, "parent": PARENT, "user_id": str(user_id), "revoked": False}
         if "instance_id" in columns:
             values["instance_id"] = "00000000-0000-0000-0000-000000000000"
         names = [n for n in values if n in columns]
@@ -119,10 +121,11 @@ async def test_no_secret_of_a_sql_row_reaches_the_client_a_note_or_an_event(seed
         assert email in text and "[REDACTED:" in text, where
     # harmless columns and numbers stay: the count of tokens is a count, the time a time
     assert re.search(r"refresh_tokens\tfirst_at\n[1-9][0-9]*\t20\d\d-", shown[-1]), shown[-1]
-    assert '"provider": "github"' in shown[3] or "'provider': 'github'" in shown[3], shown[3]
+    assert '"provider": "github"' in shown[4] or "'provider': 'github'" in shown[4], shown[4]
     # by name, by the table column behind an alias, by shape inside an aggregate
-    assert "[REDACTED:secret-column]" in shown[0] and "[REDACTED:secret-column]" in shown[2]
-    assert "[REDACTED:bcrypt-hash]" in shown[5] and "[REDACTED:argon2-hash]" in shown[5]
+    assert "[REDACTED:secret-column]" in shown[0] and "[REDACTED:secret-column]" in shown[3]
+    assert "[REDACTED:secret-column]" in shown[2]  # parent AS previous: judged by auth.refresh_tokens.parent
+    assert "[REDACTED:bcrypt-hash]" in shown[6] and "[REDACTED:argon2-hash]" in shown[6]
 
 
 async def test_the_analysts_own_checks_leave_no_secret_on_the_ticket(seeded: tuple[Services, str]) -> None:

@@ -120,13 +120,24 @@ def _holds_secret(value: Any) -> bool:
 SECRET_COLUMN = marker("secret-column")
 
 
+# Columns whose names say nothing but whose values are secrets, as schema.table.column.
+SECRET_TABLE_COLUMNS = frozenset({
+    "auth.refresh_tokens.parent",  # the refresh token this one replaced
+})
+
+
+def is_secret_source(source: str) -> bool:
+    """Whether a table column (`schema.table.column`, or a bare column name) holds secrets."""
+    return source in SECRET_TABLE_COLUMNS or is_secret_column(source.rsplit(".", 1)[-1])
+
+
 def redact_rows(columns: Sequence[str], rows: list[tuple[Any, ...]],
                 sources: Sequence[str | None] = ()) -> list[tuple[Any, ...]]:
     """Rows with every value of a secret-named column masked — named so in the result or in the
     table it was read from (`sources`, None for an expression) — and every other value passed
     through `secret_value`."""
     origin = list(sources) + [None] * (len(columns) - len(sources))
-    secret = [is_secret_column(c) or (o is not None and is_secret_column(o)) for c, o in zip(columns, origin,
+    secret = [is_secret_column(c) or (o is not None and is_secret_source(o)) for c, o in zip(columns, origin,
                                                                                           strict=False)]
     return [tuple(SECRET_COLUMN if s and _holds_secret(v) else secret_value(v)
                   for s, v in zip(secret, row, strict=False)) for row in rows]

@@ -279,14 +279,16 @@ class SqlRunner:
 
     async def source_names(self, conn: psycopg.AsyncConnection[Any],
                            origins: Sequence[tuple[int, int]]) -> tuple[str | None, ...]:
-        """The table column each result column was read from, whatever it was renamed to
-        (`encrypted_password AS x` is still encrypted_password): read from pg_attribute once per
-        table and kept for the runner's life."""
+        """The table column each result column was read from as `schema.table.column`, whatever it
+        was renamed to (`encrypted_password AS x` is still auth.users.encrypted_password): read
+        from the catalog once per table and kept for the runner's life."""
         missing = sorted({oid for oid, number in origins if oid and (oid, number) not in self._attnames})
         if missing:
             cur = await conn.execute(
-                "select attrelid::int8, attnum::int4, attname::text from pg_catalog.pg_attribute"
-                " where attrelid = any(%s::oid[]) and attnum > 0", (missing,))
+                "select a.attrelid::int8, a.attnum::int4, n.nspname || '.' || c.relname || '.' || a.attname"
+                " from pg_catalog.pg_attribute a join pg_catalog.pg_class c on c.oid = a.attrelid"
+                " join pg_catalog.pg_namespace n on n.oid = c.relnamespace"
+                " where a.attrelid = any(%s::oid[]) and a.attnum > 0", (missing,))
             for oid, number, name in await cur.fetchall():
                 self._attnames[(oid, number)] = name
         return tuple(self._attnames.get(origin) for origin in origins)

@@ -81,6 +81,27 @@ def judge_body(function: str, language: str, source: str, definition: str) -> Bo
     return BodyReads(frozenset(routines), frozenset(relations))
 
 
+@lru_cache(maxsize=1024)
+def judge_query(relation: str, query: str) -> BodyReads:
+    """Walk a view's definition or a policy's expression (as `SELECT <expr>`) of `relation`."""
+    try:
+        statements = [raw.stmt for raw in parse_sql(query)]
+    except (ParseError, RecursionError) as exc:
+        raise PolicyViolation(f"SQL refused: {relation} cannot be checked ({' '.join(str(exc).split())[:120]})") \
+            from None
+    routines: set[Routine] = set()
+    relations: set[str] = set()
+    for statement in statements:
+        if not isinstance(statement, ast.SelectStmt):
+            raise PolicyViolation(f"SQL refused: {relation} runs {statement_keyword(statement)}")
+        try:
+            walk_reads(statement, routines, relations)
+        except PolicyViolation as exc:
+            raise PolicyViolation(f"SQL refused: reading {relation}: {str(exc).removeprefix('SQL refused: ')}") \
+                from None
+    return BodyReads(frozenset(routines), frozenset(relations))
+
+
 def _sql_body(function: str, source: str, definition: str) -> list[Any]:
     if source.strip():
         raws = [raw.stmt for raw in parse_sql(source)]

@@ -58,8 +58,10 @@ async def judge_routines(session: SqlSession, statement: GuardedStatement,
                          allowed: frozenset[str] = sql_guard.DEFAULT_ALLOWED_FUNCTIONS) -> None:
     """Refuse the statement unless every routine it calls (and every routine their bodies call,
     bounded) only reads: core and extension routines by their volatility marking, the project's
-    own functions by their bodies (`policy.sql_routines`)."""
-    pending, seen, judged, depth = set(statement.routines), set[Routine](), 0, 0
+    own functions by their bodies (`policy.sql_routines`). A view's definition and the read
+    policies of a table run with the statement, so their routines are judged too."""
+    hidden = await _relation_routines(session, statement.relations)
+    pending, seen, judged, depth = set(statement.routines) | hidden, set[Routine](), 0, 0
     while pending:
         if depth > MAX_DEPTH:
             raise PolicyViolation(f"SQL refused: functions call functions more than {MAX_DEPTH} levels deep")
@@ -81,6 +83,53 @@ async def judge_routines(session: SqlSession, statement: GuardedStatement,
         seen |= pending
         pending = called - seen
         depth += 1
+
+
+# What reading a relation runs besides the statement: a view's query, a table's read policies.
+_RELATIONS_SQL = """
+select c.oid::int8, c.relkind::text, n.nspname::text, c.relname::text,
+       case when c.relkind = 'v' then pg_catalog.pg_get_viewdef(c.oid) end,
+       array(select pg_catalog.pg_get_expr(p.polqual, p.polrelid) from pg_catalog.pg_policy p
+             where p.polrelid = c.oid and p.polcmd in ('r', '*') and p.polqual is not null)
+from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+where c.oid = any(%(oids)s::oid[])
+  -- core and extension views are PostgreSQL's own (they read pg_authid to show role names)
+  and n.nspname not in ('pg_catalog', 'information_schema')
+  and not exists (select 1 from pg_catalog.pg_depend d where d.classid = 'pg_catalog.pg_class'::regclass
+                  and d.objid = c.oid and d.deptype = 'e')
+"""
+MAX_RELATIONS = 64
+
+
+async def _relation_routines(session: SqlSession, relations: Collection[str]) -> set[Routine]:
+    """The routines that views (their definitions) and read policies (their USING expressions)
+    of the statement's relations call, followed through the relations those read, bounded."""
+    routines: set[Routine] = set()
+    pending, seen = set(relations), set[int]()
+    while pending:
+        names = sorted(pending)
+        pending = set()
+        found = await session.fetch("select to_regclass(n)::oid::int8 from unnest(%(names)s::text[]) as n",
+                                    {"names": names}, max_rows=10_000, savepoint=False)
+        if found.error is not None:
+            raise ExecutionError(f"relation lookup failed: {found.error.message}")
+        oids = [oid for (oid,) in found.rows if oid is not None and oid not in seen]
+        if not oids:
+            break
+        seen.update(oids)
+        if len(seen) > MAX_RELATIONS:
+            raise PolicyViolation(f"SQL refused: more than {MAX_RELATIONS} views and tables to check")
+        result = await session.fetch(_RELATIONS_SQL, {"oids": oids}, max_rows=10_000, max_bytes=50_000_000,
+                                     savepoint=False)
+        if result.error is not None:
+            raise ExecutionError(f"relation lookup failed: {result.error.message}")
+        for _oid, _kind, schema, name, viewdef, quals in result.rows:
+            texts = ([viewdef] if viewdef else []) + [f"SELECT {q}" for q in quals or ()]
+            for text in texts:
+                reads = sql_routines.judge_query(f"{schema}.{name}", text)
+                routines |= reads.routines
+                pending |= set(reads.relations)
+    return routines
 
 
 def _marks(rows: list[tuple[Any, ...]], routine: Routine) -> frozenset[str]:
