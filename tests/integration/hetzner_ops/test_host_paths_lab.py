@@ -150,3 +150,25 @@ async def test_a_link_leading_out_is_a_finding_that_names_it(healthy: HetznerLab
     assert found.data["outside"] == [f"{shared / 'rootlink'} → /"], found.data
     assert str(shared / "rootlink") in found.title
     del releases
+
+
+async def test_a_build_id_that_links_out_is_named_and_not_read(healthy: HetznerLab, ssh: SSHExecutor,
+                                                                links: list[Path]) -> None:
+    from support_mcp.agents.hetzner_ops.checks import DeployAgeCheck
+    from support_mcp.domain.models import CheckStatus
+
+    build_id = healthy.frontend / ".next" / "BUILD_ID"
+    original = build_id.read_text()
+    build_id.unlink()
+    try:
+        healthy.as_user(["ln", "-s", "/etc/hostname", str(build_id)])
+        ctx, recorder = check_context(ssh)
+        [finding] = await DeployAgeCheck(healthy.host_target()).run(ctx)
+        assert finding.status == CheckStatus.FAIL and finding.data["link_outside"]
+        assert str(build_id) in finding.title and "/etc/hostname" in finding.title
+        assert recorder.commands == []  # neither stat nor cat ran on it
+    finally:
+        build_id.unlink(missing_ok=True)
+        build_id.write_text(original)
+        owner = build_id.parent.stat()
+        os.chown(build_id, owner.st_uid, owner.st_gid)  # the lab user rebuilds it later

@@ -16,8 +16,9 @@ import httpx
 
 from support_mcp.agents.base import Check, CheckContext
 from support_mcp.agents.hetzner_ops import parsers as p
+from support_mcp.agents.hetzner_ops.paths import resolved_path
 from support_mcp.agents.hetzner_ops.texts import text
-from support_mcp.domain.errors import ExecutionError, InvalidInput
+from support_mcp.domain.errors import ExecutionError, InvalidInput, PolicyViolation
 from support_mcp.domain.models import CheckStatus, Finding, Language
 from support_mcp.domain.targets import HostTarget
 from support_mcp.executors.base import CommandResult
@@ -408,6 +409,13 @@ class DeployAgeCheck(_OpsCheck):
 
     async def run(self, ctx: CheckContext) -> list[Finding]:
         lang, op = ctx.language, hc.build_id_stat(self.host)
+        try:  # BUILD_ID (or a folder above it) may be a link out of the deploy folder: then nothing is read
+            await resolved_path(ctx, self.host, hc.build_id_path(self.host))
+        except PolicyViolation as exc:
+            return [self._finding(CheckStatus.FAIL, text(lang, "deploy.link_outside", reason=str(exc)), None,
+                                  [str(exc)], {"link_outside": True})]
+        except ExecutionError:
+            pass  # an executor that cannot resolve paths (local host basics): stat/cat judge the path as text
         result = await self._execute(ctx, op, allow_fail=True)
         if isinstance(result, Finding):
             return [result]

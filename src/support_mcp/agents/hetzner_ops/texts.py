@@ -47,6 +47,7 @@ _TEXTS: dict[str, dict[Language, str]] = {
     "caddy.service_down": {"de": "Caddy-Dienst {state}", "en": "Caddy service {state}"},
     "caddy.no_systemd": {"de": "systemctl nicht verfügbar ({reason}); geprüft mit `caddy validate` und HTTP",
                          "en": "systemctl not available ({reason}); checked with `caddy validate` and HTTP"},
+    "deploy.link_outside": {"de": "BUILD_ID nicht gelesen: {reason}", "en": "BUILD_ID not read: {reason}"},
     "links.title": {"de": "Symbolische Links im Deploy-Ordner", "en": "Symbolic links in the deploy folder"},
     "links.outside": {"de": "{count} Link(s) im Deploy-Ordner führen hinaus, z. B. {first}",
                       "en": "{count} link(s) in the deploy folder lead out of it, e.g. {first}"},
