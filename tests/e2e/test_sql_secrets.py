@@ -31,6 +31,14 @@ CONFIRMATION = "4e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b"
 PROVIDER_TOKEN = "gho_7TqLm2VxR9sK4pWd8ZnB3cF6hJ1yA5eG0uIo"
 SECRETS = (BCRYPT, ARGON2, REFRESH, PARENT, CONFIRMATION, PROVIDER_TOKEN, "7TqLm2VxR9sK4pWd8ZnB3cF6")
 
+# An expression over a secret column would carry its value past the column masking: refused.
+REFUSED = (
+    "select string_agg(encrypted_password, ',') as list from auth.users",
+    "select upper(token) as t from auth.refresh_tokens",
+    "select (select token from auth.refresh_tokens limit 1) as t",
+    "select json_build_object('t', confirmation_token) from auth.users",
+)
+
 QUERIES = (
     "select id, email, encrypted_password from auth.users order by email",
     "select token, user_id, revoked from auth.refresh_tokens",
@@ -38,7 +46,6 @@ QUERIES = (
     "select email, encrypted_password as pw, confirmation_token as c from auth.users order by email",
     "select email, raw_app_meta_data from auth.users order by email",
     "select email, raw_app_meta_data->>'provider_token' as p from auth.users order by email",
-    "select string_agg(encrypted_password, ',') as list from auth.users",
     "select json_agg(u) as everything from auth.users u",
     "select count(*) as refresh_tokens, min(created_at) as first_at from auth.refresh_tokens",
 )
@@ -113,6 +120,11 @@ async def test_no_secret_of_a_sql_row_reaches_the_client_a_note_or_an_event(seed
             result = await client.call_tool("supabase_query", {"ticket_id": str(ticket.id), "sql": sql})
             assert not result.is_error, _text(result)
             shown.append(_text(result))
+        for sql in REFUSED:
+            result = await client.call_tool("supabase_query", {"ticket_id": str(ticket.id), "sql": sql})
+            assert result.is_error and "holds secrets" in _text(result), (sql, _text(result))
+            shown.append(_text(result))
+    by_query = dict(zip(QUERIES, shown, strict=False))
     client_view = "\n".join(shown)
     stored = await _everything_stored(services, ticket.id)
     for where, text in (("MCP client", client_view), ("ticket", stored)):
@@ -120,12 +132,15 @@ async def test_no_secret_of_a_sql_row_reaches_the_client_a_note_or_an_event(seed
             assert secret not in text, f"{secret!r} reached the {where}"
         assert email in text and "[REDACTED:" in text, where
     # harmless columns and numbers stay: the count of tokens is a count, the time a time
-    assert re.search(r"refresh_tokens\tfirst_at\n[1-9][0-9]*\t20\d\d-", shown[-1]), shown[-1]
-    assert '"provider": "github"' in shown[4] or "'provider': 'github'" in shown[4], shown[4]
-    # by name, by the table column behind an alias, by shape inside an aggregate
-    assert "[REDACTED:secret-column]" in shown[0] and "[REDACTED:secret-column]" in shown[3]
-    assert "[REDACTED:secret-column]" in shown[2]  # parent AS previous: judged by auth.refresh_tokens.parent
-    assert "[REDACTED:bcrypt-hash]" in shown[6] and "[REDACTED:argon2-hash]" in shown[6]
+    counted = by_query["select count(*) as refresh_tokens, min(created_at) as first_at from auth.refresh_tokens"]
+    assert re.search(r"refresh_tokens\tfirst_at\n[1-9][0-9]*\t20\d\d-", counted), counted
+    metadata = by_query["select email, raw_app_meta_data from auth.users order by email"]
+    assert '"provider": "github"' in metadata or "'provider': 'github'" in metadata, metadata
+    # by name, by the table column behind an alias (parent AS previous: auth.refresh_tokens.parent)
+    for sql in QUERIES[:4]:
+        assert "[REDACTED:secret-column]" in by_query[sql], by_query[sql]
+    # inside a whole row as JSON: by key
+    assert "[REDACTED:secret-field]" in by_query["select json_agg(u) as everything from auth.users u"]
 
 
 async def test_the_analysts_own_checks_leave_no_secret_on_the_ticket(seeded: tuple[Services, str]) -> None:

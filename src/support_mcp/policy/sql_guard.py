@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from pglast import ast, parse_sql
 from pglast.enums.parsenodes import A_Expr_Kind
+from pglast.enums.primnodes import SubLinkType
 from pglast.parser import ParseError
 
 from support_mcp.domain.errors import PolicyViolation
@@ -244,11 +245,54 @@ def _check_node(node: ast.Node, routines: set[Routine], relations: set[str]) -> 
         if rel in DENIED_RELATIONS:
             raise _fail(f"relation {rel} holds secrets and is never readable")
         relations.add(f"{node.schemaname}.{rel}" if node.schemaname else rel)
+    elif isinstance(node, ast.ResTarget) and node.val is not None and not isinstance(node.val, ast.ColumnRef):
+        _check_secret_expression(node.val)
     elif isinstance(node, ast.RangeTableSample):
         raise _fail("TABLESAMPLE is not allowed")
     elif isinstance(node, ast.CommonTableExpr) and not isinstance(node.ctequery, ast.SelectStmt):
         verb = _WRITING_NODES.get(type(node.ctequery), type(node.ctequery).__name__)
         raise _fail(f"{verb} inside a WITH clause is not allowed (a WITH clause may only contain SELECT)")
+
+
+# Functions of a secret column that tell nothing of its value.
+_VALUE_FREE_FUNCTIONS = frozenset({"count", "length", "char_length", "octet_length", "bit_length"})
+
+
+def _check_secret_expression(expression: object) -> None:
+    """A selected expression may not carry a secret column's value out of the executor's column
+    masking (`string_agg(token, ',')`, `upper(encrypted_password)`, `(select token …)`); tests
+    that yield no value (IS NULL, comparisons, count(), length(), FILTER) are fine."""
+    stack = [expression]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list | tuple):
+            stack.extend(node)
+            continue
+        if not isinstance(node, ast.Node) or isinstance(node, ast.NullTest | ast.BooleanTest):
+            continue
+        if isinstance(node, ast.A_Expr) and node.kind != A_Expr_Kind.AEXPR_OP or \
+                isinstance(node, ast.A_Expr) and _names(node.name)[-1:] in (["="], ["<>"], ["!="], ["<"], [">"],
+                                                                       ["<="], [">="], ["~~"], ["!~~"]):
+            continue
+        if isinstance(node, ast.FuncCall) and _names(node.funcname)[-1].lower() in _VALUE_FREE_FUNCTIONS:
+            continue
+        if isinstance(node, ast.SubLink) and node.subLinkType != SubLinkType.EXPR_SUBLINK and \
+                node.subLinkType != SubLinkType.ARRAY_SUBLINK:
+            continue
+        if isinstance(node, ast.ColumnRef):
+            fields = [getattr(f, "sval", None) for f in node.fields or ()]
+            name = fields[-1] if fields else None
+            if isinstance(name, str) and is_secret_column(name):
+                raise _fail(f"column {name} holds secrets: select it as it is (its value is masked), not inside an "
+                            "expression")
+            continue
+        if isinstance(node, ast.FuncCall) and node.agg_filter is not None:
+            stack.extend(a for a in (node.args, node.agg_order) if a)
+            continue
+        for attr in node.__slots__:
+            child = getattr(node, attr, None)
+            if isinstance(child, ast.Node | list | tuple):
+                stack.append(child)
 
 
 # (kind, schema or None, name) -> set of volatility letters of every candidate ('i', 's', 'v')
