@@ -157,6 +157,15 @@ class SSHExecutor:
         except (OSError, asyncssh.Error) as exc:
             raise ExecutionError(f"target {self.target!r}: cannot resolve {path}: {exc}") from exc
 
+    async def realpaths(self, paths: Sequence[str]) -> list[str]:
+        """`realpath` of many paths over one SFTP session (a deploy folder's links)."""
+        conn = await self.connect()
+        try:
+            async with conn.start_sftp_client() as sftp:
+                return [await _resolve(sftp, path, 0) for path in paths]
+        except (OSError, asyncssh.Error) as exc:
+            raise ExecutionError(f"target {self.target!r}: cannot resolve paths: {exc}") from exc
+
     async def read_file(self, path: str, max_bytes: int) -> bytes | None:
         """The file's content over SFTP (None when it does not exist). The caller resolves and
         checks the path first; a path that is itself a symbolic link (swapped in since) is refused."""

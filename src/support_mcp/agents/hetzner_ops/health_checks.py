@@ -76,11 +76,10 @@ class DeployLinksCheck(_OpsCheck):
             access = resolver(ctx, self.host)
         except ExecutionError as exc:
             return [self._finding(CheckStatus.SKIPPED, text(lang, "links.unreadable"), op, [str(exc)])]
-        outside: list[str] = []
-        for link in links[:MAX_LINKS]:
-            target = await access.realpath(link)
-            if not roots.holds(target):
-                outside.append(f"{link} → {target}")
+        checked = links[:MAX_LINKS]
+        targets = await access.realpaths(checked)  # one SFTP session for all of them
+        outside = [f"{link} → {target}" for link, target in zip(checked, targets, strict=True)
+                   if not roots.holds(target)]
         data = {"links": len(links), "checked": min(len(links), MAX_LINKS), "outside": outside}
         if outside:
             return [self._finding(CheckStatus.WARN, text(lang, "links.outside", count=len(outside),

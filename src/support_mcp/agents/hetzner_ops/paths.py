@@ -12,6 +12,7 @@ write through a link that was swapped in since.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Sequence
 from typing import Protocol
 
 from support_mcp.agents.base import CheckContext
@@ -22,6 +23,8 @@ from support_mcp.policy import host_commands as hc
 
 class Resolver(Protocol):
     async def realpath(self, path: str) -> str: ...
+
+    async def realpaths(self, paths: Sequence[str]) -> list[str]: ...
 
 
 def resolver(ctx: CheckContext, host: HostTarget) -> Resolver:
