@@ -35,10 +35,35 @@ class Pm2Process:
     port: str | None  # env PORT of the app, when set
     err_log: str | None
     out_log: str | None
+    # Where and how the app runs, as PM2 knows it (issue 11: nothing of a lab assumed):
+    cwd: str | None = None  # pm_cwd, e.g. /var/www/<app>/current (a link PM2 does not resolve)
+    script: str | None = None  # pm_exec_path
+    pm2_home: str | None = None  # PM2_HOME of the daemon (not always ~/.pm2)
+    max_memory_restart: int | None = None  # bytes; PM2 restarts the app above it
+    log_date_format: str | None = None  # the log's timestamp format, when the ecosystem file sets one
+
+    def env_file_candidates(self) -> tuple[str, ...]:
+        """Where a Next.js app in `cwd` reads its environment from (the first that exists wins)."""
+        if not self.cwd:
+            return ()
+        return tuple(f"{self.cwd.rstrip('/')}/{name}" for name in (".env.production.local", ".env.local",
+                                                                     ".env.production", ".env"))
 
 
 def _ms(value: object) -> datetime | None:
     return datetime.fromtimestamp(value / 1000, UTC) if isinstance(value, int | float) and value > 0 else None
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _int_or_none(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
 def parse_pm2_jlist(text: str) -> list[Pm2Process]:
@@ -63,6 +88,10 @@ def parse_pm2_jlist(text: str) -> list[Pm2Process]:
                 exit_code=env.get("exit_code") if isinstance(env.get("exit_code"), int) else None,
                 port=str(env["env"]["PORT"]) if "PORT" in (env.get("env") or {}) else None,
                 err_log=env.get("pm_err_log_path"), out_log=env.get("pm_out_log_path"),
+                cwd=_text_or_none(env.get("pm_cwd")), script=_text_or_none(env.get("pm_exec_path")),
+                pm2_home=_text_or_none(env.get("PM2_HOME") or (env.get("env") or {}).get("PM2_HOME")),
+                max_memory_restart=_int_or_none(env.get("max_memory_restart")),
+                log_date_format=_text_or_none(env.get("log_date_format")),
             ))
         except (KeyError, TypeError, ValueError):
             raise _fail("pm2 jlist entry", json.dumps(item)[:200]) from None

@@ -159,3 +159,22 @@ def test_ps_user_args_splits_the_user_from_the_command_line() -> None:
     assert (info.user, info.args) == ("smcp-he+", "node /var/www/app/frontend/server.js")
     with pytest.raises(InvalidInput):
         p.parse_ps_user_args("")
+
+
+def test_pm2_jlist_of_a_release_layout_says_where_each_app_runs() -> None:
+    """Recorded from PM2 5 started with an ecosystem file: two apps with `cwd` in `current`
+    (a link to releases/<ts>), logs under shared/logs, PM2_HOME elsewhere than ~/.pm2."""
+    web, worker = parse_pm2_jlist(fixture("pm2_jlist_release_layout.json"))
+    assert (web.name, worker.name) == ("botbau-web", "botbau-worker")
+    assert web.cwd == "/srv/botbau/app/current" and web.script == "/srv/botbau/app/current/server.js"
+    assert web.out_log == "/srv/botbau/app/shared/logs/web.out.log" and web.port == "3111"
+    assert web.pm2_home == "/srv/botbau/pm2home" and web.max_memory_restart == 300 * 1024 * 1024
+    assert web.log_date_format == "YYYY-MM-DD HH:mm:ss Z"
+    assert "/srv/botbau/app/current/.env.production" in web.env_file_candidates()
+    assert worker.port is None and worker.max_memory_restart is None and worker.log_date_format is None
+
+
+def test_pm2_jlist_of_our_lab_layout_parses_the_same_fields() -> None:
+    [app] = parse_pm2_jlist(fixture("pm2_jlist_online.json"))
+    assert app.cwd and app.script and app.script.startswith(app.cwd)
+    assert app.env_file_candidates()[2].endswith("/.env.production")
