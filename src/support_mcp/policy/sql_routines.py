@@ -70,15 +70,7 @@ def judge_body(function: str, language: str, source: str, definition: str) -> Bo
             raise refuse(function, f"is written in {language}; only SQL and PL/pgSQL bodies can be checked")
     except (ParseError, RecursionError, ValueError) as exc:
         raise refuse(function, f"has a body that cannot be checked ({' '.join(str(exc).split())[:120]})") from None
-    routines: set[Routine] = set()
-    relations: set[str] = set()
-    for statement in statements:
-        try:
-            walk_reads(statement, routines, relations)
-        except PolicyViolation as exc:
-            raise BodyRefused(f"SQL refused: in function {function}(): {str(exc).removeprefix('SQL refused: ')}") \
-                from None
-    return BodyReads(frozenset(routines), frozenset(relations))
+    return _reads(statements, f"in function {function}()", BodyRefused)
 
 
 @lru_cache(maxsize=1024)
@@ -89,16 +81,21 @@ def judge_query(relation: str, query: str) -> BodyReads:
     except (ParseError, RecursionError) as exc:
         raise PolicyViolation(f"SQL refused: {relation} cannot be checked ({' '.join(str(exc).split())[:120]})") \
             from None
-    routines: set[Routine] = set()
-    relations: set[str] = set()
     for statement in statements:
         if not isinstance(statement, ast.SelectStmt):
             raise PolicyViolation(f"SQL refused: {relation} runs {statement_keyword(statement)}")
+    return _reads(statements, f"reading {relation}", PolicyViolation)
+
+
+def _reads(statements: list[Any], where: str, error: type[PolicyViolation]) -> BodyReads:
+    """The routines and relations the statements read; a refusal says `where` it was found."""
+    routines: set[Routine] = set()
+    relations: set[str] = set()
+    for statement in statements:
         try:
             walk_reads(statement, routines, relations)
         except PolicyViolation as exc:
-            raise PolicyViolation(f"SQL refused: reading {relation}: {str(exc).removeprefix('SQL refused: ')}") \
-                from None
+            raise error(f"SQL refused: {where}: {str(exc).removeprefix('SQL refused: ')}") from None
     return BodyReads(frozenset(routines), frozenset(relations))
 
 
