@@ -34,6 +34,9 @@ class CheckContext:
     results: list[CommandResult] = field(default_factory=list)
     # hetzner-ops deploy_age: the newest `deployment` events of support_automation_events (read-only)
     deploy_events: Callable[[], Awaitable[list[AutomationEvent]]] | None = None
+    # What the checks of one run found out about their targets and share (hetzner-ops: where the
+    # app runs, see agents/hetzner_ops/layout.py); empty at the start of every run.
+    facts: dict[object, Any] = field(default_factory=dict)
 
     async def execute(self, operation: Operation) -> CommandResult:
         """Run a validated operation on its target and record it on the ticket."""

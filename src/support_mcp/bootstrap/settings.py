@@ -124,7 +124,8 @@ def frontend_target_from_env(get: Callable[[str], str | None], data_dir: Path) -
 def host_targets_from_env(get: Callable[[str], str | None]) -> tuple[HostTarget, ...]:
     """The hetzner-ops-agent's SSH host from `SUPPORT_MCP_HOST`, `_SSH_PORT`, `_SSH_USER`, `_SSH_KEY`,
     `_SSH_KNOWN_HOSTS` (required: the pinned host key), `_APP`, `_APP_PORT`, `_DEPLOY_ROOT`,
-    `_PUBLIC_URL`, `_CADDYFILE`, `_CADDY_LOG`, `_HEALTH_PATH`, `_HOST_NAME`; empty without a host."""
+    `_PUBLIC_URL`, `_CADDYFILE`, `_CADDY_LOG`, `_HEALTH_PATH`, `_HOST_NAME`, `_PM2_HOME` and `_APP_DIR`
+    (both discovered on the host when unset); empty without a host."""
     host = get("HOST")
     if host is None:
         return ()
@@ -143,4 +144,6 @@ def host_targets_from_env(get: Callable[[str], str | None]) -> tuple[HostTarget,
         public_url=get("PUBLIC_URL"), caddyfile=Path(get("CADDYFILE") or "/etc/caddy/Caddyfile"),
         caddy_log=Path(caddy_log) if (caddy_log := get("CADDY_LOG")) else None,
         health_path=checked_health_path(health) if (health := get("HEALTH_PATH")) else None,
+        pm2_home=Path(pm2_home) if (pm2_home := get("PM2_HOME")) else None,
+        app_dir=Path(app_dir) if (app_dir := get("APP_DIR")) else None,
     ),)

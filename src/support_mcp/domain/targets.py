@@ -66,6 +66,10 @@ class HostTarget:
     systemd: bool | None = None  # None: detect (`systemctl` answers); False: PM2/Caddy logs instead
     caddy_log: Path | None = None  # Caddy's log file (`log { output file … }`), tailed by diagnostics
     health_path: str | None = None  # the app's health endpoint through Caddy, e.g. "/api/health"
+    # Where PM2 keeps its daemon (PM2_HOME) and where the app runs. None: discovered on the host
+    # (the PM2 daemon's process title names its PM2_HOME; `pm2 jlist` names the app's cwd and PORT).
+    pm2_home: Path | None = None
+    app_dir: Path | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import pwd
 import shutil
 import signal
@@ -21,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, ClassVar
 
 import httpx
 
@@ -91,6 +93,13 @@ def ensure_user() -> pwd.struct_passwd:
 
 @dataclass
 class HetznerLab:
+    """Our first host lab (`labs/hetzner/`); `labs.hetzner_alt.HetznerAltLab` lays a deployment
+    out as others do and overrides the layout and the few faults whose shape differs."""
+
+    app: ClassVar[str] = APP
+    sources: ClassVar[Path] = LAB_SOURCES
+    health_path: ClassVar[str] = "/api/health"
+    default_env: ClassVar[str] = "APP_MODE=production\n"
     root: Path
     ssh_port: int = field(default_factory=free_port)
     app_port: int = field(default_factory=free_port)
@@ -101,7 +110,11 @@ class HetznerLab:
     # --- layout ---------------------------------------------------------------------------------
     @property
     def deploy_root(self) -> Path:
-        return self.root / "var" / "www" / APP
+        return self.root / "var" / "www" / self.app
+
+    @property
+    def env_file(self) -> Path:
+        return self.frontend / ".env.production"
 
     @property
     def frontend(self) -> Path:
@@ -122,9 +135,9 @@ class HetznerLab:
     def host_target(self) -> HostTarget:
         return HostTarget(
             name=TARGET, host="127.0.0.1", port=self.ssh_port, user=LAB_USER,
-            key_path=self.root / "client_key", known_hosts_path=self.root / "known_hosts", app=APP,
-            app_port=self.app_port, units=(APP, "caddy"), deploy_root=self.deploy_root,
-            public_url=self.public_url, caddyfile=self.caddyfile, health_path="/api/health",
+            key_path=self.root / "client_key", known_hosts_path=self.root / "known_hosts", app=self.app,
+            app_port=self.app_port, units=(self.app, "caddy"), deploy_root=self.deploy_root,
+            public_url=self.public_url, caddyfile=self.caddyfile, health_path=self.health_path,
         )
 
     def executor(self) -> SSHExecutor:
@@ -141,16 +154,24 @@ class HetznerLab:
         for sub in ("xdg-data", "xdg-config", "logs", "pm2"):
             (self.root / sub).mkdir(exist_ok=True)
         self.caddyfile.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(LAB_SOURCES / "app", self.frontend, dirs_exist_ok=True)
-        self._fill(LAB_SOURCES / "ecosystem.config.js.template", self.deploy_root / "ecosystem.config.js")
-        self._fill(LAB_SOURCES / "Caddyfile.template", self.caddyfile)
-        (self.frontend / ".env.production").write_text("APP_MODE=production\n")
+        ecosystem = self._lay_out()
+        self._fill(self.sources / "Caddyfile.template", self.caddyfile)
         subprocess.run(["chown", "-R", f"{user.pw_uid}:{user.pw_gid}", str(self.root)], check=True)
-        self.rebuild()
+        self._build()
         self._start_sshd()
         self.start_caddy()
-        self.as_user(["pm2", "start", str(self.deploy_root / "ecosystem.config.js")])
+        self.as_user(["pm2", "start", str(ecosystem)])
         wait_until(self.app_healthy, "app answering 200 through Caddy")
+
+    def _lay_out(self) -> Path:
+        """The deploy folder with the app, its env file and the ecosystem file (returned)."""
+        shutil.copytree(self.sources / "app", self.frontend, dirs_exist_ok=True)
+        self._fill(self.sources / "ecosystem.config.js.template", self.deploy_root / "ecosystem.config.js")
+        self.env_file.write_text(self.default_env)
+        return self.deploy_root / "ecosystem.config.js"
+
+    def _build(self) -> None:
+        self.rebuild()
 
     def stop(self) -> None:
         """Stop everything the lab started and remove its folder; safe after a failed start."""
@@ -169,7 +190,7 @@ class HetznerLab:
                          for log in (sorted(logs.glob("*.log")) if logs.exists() else ()))
 
     def _fill(self, template: Path, dest: Path) -> None:
-        values = {"@APP@": APP, "@FRONTEND@": str(self.frontend), "@APP_PORT@": str(self.app_port),
+        values = {"@APP@": self.app, "@DEPLOY@": str(self.deploy_root), "@FRONTEND@": str(self.frontend), "@APP_PORT@": str(self.app_port),
                   "@ADMIN_PORT@": str(self.admin_port), "@PUBLIC_PORT@": str(self.public_port),
                   "@LOG_DIR@": str(self.root / "logs"), "@PORT@": str(self.ssh_port), "@DIR@": str(self.root),
                   "@USER@": LAB_USER, "@PM2_HOME@": str(self.pm2_home)}
@@ -186,7 +207,7 @@ class HetznerLab:
         shutil.copy(self.root / "client_key.pub", self.root / "authorized_keys")
         host_pub = (self.root / "ssh_host_ed25519_key.pub").read_text().split()
         (self.root / "known_hosts").write_text(f"[127.0.0.1]:{self.ssh_port} {host_pub[0]} {host_pub[1]}\n")
-        self._fill(LAB_SOURCES / "sshd_config.template", self.root / "sshd_config")
+        self._fill(self.sources / "sshd_config.template", self.root / "sshd_config")
         Path("/run/sshd").mkdir(exist_ok=True)
         self._procs["sshd"] = subprocess.Popen(
             [str(SSHD), "-D", "-e", "-f", str(self.root / "sshd_config")],
@@ -236,8 +257,12 @@ class HetznerLab:
 
     def pm2_state(self) -> dict[str, object]:
         out = self.as_user(["pm2", "jlist"]).stdout
-        apps = [a for a in json.loads(out[out.index("["):]) if a["name"] == APP]
-        return apps[0]["pm2_env"] if apps else {}
+        return self.pm2_states().get(self.app, {})
+
+    def pm2_states(self) -> dict[str, dict[str, Any]]:
+        """`pm2_env` of every PM2 app of the lab, by name."""
+        out = self.as_user(["pm2", "jlist"]).stdout
+        return {a["name"]: a["pm2_env"] for a in json.loads(out[out.index("["):])}
 
     def http_status(self) -> int | None:
         try:
@@ -250,31 +275,30 @@ class HetznerLab:
 
     # --- faults ---------------------------------------------------------------------------------
     def write_env(self, content: str) -> None:
-        path = self.frontend / ".env.production"
-        path.write_text(content)
-        shutil.chown(path, LAB_USER, LAB_USER)
+        self.env_file.write_text(content)
+        shutil.chown(self.env_file, LAB_USER, LAB_USER)
 
     def inject_crash_loop(self) -> None:
         """Invalid configuration: the app throws on start; PM2 restarts it until `errored`."""
-        self.write_env("APP_MODE=crash\n")
-        self.as_user(["pm2", "restart", APP])
+        self.write_env(self.default_env.replace("APP_MODE=production", "APP_MODE=crash"))
+        self.as_user(["pm2", "restart", self.app])
         wait_until(lambda: self.pm2_state().get("status") == "errored", "pm2 status errored", 30)
 
     def inject_missing_supabase_url(self) -> None:
         """A deploy lost SUPABASE_URL: the app dies at start with supabase-js's error (a cause in
         the Supabase layer, seen first as a 502 on the host)."""
-        self.write_env("APP_MODE=production\nSUPABASE_URL=\n")
-        self.as_user(["pm2", "restart", APP])
+        self.write_env(re.sub(r"(?m)^SUPABASE_URL=.*\n?", "", self.default_env) + "SUPABASE_URL=\n")
+        self.as_user(["pm2", "restart", self.app])
         wait_until(lambda: self.pm2_state().get("status") == "errored", "pm2 status errored", 30)
 
     def inject_stopped(self) -> None:
-        self.as_user(["pm2", "stop", APP])
+        self.as_user(["pm2", "stop", self.app])
         wait_until(lambda: self.http_status() == 502, "Caddy answering 502")
 
     def inject_port_conflict(self, owner: str = "app_user") -> None:
         """A foreign process holds the app port; the app dies with EADDRINUSE on its restart.
         `owner="root"`: the squatter runs as root, which the deploy user may not end."""
-        self.as_user(["pm2", "stop", APP])
+        self.as_user(["pm2", "stop", self.app])
         if owner == "root":
             self._procs["squatter"] = subprocess.Popen(
                 ["node", str(self.frontend / "server.js")],
@@ -284,7 +308,7 @@ class HetznerLab:
             self._procs["squatter"] = self._spawn_as_user(["node", str(self.frontend / "server.js")],
                                                           "squatter.log")
         wait_until(lambda: _port_open(self.app_port), "squatter listening")
-        self.as_user(["pm2", "restart", APP])
+        self.as_user(["pm2", "restart", self.app])
         wait_until(lambda: self.pm2_state().get("status") == "errored", "pm2 status errored", 30)
 
     def stop_squatter(self) -> None:
@@ -301,13 +325,23 @@ class HetznerLab:
         `backup=False` leaves none (and `remove_caddy_backups` clears earlier ones)."""
         original = self.caddyfile.read_text()
         if backup:
-            # a second in the past: a repair drafted in this same second names its own backup differently
-            stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() - 1))
-            copy = self.caddyfile.with_name(f"{self.caddyfile.name}.bak-{stamp}")
+            copy = self.caddyfile.with_name(self.caddy_backup_name())
             shutil.copy2(self.caddyfile, copy)
             shutil.chown(copy, LAB_USER, LAB_USER)
-        self.caddyfile.write_text(original.replace("reverse_proxy", "reverse_prxy"))
+        self.caddyfile.write_text(self._broken_caddyfile(original))
         return original
+
+    def caddy_backup_name(self) -> str:
+        # a second in the past: a repair drafted in this same second names its own backup differently
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() - 1))
+        return f"{self.caddyfile.name}.bak-{stamp}"
+
+    def _broken_caddyfile(self, good: str) -> str:
+        return good.replace("reverse_proxy", "reverse_prxy")
+
+    def _upstream(self) -> str:
+        """The Caddyfile's text that names the app's upstream."""
+        return f"reverse_proxy 127.0.0.1:{self.app_port}"
 
     def caddy_backups(self) -> list[Path]:
         return sorted(self.caddyfile.parent.glob(f"{self.caddyfile.name}.bak-*"))
@@ -338,30 +372,31 @@ class HetznerLab:
         """Back to healthy: valid config, no squatter, Caddy and the app running, 200 through Caddy."""
         (self.frontend / ".health-down").unlink(missing_ok=True)
         self.stop_squatter()
-        self.write_env("APP_MODE=production\n")
+        self.write_env(self.default_env)
         if "caddy" not in self._procs or self._procs["caddy"].poll() is not None:
             self.start_caddy()
-        self.as_user(["pm2", "restart", APP, "--update-env"])
+        self.as_user(["pm2", "restart", self.app, "--update-env"])
         wait_until(self.app_healthy, "app answering 200 through Caddy")
-        self.as_user(["pm2", "flush", APP])
+        self.as_user(["pm2", "flush", self.app])
 
     def inject_stale_proxy_config(self) -> str:
         """Caddy runs a config pointing at a wrong upstream (502) while the Caddyfile on disk is right."""
         original = self.caddyfile.read_text()
-        self.caddyfile.write_text(original.replace(f"reverse_proxy 127.0.0.1:{self.app_port}",
-                                                   f"reverse_proxy 127.0.0.1:{free_port()}"))
+        self.caddyfile.write_text(original.replace(self._upstream(),
+                                                   self._upstream().replace(str(self.app_port), str(free_port()))))
         self.as_user(["caddy", "reload", "--config", str(self.caddyfile), "--adapter", "caddyfile"])
         self.caddyfile.write_text(original)
         wait_until(lambda: self.http_status() == 502, "Caddy answering 502")
         return original
 
 
-def start_lab(parent: Path = Path("/tmp")) -> HetznerLab:
-    """Start a lab in a new temporary folder under `parent` (the caller stops it).
+def start_lab(parent: Path = Path("/tmp"), kind: type[HetznerLab] = HetznerLab) -> HetznerLab:
+    """Start a lab (`kind`: this one or `hetzner_alt.HetznerAltLab`) in a new temporary folder under
+    `parent` (the caller stops it).
 
     Raises ExecutionError when a program is missing or the lab does not come up (with the logs)."""
     check_prerequisites()
-    lab = HetznerLab(Path(tempfile.mkdtemp(prefix="smcp-hetzner-", dir=parent)))
+    lab = kind(Path(tempfile.mkdtemp(prefix="smcp-hetzner-", dir=parent)))
     try:
         lab.start()
     except (SupportMCPError, OSError, subprocess.SubprocessError) as exc:

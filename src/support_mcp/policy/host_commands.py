@@ -32,8 +32,15 @@ PM2_SUBCOMMANDS = ("jlist", "logs", "restart")
 _PM2_FORBIDDEN = frozenset({"all", "delete", "kill", "stop", "start", "reload", "flush", "save", "update",
                             "startup", "unstartup", "deploy", "link", "plus", "install", "set", "reset"})
 _SINCE_RE = re.compile(r"-(\d{1,5})min")
-# Timestamped backups that config_fix and caddy_restore make: `<file>.bak-20250101T120000Z`.
-BACKUP_SUFFIX_RE = re.compile(r"\.bak-(?P<ts>\d{8}T\d{6}Z)")
+# Backups named by their time: the ones config_fix and caddy_restore make (`<file>.bak-20250101T120000Z`)
+# and the ones people make by hand (`.bak-2025-01-01`, `.bak.20250101`, `.backup-2025-01-01_1200`).
+BACKUP_SUFFIX_RE = re.compile(r"\.(?:bak|backup)[-.](?P<ts>\d{8}T\d{6}Z|\d{4}-?\d{2}-?\d{2}"
+                              r"(?:[T_-]?\d{2}:?\d{2}(?::?\d{2})?Z?)?)")
+
+
+def backup_time_key(ts: str) -> str:
+    """A sort key of a backup suffix's time (`2025-01-01` and `20250101T120000Z` compare as times)."""
+    return re.sub(r"\D", "", ts).ljust(14, "0")
 MAX_LOG_LINES = 2000
 
 
@@ -97,7 +104,7 @@ HOST_PROGRAMS: dict[str, ProgramSpec] = {
                               valued={"-u": validate_unit_name, "--since": _since, "-o": _words("short-iso")}),
     "systemctl": ProgramSpec(flags=frozenset({"--no-pager", "--lines=20"}),
                              positional=_unit_or("status", "reload", "start"), max_positionals=2),
-    "ss": ProgramSpec(flags=frozenset({"-tulpen"})),
+    "ss": ProgramSpec(flags=frozenset({"-tulpen", "-xlp"})),
     "ufw": ProgramSpec(positional=_words("status", "verbose"), max_positionals=2),
     "nft": ProgramSpec(positional=_words("list", "ruleset"), max_positionals=2),
     "caddy": ProgramSpec(valued={"--config": validate_absolute_path, "--adapter": _words("caddyfile")},
@@ -220,7 +227,8 @@ def caddy_dir(host: HostTarget) -> str:
 
 
 def frontend_dir(host: HostTarget) -> str:
-    return checked_path(host, posixpath.join(str(host.deploy_root), "frontend"))
+    """Where the app runs: `app_dir` as configured or discovered (PM2's cwd), else the deploy folder."""
+    return checked_path(host, str(host.app_dir) if host.app_dir is not None else str(host.deploy_root))
 
 
 def build_id_path(host: HostTarget) -> str:
@@ -228,8 +236,10 @@ def build_id_path(host: HostTarget) -> str:
 
 
 def _op(host: HostTarget, name: str, argv: list[str], timeout_s: float, writes: bool = False) -> Operation:
+    # PM2 commands reach the daemon in the host's PM2_HOME (configured or discovered), not a new one
+    env = (("PM2_HOME", validate_absolute_path(str(host.pm2_home))),) if argv[0] == "pm2" and host.pm2_home else ()
     return Operation(name=name, argv=validate_argv(argv), target=validate_target(host.name),
-                     timeout_s=timeout_s, writes=writes)
+                     timeout_s=timeout_s, writes=writes, env=env)
 
 
 operation = _op  # for the other host operation modules (host_diagnostics)
@@ -289,6 +299,12 @@ def caddy_validate(host: HostTarget, path: str | None = None) -> Operation:
 def caddy_dir_listing(host: HostTarget) -> Operation:
     """`ls -1 <folder of the Caddyfile>`: to find the Caddyfile's timestamped backups."""
     return _op(host, "caddy_dir_listing", ["ls", "-1", caddy_dir(host)], 10.0)
+
+
+def unix_listeners(host: HostTarget) -> Operation:
+    """`ss -xlp`: listening unix sockets with their processes (a PM2 daemon listens on
+    `<PM2_HOME>/rpc.sock`, which is how a PM2_HOME other than ~/.pm2 is found)."""
+    return _op(host, "ss_unix", ["ss", "-xlp"], 10.0)
 
 
 def process_owner_and_args(host: HostTarget, pid: int) -> Operation:

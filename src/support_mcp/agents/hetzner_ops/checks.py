@@ -8,6 +8,7 @@ the deployed build against the last deployment event. A failed probe is a Findin
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,7 @@ import httpx
 
 from support_mcp.agents.base import Check, CheckContext
 from support_mcp.agents.hetzner_ops import parsers as p
+from support_mcp.agents.hetzner_ops.layout import app_layout, found_host
 from support_mcp.agents.hetzner_ops.paths import resolved_path
 from support_mcp.agents.hetzner_ops.texts import text
 from support_mcp.domain.errors import ExecutionError, InvalidInput, PolicyViolation
@@ -57,6 +59,12 @@ class _OpsCheck:
         return text(language, self._title_key)
 
     async def run(self, ctx: CheckContext) -> list[Finding]:
+        """The check on the host as found (PM2_HOME, the app's port and folder; see layout.py)."""
+        bound = copy.copy(self)
+        bound.host = await found_host(ctx, self.host)
+        return await bound.check(ctx)
+
+    async def check(self, ctx: CheckContext) -> list[Finding]:
         raise NotImplementedError
 
     async def _execute(self, ctx: CheckContext, op: Operation, *, allow_fail: bool = False) -> CommandResult | Finding:
@@ -96,7 +104,7 @@ class Pm2StatusCheck(_OpsCheck):
     title = "PM2-Prozess der App"
     tools: Sequence[str] = ("pm2",)
 
-    async def run(self, ctx: CheckContext) -> list[Finding]:
+    async def check(self, ctx: CheckContext) -> list[Finding]:
         lang, op = ctx.language, hc.pm2_jlist(self.host)
         result = await self._execute(ctx, op)
         if isinstance(result, Finding):
@@ -133,32 +141,74 @@ class Pm2StatusCheck(_OpsCheck):
 
 
 class Pm2LogsCheck(_OpsCheck):
-    """`pm2 logs <app> --lines 200 --nostream`: error lines (not stack frames) with their timestamps."""
+    """`pm2 logs <app> --lines 200 --nostream`: error lines (not stack frames) with their timestamps,
+    wherever the ecosystem file puts the log files; and the variables the app's own start-up
+    validation rejected, with the env file that sets them (`env_problems`, what config_fix needs)."""
 
     name = "pm2_logs"
     _title_key = "pm2_logs.title"
     title = "PM2-Logs der App"
     tools: Sequence[str] = ("pm2",)
 
-    async def run(self, ctx: CheckContext) -> list[Finding]:
+    async def check(self, ctx: CheckContext) -> list[Finding]:
         lang, op = ctx.language, hc.pm2_logs(self.host, lines=LOG_LINES)
         result = await self._execute(ctx, op)
         if isinstance(result, Finding):
             return [result]
+        app = (await app_layout(ctx, self.host)).process
         try:
-            lines = p.parse_pm2_logs(result.stdout)
+            lines = p.parse_pm2_logs(result.stdout, err_logs=frozenset({app.err_log} if app and app.err_log else ()),
+                                     out_logs=frozenset({app.out_log} if app and app.out_log else ()))
         except InvalidInput as exc:
             return [self._parse_error(ctx, op, result, exc)]
         errors = p.error_lines(lines)
-        if not errors:
+        problems = await self._env_problems(ctx, lines, app)
+        if not errors and not problems:
             return [self._finding(CheckStatus.OK, text(lang, "pm2_logs.clean", lines=len(lines)), op,
                                   [ln.line for ln in lines[-5:]], {"lines": len(lines), "errors": []})]
-        last = errors[-1]
-        data = {"lines": len(lines), "errors": [{"timestamp": e.timestamp.isoformat() if e.timestamp else None,
-                                                 "stream": e.stream, "message": e.message} for e in errors[-10:]]}
-        title = text(lang, "pm2_logs.errors", count=len(errors), lines=len(lines), when=_when(last.timestamp),
-                     message=last.message[:200])
-        return [self._finding(CheckStatus.WARN, title, op, [e.line for e in errors[-10:]], data)]
+        data: dict[str, Any] = {
+            "lines": len(lines), "env_problems": problems,
+            "errors": [{"timestamp": e.timestamp.isoformat() if e.timestamp else None, "stream": e.stream,
+                        "message": e.message} for e in errors[-10:]]}
+        last = errors[-1] if errors else None
+        title = text(lang, "pm2_logs.errors", count=len(errors), lines=len(lines),
+                     when=_when(last.timestamp if last else None),
+                     message=(last.message if last else problems[-1]["line"])[:200])
+        evidence = [e.line for e in errors[-10:]] + [f"{x['key']}: {x['line']}" for x in problems]
+        return [self._finding(CheckStatus.WARN, title, op, evidence, data)]
+
+    async def _env_problems(self, ctx: CheckContext, lines: list[p.LogLine],
+                            app: p.Pm2Process | None) -> list[dict[str, Any]]:
+        """Rejected variables, each with the env file that sets it: the one the app names, else the
+        first of the files a Next.js app in PM2's cwd reads (`.env.production.local`, `.env.local`,
+        `.env.production`, `.env`) that has the variable, else the first that exists."""
+        problems = p.env_problems([ln.message for ln in lines])
+        out = []
+        for problem in problems:
+            path = problem.path or await self._env_file(ctx, problem.key, app)
+            out.append({"key": problem.key, "got": problem.got, "allowed": list(problem.allowed), "path": path,
+                        "line": problem.line})
+        return out
+
+    async def _env_file(self, ctx: CheckContext, key: str, app: p.Pm2Process | None) -> str | None:
+        from support_mcp.agents.hetzner_ops.repairs import (  # repairs import checks
+            MAX_CONFIG_BYTES,
+            file_access,
+        )
+
+        existing = []
+        for candidate in app.env_file_candidates() if app else ():
+            try:
+                real, _ = await resolved_path(ctx, self.host, candidate)
+                data = await file_access(ctx, self.host).read_file(real, MAX_CONFIG_BYTES)
+            except (PolicyViolation, ExecutionError):
+                continue
+            if data is None:
+                continue
+            existing.append(candidate)
+            if any(ln.split("=", 1)[0].strip() == key for ln in data.decode("utf-8", "replace").splitlines()):
+                return candidate
+        return existing[0] if existing else None
 
 
 class JournalCheck(_OpsCheck):
@@ -169,7 +219,7 @@ class JournalCheck(_OpsCheck):
     title = "Journal (journalctl)"
     tools: Sequence[str] = ("journalctl",)
 
-    async def run(self, ctx: CheckContext) -> list[Finding]:
+    async def check(self, ctx: CheckContext) -> list[Finding]:
         lang = ctx.language
         findings = []
         for unit, since in ((self.host.app, JOURNAL_SINCE_MIN), ("caddy", CADDY_JOURNAL_SINCE_MIN)):
@@ -204,7 +254,7 @@ class AppPortCheck(_OpsCheck):
     title = "App-Port"
     tools: Sequence[str] = ("ss", "pm2")
 
-    async def run(self, ctx: CheckContext) -> list[Finding]:
+    async def check(self, ctx: CheckContext) -> list[Finding]:
         lang, port, op = ctx.language, self.host.app_port, hc.ss_listening(self.host)
         result = await self._execute(ctx, op)
         if isinstance(result, Finding):
@@ -270,7 +320,7 @@ class CaddyCheck(_OpsCheck):
     title = "Caddy (Reverse Proxy)"
     tools: Sequence[str] = ("systemctl", "caddy")
 
-    async def run(self, ctx: CheckContext) -> list[Finding]:
+    async def check(self, ctx: CheckContext) -> list[Finding]:
         lang = ctx.language
         findings: list[Finding] = []
         service = ""
@@ -342,7 +392,7 @@ class HttpSmokeCheck(_OpsCheck):
     title = "Erreichbarkeit über Caddy"
     tools: Sequence[str] = ("http",)
 
-    async def run(self, ctx: CheckContext) -> list[Finding]:
+    async def check(self, ctx: CheckContext) -> list[Finding]:
         lang, url = ctx.language, self.host.public_url
         if not url:
             return [self._finding(CheckStatus.SKIPPED, text(lang, "smoke.no_url"), None, [])]
@@ -375,7 +425,7 @@ class FirewallCheck(_OpsCheck):
     title = "Firewall"
     tools: Sequence[str] = ("ufw", "nft")
 
-    async def run(self, ctx: CheckContext) -> list[Finding]:
+    async def check(self, ctx: CheckContext) -> list[Finding]:
         lang, port = ctx.language, self.host.app_port
         reasons: list[str] = []
         for op, parse in ((hc.ufw_status(self.host), p.parse_ufw_status), (hc.nft_ruleset(self.host), p.parse_nft_ruleset)):
@@ -407,7 +457,7 @@ class DeployAgeCheck(_OpsCheck):
     title = "Deploy-Stand (.next/BUILD_ID)"
     tools: Sequence[str] = ("stat", "cat")
 
-    async def run(self, ctx: CheckContext) -> list[Finding]:
+    async def check(self, ctx: CheckContext) -> list[Finding]:
         lang, op = ctx.language, hc.build_id_stat(self.host)
         try:  # BUILD_ID (or a folder above it) may be a link out of the deploy folder: then nothing is read
             await resolved_path(ctx, self.host, hc.build_id_path(self.host))

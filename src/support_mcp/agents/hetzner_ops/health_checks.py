@@ -27,7 +27,7 @@ class HealthPathCheck(_OpsCheck):
     title = "Health-Endpunkt der App"
     tools: Sequence[str] = ("http",)
 
-    async def run(self, ctx: CheckContext) -> list[Finding]:
+    async def check(self, ctx: CheckContext) -> list[Finding]:
         lang = ctx.language
         if not self.host.public_url or not self.host.health_path:
             return [self._finding(CheckStatus.SKIPPED, text(lang, "health.unset"), None, [])]
@@ -62,7 +62,7 @@ class DeployLinksCheck(_OpsCheck):
     title = "Symbolische Links im Deploy-Ordner"
     tools: Sequence[str] = ("find", "sftp")
 
-    async def run(self, ctx: CheckContext) -> list[Finding]:
+    async def check(self, ctx: CheckContext) -> list[Finding]:
         lang, op = ctx.language, hd.symlinks_under(self.host)
         result = await self._execute(ctx, op, allow_fail=True)
         if isinstance(result, Finding):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from support_mcp.domain.errors import InvalidInput
+from support_mcp.policy.host_commands import BACKUP_SUFFIX_RE, backup_time_key
 
 
 def _fail(what: str, text: str) -> InvalidInput:
@@ -41,6 +42,16 @@ class Pm2Process:
     pm2_home: str | None = None  # PM2_HOME of the daemon (not always ~/.pm2)
     max_memory_restart: int | None = None  # bytes; PM2 restarts the app above it
     log_date_format: str | None = None  # the log's timestamp format, when the ecosystem file sets one
+    args: tuple[str, ...] = ()  # the script's arguments (`next start -p 3100`)
+
+    def listen_port(self) -> int | None:
+        """The port the app listens on as PM2 starts it: `-p N`/`--port N` in its arguments, else env PORT."""
+        for i, arg in enumerate(self.args):
+            value = self.args[i + 1] if arg in ("-p", "--port") and i + 1 < len(self.args) else \
+                arg.split("=", 1)[1] if arg.startswith("--port=") else None
+            if value is not None and value.isdigit() and 0 < int(value) < 65536:
+                return int(value)
+        return int(self.port) if self.port and self.port.isdigit() and 0 < int(self.port) < 65536 else None
 
     def env_file_candidates(self) -> tuple[str, ...]:
         """Where a Next.js app in `cwd` reads its environment from (the first that exists wins)."""
@@ -64,6 +75,12 @@ def _int_or_none(value: object) -> int | None:
     if isinstance(value, int):
         return value
     return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
+def _args(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(value.split())
+    return tuple(str(x) for x in value) if isinstance(value, list) else ()
 
 
 def parse_pm2_jlist(text: str) -> list[Pm2Process]:
@@ -92,6 +109,7 @@ def parse_pm2_jlist(text: str) -> list[Pm2Process]:
                 pm2_home=_text_or_none(env.get("PM2_HOME") or (env.get("env") or {}).get("PM2_HOME")),
                 max_memory_restart=_int_or_none(env.get("max_memory_restart")),
                 log_date_format=_text_or_none(env.get("log_date_format")),
+                args=_args(env.get("args")),
             ))
         except (KeyError, TypeError, ValueError):
             raise _fail("pm2 jlist entry", json.dumps(item)[:200]) from None
@@ -109,15 +127,25 @@ class LogLine:
     line: str
 
 
-_PM2_FILE_HEADER = re.compile(r"^(?P<path>/\S+?-(?P<stream>out|error)\.log) last \d+ lines:$")
+# PM2 prints `<log file> last N lines:` above each file; the file is whatever the ecosystem's
+# out_file/error_file say (`~/.pm2/logs/<app>-out.log` by default, `shared/logs/web.err.log` elsewhere).
+_PM2_FILE_HEADER = re.compile(r"^(?P<path>/\S+) last \d+ lines:$")
+_ERR_FILE = re.compile(r"(?:^|[-._/])(?:error|err|stderr)(?:[-._]|$)", re.IGNORECASE)
 _PM2_LINE = re.compile(r"^\d+\|(?P<app>[^|]*?)\s*\|\s?(?P<rest>.*)$")
-_ISO_PREFIX = re.compile(r"^(?P<ts>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})): (?P<msg>.*)$")
-_ERROR_WORDS = re.compile(r"\b(Error|ERR!|E[A-Z]{3,}|FATAL|panic|Unhandled|uncaught|exception|failed)\b|"
-                          r"\b(EADDRINUSE|ECONNREFUSED|ENOMEM|ENOSPC)\b", re.IGNORECASE)
+# The prefix PM2 writes with `log_date_format`: ISO (`YYYY-MM-DDTHH:mm:ss.SSSZ`) or the common
+# `YYYY-MM-DD HH:mm:ss Z` / `YYYY-MM-DD HH:mm:ss` (no zone: taken as UTC).
+_ISO_PREFIX = re.compile(r"^(?P<ts>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?"
+                         r"(?: ?(?:Z|[+-]\d{2}:?\d{2}))?): (?P<msg>.*)$")
+# Error words in any case, but errno-like codes (EADDRINUSE) only in capitals: "Every" and
+# "Environments" are no errors.
+_ERROR_WORDS = re.compile(r"\b(?:Error|ERR!|FATAL|panic|Unhandled|uncaught|exception|failed)\b|"
+                          r"(?-i:\bE[A-Z]{3,}\b)", re.IGNORECASE)
 _STACK_LINE = re.compile(r"^\s+at\s")
 
 
 def _iso(value: str) -> datetime | None:
+    value = re.sub(r"^(\S+) (\d)", r"\1T\2", value.replace(",", "."))  # date and time joined by a T
+    value = re.sub(r" (?=[+-]\d|Z$)", "", value)  # `12:00:00 +01:00` -> `12:00:00+01:00`
     try:
         stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -125,9 +153,19 @@ def _iso(value: str) -> datetime | None:
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
 
 
-def parse_pm2_logs(text: str) -> list[LogLine]:
+def _stream(path: str, err_logs: frozenset[str], out_logs: frozenset[str]) -> str:
+    if path in err_logs:
+        return "err"
+    if path in out_logs:
+        return "out"
+    return "err" if _ERR_FILE.search(path.rsplit("/", 1)[-1]) else "out"
+
+
+def parse_pm2_logs(text: str, err_logs: frozenset[str] = frozenset(),
+                   out_logs: frozenset[str] = frozenset()) -> list[LogLine]:
     """Parse `pm2 logs <app> --lines N --nostream`: the lines under each log file's header, with the
-    timestamp PM2 adds when `log_date_format` is set."""
+    timestamp PM2 adds when `log_date_format` is set. Which file is the error log comes from `pm2
+    jlist` (`err_logs`, `out_logs`), else from the file's name (`*-error.log`, `web.err.log`)."""
     lines: list[LogLine] = []
     stream: str | None = None
     seen_header = False
@@ -135,7 +173,7 @@ def parse_pm2_logs(text: str) -> list[LogLine]:
         if raw.startswith("[TAILING]") or not raw.strip():
             continue
         if header := _PM2_FILE_HEADER.match(raw.strip()):
-            stream, seen_header = ("err" if header["stream"] == "error" else "out"), True
+            stream, seen_header = _stream(header["path"], err_logs, out_logs), True
             continue
         entry = _PM2_LINE.match(raw)
         if entry is None or stream is None:
@@ -277,17 +315,17 @@ def parse_caddy_validate(output: str, exit_code: int | None) -> CaddyValidation:
     return CaddyValidation(False, error)
 
 
-_BACKUP_RE = re.compile(r"\.bak-(?P<ts>\d{8}T\d{6}Z)")
 
 
 def caddy_backups(listing: str, caddyfile: str) -> list[str]:
-    """The timestamped backups `<Caddyfile>.bak-<ts>` in an `ls -1` of its folder, newest first."""
+    """The backups `<Caddyfile>.bak-<time>` (our own and hand-made names by date, see
+    `host_commands.BACKUP_SUFFIX_RE`) in an `ls -1` of its folder, newest first."""
     folder, _, name = caddyfile.rpartition("/")
     found = []
     for line in listing.splitlines():
         entry = line.strip()
-        if entry.startswith(name) and (m := _BACKUP_RE.fullmatch(entry[len(name):])):
-            found.append((m["ts"], f"{folder}/{entry}"))
+        if entry.startswith(name) and (m := BACKUP_SUFFIX_RE.fullmatch(entry[len(name):])):
+            found.append((backup_time_key(m["ts"]), f"{folder}/{entry}"))
     return [path for _, path in sorted(found, reverse=True)]
 
 
@@ -364,3 +402,80 @@ def parse_build_id(text: str) -> str:
     if not _BUILD_ID.fullmatch(value):
         raise _fail("BUILD_ID", text)
     return value
+
+
+# --- the PM2 daemon of a user --------------------------------------------------------------------
+
+_PM2_RPC_SOCKET = re.compile(r"^u_str\s+LISTEN\s+\d+\s+\d+\s+(?P<home>/\S+)/rpc\.sock\s+\d+\s+\*\s+\d+\s+"
+                             r"users:\(\(\"(?P<name>[^\"]*)\",pid=(?P<pid>\d+)")
+
+
+@dataclass(frozen=True)
+class Pm2Daemon:
+    pid: int
+    name: str  # the process name ss shows (`PM2 v5.4.3: God`)
+    home: str  # its PM2_HOME: the folder of its rpc.sock
+
+
+def pm2_daemons(text: str) -> list[Pm2Daemon]:
+    """The PM2 daemons in `ss -xlp`: each listens on `<PM2_HOME>/rpc.sock`. (Its process title
+    `PM2 v5.4.3: God Daemon (<PM2_HOME>)` would say the same, but Linux cuts a title at the length
+    of the original command line, so a long PM2_HOME is not in it.)"""
+    return [Pm2Daemon(pid=int(m["pid"]), name=m["name"], home=m["home"])
+            for line in text.splitlines() if (m := _PM2_RPC_SOCKET.match(line.strip()))
+            and m["name"].startswith("PM2")]
+
+
+# --- what an app says about its environment variables --------------------------------------------
+
+
+@dataclass(frozen=True)
+class EnvProblem:
+    """A variable the app's own validation rejected: its name, the value it got (when it says),
+    the values it accepts (when it lists them) and the env file it names (when it does)."""
+
+    key: str
+    got: str | None
+    allowed: tuple[str, ...]
+    path: str | None
+    line: str
+
+
+_ENV_KEY = r"(?P<key>[A-Z][A-Z0-9_]{1,63})"
+_ENV_SHAPES = (
+    # our lab app: `invalid configuration APP_MODE=crash in /path/.env.production (expected APP_MODE=production)`
+    re.compile(r"invalid configuration " + _ENV_KEY + r"=(?P<got>\S*) in (?P<path>/\S+) "
+               r"\(expected (?P=key)=(?P<allowed>[A-Za-z0-9_.:/-]+)\)"),
+    # zod's flattened field errors as @t3-oss/env prints them:
+    # `{ APP_MODE: [ "Invalid enum value. Expected 'production' | 'staging', received 'crash'" ] }`
+    re.compile(_ENV_KEY + r"""['"]?:\s*\[\s*["']Invalid enum value\. Expected (?P<allowed>'[^']*'(?:\s*\|\s*'[^']*')*),"""
+               r"""\s*received '(?P<got>[^']*)'"""),
+    # envalid: `    APP_MODE: Value "crash" not in choices [production,staging]`
+    re.compile(r"^\s*" + _ENV_KEY + r""": Value "(?P<got>[^"]*)" not in choices \[(?P<allowed>[^\]]*)\]"""),
+    # zod / t3-env, envalid, plain checks: a required variable that is missing
+    re.compile(_ENV_KEY + r"""['"]?:\s*\[\s*["']Required["']\s*\]"""),
+    re.compile(r"^\s*" + _ENV_KEY + r""": Missing required value"""),
+    re.compile(r"(?:missing|required) (?:environment )?variable:? " + _ENV_KEY + r"\b", re.IGNORECASE),
+)
+
+
+def _allowed(raw: str | None) -> tuple[str, ...]:
+    if not raw:
+        return ()
+    if "'" in raw:
+        return tuple(re.findall(r"'([^']*)'", raw))
+    return tuple(v.strip() for v in raw.split(",") if v.strip())
+
+
+def env_problems(messages: list[str]) -> list[EnvProblem]:
+    """The variables an app's start-up validation rejected, in the shapes real apps print them
+    (zod through @t3-oss/env, envalid, our lab app's line, "missing variable X"); one per key,
+    the last report wins."""
+    found: dict[str, EnvProblem] = {}
+    for message in messages:
+        for shape in _ENV_SHAPES:
+            for m in shape.finditer(message):
+                groups = m.groupdict()
+                found[m["key"]] = EnvProblem(key=m["key"], got=groups.get("got"), allowed=_allowed(groups.get("allowed")),
+                                             path=groups.get("path"), line=message.strip()[:300])
+    return list(found.values())

@@ -14,14 +14,17 @@ The last two live in `file_repairs.py`; `caddy_start` and `caddy_restore` in `ca
 from __future__ import annotations
 
 import asyncio
+import copy
+import functools
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from support_mcp.agents.base import ApplyResult, CheckContext, DryRun, RepairStep
 from support_mcp.agents.hetzner_ops import checks as c
 from support_mcp.agents.hetzner_ops import parsers as p
+from support_mcp.agents.hetzner_ops.layout import found_host
 from support_mcp.agents.hetzner_ops.paths import resolved_roots
 from support_mcp.domain.errors import ExecutionError, InvalidInput
 from support_mcp.domain.models import CheckStatus, Finding
@@ -33,8 +36,7 @@ AGENT = "hetzner-ops-agent"
 STABLE_AFTER_S = 4.0  # an app that stays online this long after a restart is not crash-looping
 SETTLE_TIMEOUT_S = 25.0
 MAX_CONFIG_BYTES = 262_144
-_CONFIG_HINT = re.compile(r"invalid configuration (?P<key>[A-Z_][A-Z0-9_]*)=\S* in (?P<path>/\S+) "
-                          r"\(expected (?P=key)=(?P<value>[A-Za-z0-9_.:/-]+)\)")
+_SAFE_VALUE = re.compile(r"[A-Za-z0-9_.:/-]{1,200}")
 
 
 @runtime_checkable
@@ -47,11 +49,14 @@ class FileAccess(Protocol):
 
 
 def config_hint(findings: Sequence[Finding]) -> dict[str, Any] | None:
-    """`{path, set: {KEY: VALUE}}` when an app error line names the invalid setting and the expected value."""
+    """`{path, set: {KEY: VALUE}}` when the app's own validation rejected a variable and lists the
+    values it accepts (the first is proposed; the human approving sees the diff), and the env file
+    that sets it is known. A variable that is missing with no value given proposes nothing."""
     for finding in _bad(findings, "pm2_logs"):
-        for error in reversed(finding.data.get("errors", [])):
-            if m := _CONFIG_HINT.search(error.get("message", "")):
-                return {"path": m["path"], "set": {m["key"]: m["value"]}}
+        for problem in reversed(finding.data.get("env_problems") or []):
+            allowed = [v for v in problem.get("allowed") or [] if _SAFE_VALUE.fullmatch(v)]
+            if allowed and problem.get("path"):
+                return {"path": problem["path"], "set": {problem["key"]: allowed[0]}}
     return None
 
 
@@ -77,13 +82,39 @@ def digest(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(str(x) for x in parts).encode()).hexdigest()
 
 
+_ON_FOUND_HOST = ("plan", "dry_run", "apply", "validate", "fingerprint")
+
+
+def _on_found_host(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """Run a repair step on the host as found (PM2_HOME, the app's port and folder; layout.py)."""
+    @functools.wraps(method)
+    async def bound_method(self: HostRepair, ctx: CheckContext, *args: Any, **kwargs: Any) -> Any:
+        if self._found:
+            return await method(self, ctx, *args, **kwargs)
+        bound = copy.copy(self)
+        bound.host, bound._found = await found_host(ctx, self.host), True
+        return await method(bound, ctx, *args, **kwargs)
+
+    return bound_method
+
+
 class HostRepair:
+    """A repair on one host; its plan, dry-run, apply, validation and fingerprint see the host as
+    found on it (every subclass's methods of these names are wrapped, see __init_subclass__)."""
+
     name = ""
     agent = AGENT
     title = ""
 
     def __init__(self, host: HostTarget) -> None:
         self.host = host
+        self._found = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in _ON_FOUND_HOST:
+            if name in cls.__dict__:
+                setattr(cls, name, _on_found_host(cls.__dict__[name]))
 
     async def _run(self, ctx: CheckContext, op: Operation) -> tuple[bool, str]:
         try:
@@ -131,6 +162,10 @@ class HostRepair:
     async def fingerprint(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> str:
         state = await self._app_state(ctx)
         return digest(self.name, state.name if state else None, state.status if state else None)
+
+
+HostRepair.validate = _on_found_host(HostRepair.validate)  # type: ignore[method-assign,assignment]
+HostRepair.fingerprint = _on_found_host(HostRepair.fingerprint)  # type: ignore[method-assign,assignment]
 
 
 class Pm2RestartRepair(HostRepair):

@@ -3,7 +3,8 @@ configured app, units and paths can be named, and nothing outside the operation 
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -135,8 +136,18 @@ def test_the_operation_set_renders_exact_argv() -> None:
     assert hc.journalctl(HOST, "caddy", 15).argv[-4:] == ("-u", "caddy", "--since", "-15min")
     assert hc.caddy_validate(HOST).argv == ("caddy", "validate", "--config", "/etc/caddy/Caddyfile", "--adapter",
                                             "caddyfile")
-    assert hc.npm_install(HOST).argv[:4] == ("npm", "--prefix", "/var/www/whatsapp-bot-builder/frontend", "install")
-    assert hc.build_id_stat(HOST).argv[-1] == "/var/www/whatsapp-bot-builder/frontend/.next/BUILD_ID"
+    # where the app runs: PM2's cwd (discovered) or the configured app_dir, else the deploy folder itself
+    assert hc.npm_install(HOST).argv[:4] == ("npm", "--prefix", "/var/www/whatsapp-bot-builder", "install")
+    in_release = replace(HOST, app_dir=PurePosixPath("/var/www/whatsapp-bot-builder/current"))
+    assert hc.npm_build(in_release).argv[:3] == ("npm", "--prefix", "/var/www/whatsapp-bot-builder/current")
+    with pytest.raises(PolicyViolation, match="outside the deploy folder"):
+        hc.npm_build(replace(HOST, app_dir=PurePosixPath("/home/deploy/app")))
+    # PM2 commands carry the PM2_HOME of the daemon (configured or discovered); others do not
+    elsewhere = replace(HOST, pm2_home=PurePosixPath("/opt/pm2"))
+    assert hc.pm2_jlist(elsewhere).env == (("PM2_HOME", "/opt/pm2"),) and hc.pm2_jlist(HOST).env == ()
+    assert hc.pm2_restart(elsewhere).display() == "PM2_HOME=/opt/pm2 pm2 restart whatsapp-bot-builder --update-env"
+    assert hc.ss_listening(elsewhere).env == ()
+    assert hc.build_id_stat(in_release).argv[-1] == "/var/www/whatsapp-bot-builder/current/.next/BUILD_ID"
     assert hc.pm2_restart(HOST).writes and not hc.pm2_jlist(HOST).writes
     assert all(op.target == "hetzner-prod" for op in (hc.pm2_jlist(HOST), hc.ss_listening(HOST)))
 

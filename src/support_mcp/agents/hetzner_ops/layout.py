@@ -1,0 +1,126 @@
+"""Where the app runs on the host, as the host itself says it (nothing of a lab assumed).
+
+A real host is rarely laid out like our lab: the app runs from `current → releases/<ts>`, reads
+`shared/.env.production` through a link, logs to `shared/logs`, listens on whatever port its
+ecosystem file gives it, and its PM2 daemon keeps `PM2_HOME` somewhere other than `~/.pm2` (a
+`pm2-<user>` service sets it; an SSH login shell does not, and a bare `pm2 jlist` would start
+an empty second daemon). So before anything else each run finds out:
+
+- the PM2 daemon of the SSH user and its PM2_HOME (`ss -xlp`: the daemon listens on
+  `<PM2_HOME>/rpc.sock`), unless the configuration names it;
+- the configured app in that daemon's `pm2 jlist` (which carries what the ecosystem file set):
+  its cwd, script, port (`-p`/`--port` in its arguments, else env PORT), log files and the env
+  files a Next.js app in that folder reads; the other apps are listed, never named by a repair.
+
+The result is the configured HostTarget with `pm2_home`, `app_port` and `app_dir` filled in as
+found, shared by all checks of the run (`CheckContext.facts`). What could not be found keeps the
+configured value, and `sources` says which came from where.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import posixpath
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from support_mcp.agents.base import CheckContext
+from support_mcp.agents.hetzner_ops import parsers as p
+from support_mcp.domain.errors import ExecutionError, InvalidInput, PolicyViolation
+from support_mcp.domain.targets import HostTarget
+from support_mcp.policy import host_commands as hc
+
+
+@dataclass(frozen=True)
+class AppLayout:
+    host: HostTarget  # the configured host with pm2_home, app_port and app_dir as found on it
+    process: p.Pm2Process | None  # the configured app in `pm2 jlist`, None when PM2 does not know it
+    others: tuple[str, ...] = ()  # the daemon's other apps (a worker): listed, never restarted
+    sources: dict[str, str] = field(default_factory=dict)  # what came from where
+    notes: tuple[str, ...] = ()  # what could not be found, and why
+
+    def evidence(self) -> list[str]:
+        """One line per fact, for a finding's evidence."""
+        h = self.host
+        lines = [f"PM2_HOME={h.pm2_home or '(default)'} [{self.sources.get('pm2_home', 'default')}]",
+                 f"app {h.app}: cwd={h.app_dir or '-'} [{self.sources.get('app_dir', 'configured')}], "
+                 f"port={h.app_port} [{self.sources.get('app_port', 'configured')}]"]
+        if self.process is not None:
+            lines.append(f"script={self.process.script or '-'} out={self.process.out_log or '-'} "
+                         f"err={self.process.err_log or '-'}")
+        if self.others:
+            lines.append(f"other PM2 apps (never restarted): {', '.join(self.others)}")
+        return [*lines, *self.notes]
+
+
+def _within(host: HostTarget, path: str) -> bool:
+    try:
+        hc.checked_path(host, path)
+    except PolicyViolation:
+        return False
+    return True
+
+
+async def _daemon_home(ctx: CheckContext, host: HostTarget) -> tuple[str | None, str, list[str]]:
+    if host.pm2_home is not None:
+        return str(host.pm2_home), "configured", []
+    try:
+        result = await ctx.execute(hc.unix_listeners(host))
+    except ExecutionError as exc:
+        return None, "default", [f"ss -xlp: {exc}"]
+    daemons = p.pm2_daemons(result.stdout)
+    if not daemons:
+        return None, "default", [f"no PM2 daemon of user {host.user} listens (ss -xlp); pm2 runs with its "
+                                 "default PM2_HOME"]
+    homes = sorted({d.home for d in daemons})
+    if len(homes) > 1:
+        return None, "ambiguous", [f"several PM2 daemons of user {host.user} ({', '.join(homes)}); set "
+                                   "SUPPORT_MCP_PM2_HOME to the app's"]
+    daemon = daemons[0]
+    return daemon.home, f"ss -xlp: {daemon.name} pid {daemon.pid} listens on {daemon.home}/rpc.sock", []
+
+
+async def _discover(ctx: CheckContext, host: HostTarget) -> AppLayout:
+    home, home_source, notes = await _daemon_home(ctx, host)
+    found = replace(host, pm2_home=Path(home)) if home else host
+    sources = {"pm2_home": home_source}
+    try:
+        result = await ctx.execute(hc.pm2_jlist(found))
+        processes = p.parse_pm2_jlist(result.stdout)
+    except (ExecutionError, InvalidInput) as exc:
+        return AppLayout(host=found, process=None, sources=sources, notes=(*notes, f"pm2 jlist: {exc}"))
+    app = next((x for x in processes if x.name == host.app), None)
+    others = tuple(sorted({x.name for x in processes if x.name != host.app}))
+    if app is None:
+        return AppLayout(host=found, process=None, others=others, sources=sources,
+                         notes=(*notes, f"PM2 knows no app {host.app!r}"))
+    port = app.listen_port()
+    if port is not None:
+        found, sources["app_port"] = replace(found, app_port=port), "pm2 jlist (args or env PORT)"
+    if host.app_dir is not None:
+        sources["app_dir"] = "configured"
+    elif app.cwd and _within(host, posixpath.normpath(app.cwd)):
+        found = replace(found, app_dir=Path(posixpath.normpath(app.cwd)))
+        sources["app_dir"] = "pm2 jlist cwd"
+    elif app.cwd:
+        notes.append(f"PM2 runs {host.app} in {app.cwd}, outside the deploy folder {host.deploy_root}: "
+                     "nothing is read or built there")
+    return AppLayout(host=found, process=app, others=others, sources=sources, notes=tuple(notes))
+
+
+async def app_layout(ctx: CheckContext, host: HostTarget) -> AppLayout:
+    """The host as found (once per run and host; the checks of a run share it)."""
+    key = ("hetzner_ops.layout", host)
+    lock = ctx.facts.setdefault(("hetzner_ops.layout.lock", host.name), asyncio.Lock())
+    async with lock:
+        if key not in ctx.facts:
+            layout = await _discover(ctx, host)
+            # the host as found leads to the same layout (checks ask with either)
+            ctx.facts[key] = ctx.facts[("hetzner_ops.layout", layout.host)] = layout
+        found: AppLayout = ctx.facts[key]
+        return found
+
+
+async def found_host(ctx: CheckContext, host: HostTarget) -> HostTarget:
+    """`host` with PM2_HOME, the app's port and folder as found on it."""
+    return (await app_layout(ctx, host)).host
