@@ -1,11 +1,14 @@
-"""Whole hetzner-ops incidents on the host lab (sshd + PM2 + Caddy): the playbook run finds the
-cause over SSH and drafts the repair; after a human's approval of its hash the app answers 200
-through Caddy again. Once through the runner, once step by step through MCP, once through the CLI."""
+"""Whole hetzner-ops incidents on both host labs (sshd + PM2 + Caddy): our lab, and the second one
+laid out as others lay out deployments (labs/hetzner_alt: release folders, `current` link, shared
+env file, two PM2 apps, PM2_HOME not in the login's environment, the port in the ecosystem file
+only). The playbook run finds the cause over SSH and drafts the repair; after a human's approval
+of its hash the app answers 200 through Caddy again. Once through the runner, once step by step
+through MCP, once through the CLI. On the second lab the worker app is never restarted and no
+second PM2 daemon is started by the agent."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from collections.abc import Iterator
@@ -17,10 +20,12 @@ import pytest
 from mcp.client import Client
 
 from helpers.hetzner_lab import HetznerLab, start_lab
+from helpers.outcomes import cli_env
 from support_mcp.bootstrap import Services, Settings, open_services
 from support_mcp.domain.errors import Conflict
 from support_mcp.domain.models import AuthorKind, Verdict
 from support_mcp.domain.targets import Targets
+from support_mcp.labs.hetzner_alt import HetznerAltLab
 from support_mcp.mcp.server import build_server
 from support_mcp.policy.scopes import identity
 
@@ -28,9 +33,9 @@ AGENT = "hetzner-ops-agent"
 BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "support-mcp"
 
 
-@pytest.fixture(scope="module")
-def lab() -> Iterator[HetznerLab]:
-    lab = start_lab()
+@pytest.fixture(scope="module", params=["hetzner", "hetzner_alt"])
+def lab(request: pytest.FixtureRequest) -> Iterator[HetznerLab]:
+    lab = start_lab(kind=HetznerAltLab if request.param == "hetzner_alt" else HetznerLab)
     yield lab
     lab.stop()
 
@@ -38,8 +43,12 @@ def lab() -> Iterator[HetznerLab]:
 @pytest.fixture
 def healthy(lab: HetznerLab) -> Iterator[HetznerLab]:
     lab.heal()
+    worker = lab.worker_restarts() if isinstance(lab, HetznerAltLab) else None
     yield lab
     lab.heal()
+    if isinstance(lab, HetznerAltLab):
+        assert lab.worker_restarts() == worker, "the worker app was restarted"
+        assert lab.pm2_daemon_homes() == [str(lab.pm2_home)], "a second PM2 daemon was started"
 
 
 async def _ticket(s: Services, subject: str, body: str) -> Any:
@@ -66,7 +75,8 @@ async def test_crash_loop_incident_config_fix_through_the_runner(healthy: Hetzne
         assert report.verdict == Verdict.CONFIRMED
         by_check = {f.check: f for f in report.findings}
         assert by_check["pm2_status"].data["restart_loop"] and by_check["http_smoke"].data["status"] == 502
-        assert "APP_MODE=crash" in by_check["pm2_logs"].title
+        [problem] = by_check["pm2_logs"].data["env_problems"]  # the app's own words, in its own shape
+        assert problem["key"] == "APP_MODE" and problem["got"] == "crash" and "production" in problem["allowed"]
         assert by_check["journal"].status == "skipped"  # no systemd here: the reason is on the ticket
         assert report.checklist["Logs auf Fehler geprüft?"] and report.checklist["CPU/RAM/Disk ok?"] is not None
         [plan] = await s.repairs.list_plans(ticket.id)
@@ -79,7 +89,8 @@ async def test_crash_loop_incident_config_fix_through_the_runner(healthy: Hetzne
         assert run.checklist["Dienste gezielt neu gestartet?"] is True
         notes = await s.tickets.messages(ticket.id, internal_only=True, limit=500)
         commands = [m for m in notes if "command" in m.tags]
-        assert any("pm2 restart whatsapp-bot-builder --update-env" in m.body for m in commands)
+        assert any(f"pm2 restart {healthy.app} --update-env" in m.body for m in commands)
+        assert "APP_MODE=production" in healthy.env_file.read_text()  # the file the app reads, through its link
         assert any("cp -p" in m.body for m in commands)
 
 
@@ -118,8 +129,8 @@ async def test_stopped_app_step_by_step_through_mcp_tools(healthy: HetznerLab, f
             assert run["verdict"] == "confirmed" and run["conclusion"]["evidence"][0] == "pm2_status"
             assert "PM2-Prozess der App läuft nicht" in run["conclusion"]["cause"] and run["faults"] == []
             out = _text(await client.call_tool("draft_repair_plan", {
-                "ticket_id": str(ticket.id), "repair": "pm2_restart", "params": {"app": "whatsapp-bot-builder"}}))
-            assert "pm2 restart whatsapp-bot-builder --update-env" in out
+                "ticket_id": str(ticket.id), "repair": "pm2_restart", "params": {"app": healthy.app}}))
+            assert f"pm2 restart {healthy.app} --update-env" in out
             plan_id = re.search(r"plan ([0-9a-f-]{36})", out).group(1)  # type: ignore[union-attr]
             plan_hash = re.search(r"plan_hash: ([0-9a-f]{64})", out).group(1)  # type: ignore[union-attr]
             refused = await client.call_tool("apply_plan", {"plan_id": plan_id, "plan_hash": plan_hash})
@@ -133,14 +144,9 @@ async def test_stopped_app_step_by_step_through_mcp_tools(healthy: HetznerLab, f
 
 
 def _cli(lab: HetznerLab, dsn: str) -> Any:
-    """`support-mcp` as a new user runs it, configured for the lab through the environment."""
-    t = lab.host_target()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SUPPORT_MCP_")} | {
-        "SUPPORT_MCP_DATABASE_URL": dsn, "SUPPORT_MCP_HOST": t.host, "SUPPORT_MCP_SSH_PORT": str(t.port),
-        "SUPPORT_MCP_SSH_USER": t.user, "SUPPORT_MCP_SSH_KEY": str(t.key_path),
-        "SUPPORT_MCP_SSH_KNOWN_HOSTS": str(t.known_hosts_path), "SUPPORT_MCP_APP_PORT": str(t.app_port),
-        "SUPPORT_MCP_DEPLOY_ROOT": str(t.deploy_root), "SUPPORT_MCP_PUBLIC_URL": str(t.public_url),
-        "SUPPORT_MCP_CADDYFILE": str(t.caddyfile), "COLUMNS": "120"}
+    """`support-mcp` as a new user runs it, configured for the lab through the environment (only
+    what a customer's configuration holds: the second lab's port, PM2_HOME and app folder are not)."""
+    env = cli_env(dsn, Targets(hosts=(lab.host_target(),))) | {"COLUMNS": "120"}
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([str(BIN), *args], env=env, capture_output=True, text=True, timeout=180, check=False)
@@ -162,6 +168,8 @@ def test_cli_run_finds_the_cause_and_proposes_the_restart(healthy: HetznerLab, f
     assert report["verdict"] == "confirmed"
     statuses = {f["check"]: f["status"] for f in report["findings"]}
     assert statuses["pm2_status"] == "fail" and statuses["port_3000"] == "fail" and statuses["http_smoke"] == "fail"
+    port = next(f for f in report["findings"] if f["check"] == "port_3000")
+    assert port["data"]["port"] == healthy.app_port  # the lab's port, found on the host where not configured
     plans = json.loads(cli("plans", "list", "--ticket", ticket_id, "--json").stdout)
     assert [p["repair"] for p in plans] == ["pm2_restart"] and plans[0]["dry_run_ok"]
 
@@ -180,7 +188,9 @@ async def test_invalid_caddyfile_incident_restores_the_last_valid_backup(healthy
             assert caddy.data["valid"] is False and caddy.data["last_valid_backup"] == str(good)
             [plan] = await s.repairs.list_plans(ticket.id)
             assert plan.repair == "caddy_restore" and plan.dry_run_ok, plan.dry_run_output
-            assert "+\treverse_proxy" in (plan.dry_run_output or "") and healthy.caddyfile.read_text() != original
+            broken = healthy.caddyfile.read_text()
+            [restored] = set(original.splitlines()) - set(broken.splitlines())  # the line the edit broke
+            assert f"+{restored}" in (plan.dry_run_output or "") and broken != original
             await _approve_apply_validate(s, plan)
             assert healthy.caddyfile.read_text() == original and healthy.http_status() == 200
     finally:

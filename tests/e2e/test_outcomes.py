@@ -28,6 +28,7 @@ from helpers.supabase_lab import LAB_DIR, SCENARIOS, clone_lab, create_lab_templ
 from integration.frontend_diagnostics.frontend_lab import FAULTS, Scenario, scenario
 from support_mcp.agents.frontend_diagnostics.parsers import find_digests
 from support_mcp.domain.targets import SupabaseTarget, Targets
+from support_mcp.labs.hetzner_alt import HetznerAltLab
 
 pytestmark = pytest.mark.outcomes
 
@@ -186,9 +187,19 @@ HETZNER_FAULTS: dict[str, tuple[str, str, Callable[[HetznerLab], Callable[[], No
 }
 
 
-@pytest.fixture(scope="module")
-def hetzner_lab() -> Iterator[HetznerLab]:
-    lab = start_lab()
+# the repair each scenario's run drafts, on both host labs ([]: handed over or escalated, no host repair)
+HETZNER_PLANS: dict[str, list[str]] = {
+    "crash_loop": ["config_fix"], "missing_supabase_url": [], "stopped": ["pm2_restart"],
+    "port_conflict": ["free_app_port"], "port_conflict_root": [], "caddy_down": ["caddy_start"],
+    "invalid_caddyfile": ["caddy_restore"], "invalid_caddyfile_no_backup": [], "stale_deploy": ["deploy"],
+    "health_degraded": [], "stale_proxy_config": ["caddy_reload"],
+}
+
+
+@pytest.fixture(scope="module", params=["hetzner", "hetzner_alt"])
+def hetzner_lab(request: pytest.FixtureRequest) -> Iterator[HetznerLab]:
+    """Our host lab, then the one laid out as others do (labs/hetzner_alt), each for all faults."""
+    lab = start_lab(kind=HetznerAltLab if request.param == "hetzner_alt" else HetznerLab)
     yield lab
     lab.stop()
 
@@ -203,11 +214,13 @@ def test_hetzner_fault_is_named_through_the_cli(hetzner_lab: HetznerLab, fresh_d
         cli = Cli(cli_env(fresh_dsn, Targets(hosts=(hetzner_lab.host_target(),))))
         deployed = (lambda ticket_id: add_deployment_event(fresh_dsn, ticket_id)) if fault == "stale_deploy" else None
         subject, message = (subject, message) if ticket == "scenario" else NEUTRAL
-        outcome = cli.run_ticket(("hetzner", fault, ticket), HETZNER, subject, message, before_run=deployed)
+        lab = "hetzner_alt" if isinstance(hetzner_lab, HetznerAltLab) else "hetzner"
+        outcome = cli.run_ticket((lab, fault, ticket), HETZNER, subject, message, before_run=deployed)
     finally:
         undo()
         hetzner_lab.heal()
     assert_outcome(outcome, cause)
+    assert outcome.plans == HETZNER_PLANS[fault], f"{outcome.lab}/{fault}: drafted {outcome.plans}"
 
 
 # --- frontend: one deployed scenario per fault, shared by its two tickets -----------------------
@@ -270,4 +283,5 @@ def test_every_fault_of_every_lab_is_run_here() -> None:
     assert set(SCENARIOS) == set(INCIDENTS), "a supabase lab fault without a ticket text and a cause"
     assert set(CLI.scenarios) == set(INCIDENTS), "a supabase_cli lab fault without a ticket text and a cause"
     assert hetzner <= set(HETZNER_FAULTS), f"hetzner lab faults not run here: {hetzner - set(HETZNER_FAULTS)}"
+    assert set(HETZNER_PLANS) == set(HETZNER_FAULTS), "a hetzner scenario without its expected repair"
     assert set(FAULTS) == set(FRONTEND_FAULTS), "a frontend lab fault without a ticket text and a cause"

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -177,6 +177,9 @@ class HetznerLab:
         """Stop everything the lab started and remove its folder; safe after a failed start."""
         try:
             self.as_user(["pm2", "kill"], check=False)
+            default = Path(pwd.getpwnam(LAB_USER).pw_dir) / ".pm2"
+            if (default / "rpc.sock").exists():  # a daemon a login without PM2_HOME started
+                self.as_user(["pm2", "kill"], check=False, pm2_home=default)
         except (KeyError, OSError, subprocess.SubprocessError):
             pass  # no lab user or no pm2 yet: nothing of PM2 to stop
         for name in list(self._procs):
@@ -246,9 +249,11 @@ class HetznerLab:
                                 cwd=str(self.root), stdout=subprocess.DEVNULL,
                                 stderr=open(self.root / "logs" / log, "ab"))  # noqa: SIM115
 
-    def as_user(self, argv: Sequence[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    def as_user(self, argv: Sequence[str], check: bool = True,
+                pm2_home: Path | None = None) -> subprocess.CompletedProcess[str]:
         user = pwd.getpwnam(LAB_USER)
-        return subprocess.run(list(argv), user=user.pw_uid, group=user.pw_gid, extra_groups=[], env=self._env(),
+        env = self._env() | ({"PM2_HOME": str(pm2_home)} if pm2_home else {})
+        return subprocess.run(list(argv), user=user.pw_uid, group=user.pw_gid, extra_groups=[], env=env,
                               cwd=str(self.root), capture_output=True, text=True, check=check, timeout=60)
 
     def rebuild(self) -> None:
@@ -256,8 +261,15 @@ class HetznerLab:
         self.as_user(["npm", "--prefix", str(self.frontend), "run", "build"])
 
     def pm2_state(self) -> dict[str, object]:
-        out = self.as_user(["pm2", "jlist"]).stdout
         return self.pm2_states().get(self.app, {})
+
+    def pm2_daemon_homes(self) -> list[str]:
+        """PM2_HOME of every PM2 daemon of the lab user that belongs to this lab or sits in the
+        user's default ~/.pm2 (one a bare `pm2` in a login without PM2_HOME would have started)."""
+        out = self.as_user(["ss", "-xlp"]).stdout
+        default = str(Path(pwd.getpwnam(LAB_USER).pw_dir) / ".pm2")
+        homes = {m.group(1) for m in re.finditer(r"(/\S+)/rpc\.sock\s", out)}
+        return sorted(h for h in homes if h == default or h.startswith(str(self.root) + "/"))
 
     def pm2_states(self) -> dict[str, dict[str, Any]]:
         """`pm2_env` of every PM2 app of the lab, by name."""

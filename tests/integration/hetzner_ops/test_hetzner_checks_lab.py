@@ -81,7 +81,8 @@ async def test_port_conflict_names_the_foreign_process(healthy: HetznerLab, ssh:
     pid = port.data["listeners"][0]["pid"]
     assert port.data["manual_followup"]["pid"] == pid and port.data["manual_followup"]["process"] == "node"
     assert port.data["cmdline"] == f"node {healthy.frontend / 'server.js'}"
-    assert f"kill {pid} && pm2 restart whatsapp-bot-builder --update-env" in port.detail
+    # PM2_HOME as found on the host (the daemon's rpc.sock), so the command reaches the app's daemon
+    assert f"kill {pid} && PM2_HOME={healthy.pm2_home} pm2 restart whatsapp-bot-builder --update-env" in port.detail
     assert f"PID {pid}" in port.detail and "node" in port.detail
     assert any("EADDRINUSE" in e["message"] for e in found["pm2_logs"][0].data["errors"])
     # A plain restart would only fail again; the squatter runs as the deploy user, so ending that

@@ -16,9 +16,9 @@ async def test_pm2_restart_brings_a_stopped_app_back(healthy: HetznerLab, ssh: S
     repair = Pm2RestartRepair(healthy.host_target())
     ctx, recorder = check_context(ssh)
     steps = await repair.plan(ctx, {"app": "whatsapp-bot-builder"})
-    assert [s.display for s in steps] == ["pm2 restart whatsapp-bot-builder --update-env"]
+    assert [s.display for s in steps] == [f"PM2_HOME={healthy.pm2_home} pm2 restart whatsapp-bot-builder --update-env"]
     dry = await repair.dry_run(ctx, steps)
-    assert dry.ok and "would run:\npm2 restart whatsapp-bot-builder --update-env" in dry.output
+    assert dry.ok and f"would run:\nPM2_HOME={healthy.pm2_home} pm2 restart whatsapp-bot-builder --update-env" in dry.output
     assert "status=stopped" in dry.output
     assert ("pm2", "restart", "whatsapp-bot-builder", "--update-env") not in recorder.commands  # dry-run ran nothing
     assert await repair.fingerprint(ctx, steps) == dry.fingerprint

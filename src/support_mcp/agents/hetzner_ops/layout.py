@@ -61,34 +61,50 @@ def _within(host: HostTarget, path: str) -> bool:
     return True
 
 
-async def _daemon_home(ctx: CheckContext, host: HostTarget) -> tuple[str | None, str, list[str]]:
+MAX_DAEMONS = 4  # PM2 daemons of one user whose process lists are read to find the app
+
+
+async def _daemon_homes(ctx: CheckContext, host: HostTarget) -> tuple[list[tuple[str, str]], list[str]]:
+    """Candidate PM2_HOMEs with where each came from (configured, or the daemons listening)."""
     if host.pm2_home is not None:
-        return str(host.pm2_home), "configured", []
+        return [(str(host.pm2_home), "configured")], []
     try:
         result = await ctx.execute(hc.unix_listeners(host))
     except ExecutionError as exc:
-        return None, "default", [f"ss -xlp: {exc}"]
+        return [], [f"ss -xlp: {exc}"]
     daemons = p.pm2_daemons(result.stdout)
     if not daemons:
-        return None, "default", [f"no PM2 daemon of user {host.user} listens (ss -xlp); pm2 runs with its "
-                                 "default PM2_HOME"]
-    homes = sorted({d.home for d in daemons})
-    if len(homes) > 1:
-        return None, "ambiguous", [f"several PM2 daemons of user {host.user} ({', '.join(homes)}); set "
-                                   "SUPPORT_MCP_PM2_HOME to the app's"]
-    daemon = daemons[0]
-    return daemon.home, f"ss -xlp: {daemon.name} pid {daemon.pid} listens on {daemon.home}/rpc.sock", []
+        return [], [f"no PM2 daemon of user {host.user} listens (ss -xlp); pm2 runs with its default PM2_HOME"]
+    seen: dict[str, str] = {}
+    for d in daemons:
+        seen.setdefault(d.home, f"ss -xlp: {d.name} pid {d.pid} listens on {d.home}/rpc.sock")
+    notes = [f"{len(seen)} PM2 daemons of user {host.user}; the first {MAX_DAEMONS} are asked for {host.app}"] \
+        if len(seen) > MAX_DAEMONS else []
+    return list(seen.items())[:MAX_DAEMONS], notes
+
+
+async def _processes(ctx: CheckContext, host: HostTarget) -> list[p.Pm2Process]:
+    result = await ctx.execute(hc.pm2_jlist(host))
+    return p.parse_pm2_jlist(result.stdout)
 
 
 async def _discover(ctx: CheckContext, host: HostTarget) -> AppLayout:
-    home, home_source, notes = await _daemon_home(ctx, host)
-    found = replace(host, pm2_home=Path(home)) if home else host
-    sources = {"pm2_home": home_source}
-    try:
-        result = await ctx.execute(hc.pm2_jlist(found))
-        processes = p.parse_pm2_jlist(result.stdout)
-    except (ExecutionError, InvalidInput) as exc:
-        return AppLayout(host=found, process=None, sources=sources, notes=(*notes, f"pm2 jlist: {exc}"))
+    homes, notes = await _daemon_homes(ctx, host)
+    found, sources, processes = host, {"pm2_home": "default"}, None
+    # With several daemons, the one whose process list holds the configured app is the app's.
+    for home, source in homes or [(None, "default")]:  # type: ignore[list-item]
+        candidate = replace(host, pm2_home=Path(home)) if home else host
+        try:
+            listed = await _processes(ctx, candidate)
+        except (ExecutionError, InvalidInput) as exc:
+            notes.append(f"pm2 jlist ({home or 'default PM2_HOME'}): {exc}")
+            continue
+        if processes is None or any(x.name == host.app for x in listed):
+            found, sources["pm2_home"], processes = candidate, source, listed
+        if any(x.name == host.app for x in listed):
+            break
+    if processes is None:
+        return AppLayout(host=found, process=None, sources=sources, notes=tuple(notes))
     app = next((x for x in processes if x.name == host.app), None)
     others = tuple(sorted({x.name for x in processes if x.name != host.app}))
     if app is None:

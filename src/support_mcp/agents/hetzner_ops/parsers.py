@@ -136,10 +136,14 @@ _PM2_LINE = re.compile(r"^\d+\|(?P<app>[^|]*?)\s*\|\s?(?P<rest>.*)$")
 # `YYYY-MM-DD HH:mm:ss Z` / `YYYY-MM-DD HH:mm:ss` (no zone: taken as UTC).
 _ISO_PREFIX = re.compile(r"^(?P<ts>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?"
                          r"(?: ?(?:Z|[+-]\d{2}:?\d{2}))?): (?P<msg>.*)$")
-# Error words in any case, but errno-like codes (EADDRINUSE) only in capitals: "Every" and
-# "Environments" are no errors.
+# Error words in any case, and the errno codes Node and npm report (in capitals): "Every",
+# "Environments" and "ENVIRONMENT" are no errors.
+_ERRNO = ("EADDRINUSE", "EADDRNOTAVAIL", "ECONNREFUSED", "ECONNRESET", "ECONNABORTED", "ETIMEDOUT", "EHOSTUNREACH",
+          "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "EPIPE", "ENOMEM", "ENOSPC", "ENOENT", "EACCES", "EPERM",
+          "EMFILE", "ENFILE", "EEXIST", "EISDIR", "ENOTDIR", "EBADF", "EINVAL", "EROFS", "EBUSY", "ELIFECYCLE",
+          "ERR_[A-Z_]+")
 _ERROR_WORDS = re.compile(r"\b(?:Error|ERR!|FATAL|panic|Unhandled|uncaught|exception|failed)\b|"
-                          r"(?-i:\bE[A-Z]{3,}\b)", re.IGNORECASE)
+                          r"(?-i:\b(?:" + "|".join(_ERRNO) + r")\b)", re.IGNORECASE)
 _STACK_LINE = re.compile(r"^\s+at\s")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -178,3 +179,86 @@ def test_pm2_jlist_of_our_lab_layout_parses_the_same_fields() -> None:
     [app] = parse_pm2_jlist(fixture("pm2_jlist_online.json"))
     assert app.cwd and app.script and app.script.startswith(app.cwd)
     assert app.env_file_candidates()[2].endswith("/.env.production")
+
+
+# --- the second host lab's shapes (recorded by record_alt.py) ------------------------------------
+
+
+def test_pm2_daemons_are_found_by_their_rpc_socket_with_the_full_pm2_home() -> None:
+    # recorded with two labs up: two daemons of one user, neither in ~/.pm2
+    daemons = p.pm2_daemons(fixture("ss_xlp_alt.txt"))
+    assert [d.home for d in daemons][0] == "/srv/lab/opt/pm2" and len(daemons) == 2
+    assert all(d.name.startswith("PM2 v5") and d.pid > 0 for d in daemons)
+    # the pub.sock of the same daemon, postgres and mysqld sockets are no daemons
+    assert p.pm2_daemons(fixture("ss_tulpen_online.txt")) == []
+    # a process that merely calls its socket rpc.sock is no PM2 daemon
+    other = 'u_str LISTEN 0 5 /tmp/x/rpc.sock 1 * 0 users:(("node",pid=7,fd=3))'
+    assert p.pm2_daemons(other) == []
+
+
+def test_pm2_logs_with_the_ecosystems_own_file_names_and_date_format() -> None:
+    jlist = {x.name: x for x in p.parse_pm2_jlist(fixture("pm2_jlist_release_layout.json"))}
+    assert jlist["botbau-web"].log_date_format == "YYYY-MM-DD HH:mm:ss Z"
+    lines = p.parse_pm2_logs(fixture("pm2_logs_alt_crash.txt"),
+                             err_logs=frozenset({"/srv/lab/var/www/botbau/shared/logs/web.err.log"}))
+    errors = p.error_lines(lines)
+    assert {ln.stream for ln in errors} == {"err"}  # `web.err.log` is the error log, `web.out.log` not
+    assert errors[-1].message == "Error: Invalid environment variables"
+    assert errors[-1].timestamp is not None and errors[-1].timestamp.tzinfo is not None
+    assert not any(ln.message.lstrip().startswith("at ") for ln in errors)  # stack frames are no error lines
+    # without jlist's paths the file's name says it
+    assert {ln.stream for ln in p.error_lines(p.parse_pm2_logs(fixture("pm2_logs_alt_crash.txt")))} == {"err"}
+    online = p.parse_pm2_logs(fixture("pm2_logs_alt_online.txt"))
+    assert online and p.error_lines(online) == [] and all(ln.timestamp for ln in online)
+
+
+@pytest.mark.parametrize(("prefix", "iso"), [
+    ("2026-12-03 10:15:00 +01:00", "2026-12-03T09:15:00+00:00"),
+    ("2026-12-03 10:15:00 +0100", "2026-12-03T09:15:00+00:00"),
+    ("2026-12-03 10:15:00", "2026-12-03T10:15:00+00:00"),  # no zone: taken as UTC
+    ("2026-12-03T10:15:00.123Z", "2026-12-03T10:15:00.123000+00:00"),
+    ("2026-12-03 10:15:00,123 Z", "2026-12-03T10:15:00.123000+00:00"),
+])
+def test_pm2_date_formats_arefixture(prefix: str, iso: str) -> None:
+    text = f"/x/app-out.log last 1 lines:\n0|app | {prefix}: hello\n"
+    [line] = p.parse_pm2_logs(text)
+    assert line.timestamp is not None and line.timestamp.astimezone(UTC).isoformat() == iso
+    assert line.message == "hello"
+
+
+@pytest.mark.parametrize("message", ["Environments loaded: production", "Every job scheduled", "ENVIRONMENT ok"])
+def test_words_starting_with_e_are_no_error_codes(message: str) -> None:
+    text = f"/x/app-out.log last 1 lines:\n0|app | {message}\n"
+    assert p.error_lines(p.parse_pm2_logs(text)) == []
+
+
+def test_errno_codes_stay_error_words() -> None:
+    lines = p.parse_pm2_logs(fixture("pm2_logs_alt_eaddrinuse.txt"))
+    assert any("EADDRINUSE" in ln.message for ln in p.error_lines(lines))
+
+
+def test_env_problems_in_the_shapes_apps_print_them() -> None:
+    crash = p.parse_pm2_logs(fixture("pm2_logs_alt_crash.txt"))
+    [t3] = p.env_problems([ln.message for ln in crash])
+    assert (t3.key, t3.got, t3.allowed, t3.path) == ("APP_MODE", "crash", ("production", "staging"), None)
+    ours = p.parse_pm2_logs(fixture("pm2_logs_crash.txt"))
+    [lab] = p.env_problems([ln.message for ln in ours])
+    assert lab.key == "APP_MODE" and lab.allowed == ("production",) and lab.path and lab.path.endswith(".env.production")
+    envalid = ["================================", " Invalid environment variables:",
+               '    APP_MODE: Value "crash" not in choices [production,staging]',
+               "    DATABASE_URL: Missing required value", "================================"]
+    found = {x.key: x for x in p.env_problems(envalid)}
+    assert found["APP_MODE"].allowed == ("production", "staging") and found["APP_MODE"].got == "crash"
+    assert found["DATABASE_URL"].allowed == () and found["DATABASE_URL"].got is None
+    zod_missing = ["❌ Invalid environment variables: { SUPABASE_URL: [ 'Required' ] }"]
+    assert [x.key for x in p.env_problems(zod_missing)] == ["SUPABASE_URL"]
+    assert p.env_problems(["Error: supabaseUrl is required.", "listening on 3000", "PORT=3000 ok"]) == []
+
+
+def test_backups_named_by_date_are_backups_and_sorted_by_time() -> None:
+    listing = "\n".join(["Caddyfile", "Caddyfile.bak-2026-12-02", "Caddyfile.bak-20261203T080000Z",
+                         "Caddyfile.backup-2026-11-30_1200", "Caddyfile.bak.20261201", "Caddyfile.old",
+                         "Caddyfile.bak-latest", "Caddyfile.orig"])
+    assert p.caddy_backups(listing, "/etc/caddy/Caddyfile") == [
+        "/etc/caddy/Caddyfile.bak-20261203T080000Z", "/etc/caddy/Caddyfile.bak-2026-12-02",
+        "/etc/caddy/Caddyfile.bak.20261201", "/etc/caddy/Caddyfile.backup-2026-11-30_1200"]
