@@ -307,3 +307,21 @@ def test_a_crash_naming_supabase_is_handed_over_to_the_analyst(healthy: HetznerL
     bodies = json.dumps(shown, ensure_ascii=False)
     assert "Übergabe an supabase-analyst-agent: Die App scheitert an Supabase" in bodies
     assert "agent_handover" in bodies
+
+
+async def test_a_healthy_lab_gives_no_warning_and_says_where_the_app_runs(healthy: HetznerLab, fresh_dsn: str) -> None:
+    """On both labs: no warn/fail finding on a healthy host (load from this test run's own
+    processes is said to be others', not the app's), and what was found on the host is on record."""
+    settings = Settings(database_url=fresh_dsn, targets=Targets(hosts=(healthy.host_target(),)))
+    async with open_services(settings) as s:
+        ticket = await _ticket(s, "Kurze Frage", "Ist bei euch alles in Ordnung?")
+        report = await s.runner.run(ticket.id, AGENT)
+        alerts = [(f.check, f.status, f.title) for f in report.findings if f.status in ("warn", "fail", "error")]
+        assert alerts == [], alerts
+        assert report.verdict != Verdict.CONFIRMED  # nothing found: a human hears that no cause was found
+        load = next(f for f in report.findings if f.check == "host.load")
+        assert load.data.get("load_source") in (None, "others")  # judged per core; high only from others
+        port = next(f for f in report.findings if f.check == "port_3000")
+        assert port.data["port"] == healthy.app_port
+        notes = "\n".join(m.body for m in await s.tickets.messages(ticket.id, internal_only=True, limit=500))
+        assert "ss -xlp" in notes and f"PM2_HOME={healthy.pm2_home} pm2 jlist" in notes

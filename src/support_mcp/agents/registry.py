@@ -44,7 +44,7 @@ def checks_for(agent: str, targets: Targets | None = None, resources: AgentResou
         if not targets.hosts:
             return tuple(HOST_BASICS_CHECKS)
         return tuple(check for host in targets.hosts
-                     for check in (SystemLoadCheck(host.name), DiskCheck(host.name), MemoryCheck(host.name),
+                     for check in (SystemLoadCheck(host.name, app_user=host.user), DiskCheck(host.name), MemoryCheck(host.name),
                                    *hetzner_checks(host)))
     if agent == "frontend-diagnostics-agent":
         # One session per call (per run): the checks share the workspace and a single build.

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from support_mcp.domain.clock import Clock, utc_now
 from support_mcp.domain.errors import ExecutionError
@@ -88,7 +89,10 @@ class BrowserExecutor:
                     try:
                         page = await context.new_page()
                         def on_console(message: ConsoleMessage) -> None:
-                            if message.type == "error" and len(console) < MAX_EVENTS:
+                            # The browser asks for /favicon.ico by itself; a site without one is no
+                            # fault of the page (an icon the page links is judged by the assets check).
+                            source = urlsplit(str((message.location or {}).get("url") or "")).path
+                            if message.type == "error" and len(console) < MAX_EVENTS and source != "/favicon.ico":
                                 console.append(message.text)
 
                         def on_page_error(exc: PlaywrightError) -> None:

@@ -1,4 +1,6 @@
-"""The Next.js lab: a project copy per fault scenario (template + overlay, node_modules hard-linked
+"""The Next.js labs — ours (`labs/frontend`, App Router) and the second one shaped as others build
+apps (`labs/frontend_alt`: Pages Router with one App Router route, `src/` with `@/` aliases,
+`next.config.mjs`, CSP from `src/proxy.ts`, vitest, its own flat ESLint config): a project copy per fault scenario (template + overlay, node_modules hard-linked
 from the cache that `scripts/labs/frontend` installs), its deployed build, and `next start` on a
 free 127.0.0.1 port run by a real PM2 (the npm package `scripts/labs/hetzner` installs) with a
 private PM2_HOME under the scenario's folder and its log in a file. The fixture's teardown runs
@@ -32,6 +34,9 @@ REPO = Path(__file__).resolve().parents[3]
 LAB = REPO / "labs" / "frontend"
 TEMPLATE = LAB / "app"
 NODE_MODULES = LAB / ".cache" / "node_modules"
+LABS = ("frontend", "frontend_alt")
+# the pages a run looks at on each lab (the second lab's digest fault sits on its App Router route)
+PAGES = {"frontend": ("/",), "frontend_alt": ("/", "/dashboard")}
 CHROMIUM = Path("/usr/bin/chromium")
 PM2 = shutil.which("pm2") or "/usr/bin/pm2"
 ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "NEXT_TELEMETRY_DISABLED": "1", "HOME": "/root"}
@@ -41,20 +46,28 @@ FAULTS = ("type_error", "missing_module", "runtime_digest", "csp_blocked", "miss
           "failing_test")
 
 
-def require_lab() -> None:
-    missing = [p for p in (NODE_MODULES / "next", CHROMIUM, Path(PM2)) if not p.exists()]
+def lab_dir(lab: str = "frontend") -> Path:
+    if lab not in LABS:
+        raise ValueError(f"unknown frontend lab {lab!r}")
+    return REPO / "labs" / lab
+
+
+def require_lab(lab: str = "frontend") -> None:
+    missing = [p for p in (lab_dir(lab) / ".cache" / "node_modules" / "next", CHROMIUM, Path(PM2)) if not p.exists()]
     if missing:
         raise RuntimeError(f"frontend lab not set up ({', '.join(map(str, missing))} missing): run "
                            "scripts/labs/frontend (and scripts/labs/hetzner for pm2)")
 
 
-def make_project(dest: Path, fault: str | None = None) -> Path:
+def make_project(dest: Path, fault: str | None = None, lab: str = "frontend") -> Path:
     """Template + fault overlay at `dest`, with node_modules hard-linked from the lab cache."""
-    require_lab()
-    shutil.copytree(TEMPLATE, dest, ignore=shutil.ignore_patterns("node_modules", ".next"))
+    require_lab(lab)
+    root = lab_dir(lab)
+    shutil.copytree(root / "app", dest, ignore=shutil.ignore_patterns("node_modules", ".next"))
     if fault is not None:
-        shutil.copytree(LAB / "faults" / fault, dest, dirs_exist_ok=True)
-    subprocess.run(["cp", "-al", str(NODE_MODULES), str(dest / "node_modules")], check=True, timeout=120)
+        shutil.copytree(root / "faults" / fault, dest, dirs_exist_ok=True)
+    subprocess.run(["cp", "-al", str(root / ".cache" / "node_modules"), str(dest / "node_modules")], check=True,
+                   timeout=120)
     return dest
 
 
@@ -143,8 +156,10 @@ class Scenario:
     deploy: Path
     workspaces: Path
     server: Pm2App | None = None
+    lab: str = "frontend"
 
-    def target(self, pages: tuple[str, ...] = ("/",)) -> FrontendTarget:
+    def target(self, pages: tuple[str, ...] | None = None) -> FrontendTarget:
+        pages = PAGES[self.lab] if pages is None else pages
         return FrontendTarget(source_dir=self.source, workspace_dir=self.workspaces,
                               base_url=self.server.url if self.server else None, deploy_dir=self.deploy,
                               chromium_path=CHROMIUM, pages=pages,
@@ -157,20 +172,22 @@ class Scenario:
 
 
 @contextlib.contextmanager
-def scenario(root: Path, fault: str | None, *, deployed: bool,
-             grow: Callable[[Path], None] | None = None) -> Iterator[Scenario]:
-    """Project for `fault`; with `deployed`, a built copy in a deploy folder served by next start.
+def scenario(root: Path, fault: str | None, *, deployed: bool, grow: Callable[[Path], None] | None = None,
+             lab: str = "frontend", deploy_healthy: bool = False) -> Iterator[Scenario]:
+    """Project for `fault` (on `lab`); with `deployed`, a built copy in a deploy folder served by
+    next start — of the faulty project, or with `deploy_healthy` of the healthy one (a fault that
+    breaks the build never reaches the server: the last good version keeps running).
     `grow` adds to both copies before the build (the benchmark's larger apps)."""
     root.mkdir(parents=True, exist_ok=True)
-    source = make_project(root / "source", fault)
+    source = make_project(root / "source", fault, lab)
     if grow:
         grow(source)
     deploy = root / "deploy"
-    sc = Scenario(fault, source, deploy, root / "workspaces")
+    sc = Scenario(fault, source, deploy, root / "workspaces", lab=lab)
     if not deployed:
         yield sc
         return
-    make_project(deploy, fault)
+    make_project(deploy, None if deploy_healthy else fault, lab)
     if grow:
         grow(deploy)
     result = build(deploy)

@@ -160,7 +160,8 @@ class LintCheck(_ScriptCheck):
 
 
 class TestCheck(_ScriptCheck):
-    """`npm run test` (where package.json has it): failing tests with location and assertion."""
+    """`npm run test` (where package.json has it): failing tests with location and assertion, from
+    node:test (TAP), vitest or jest output."""
 
     __test__ = False
     name = "frontend.test"
@@ -176,7 +177,7 @@ class TestCheck(_ScriptCheck):
             return [out]
         output, code, root = out
         try:
-            report = parsers.parse_tap(output)
+            report = parsers.parse_test_output(output)
         except InvalidInput:
             status = CheckStatus.OK if code == 0 else CheckStatus.FAIL
             return [Finding(check=self.name, status=status, title=text(lang, "error.exit", title=title, code=code)

@@ -176,6 +176,72 @@ def parse_tap(output: str) -> TestReport:
     return TestReport(total, counts.get("pass", total - failed), failed, tuple(failures))
 
 
+# vitest's default reporter: ` FAIL  src/x.test.ts > suite > name`, the assertion below it, then
+# ` ❯ src/x.test.ts:7:31`; totals as `      Tests  1 failed | 3 passed (4)`.
+_VITEST_FAIL = re.compile(r"^\s*FAIL\s+(?P<file>\S+\.(?:test|spec)\.[cm]?[jt]sx?)\s+>\s+(?P<name>.+?)\s*$")
+_VITEST_AT = re.compile(r"^\s*❯\s+(?P<loc>\S+:\d+:\d+)\s*$")
+_VITEST_TESTS = re.compile(r"^\s*Tests\s+(?P<counts>(?:\d+ \w+(?: \| )?)+)\s*\((?P<total>\d+)\)\s*$")
+# jest: `  ● suite › name`, then the assertion and `at Object.<anonymous> (src/x.test.ts:7:31)`;
+# totals as `Tests:       1 failed, 3 passed, 4 total`.
+_JEST_FAIL = re.compile(r"^\s*● (?P<name>.+?)\s*$")
+_JEST_AT = re.compile(r"\((?P<loc>[^()\s]+\.(?:test|spec)\.[cm]?[jt]sx?:\d+:\d+)\)")
+_JEST_TESTS = re.compile(r"^Tests:\s+(?P<counts>.+?),\s+(?P<total>\d+) total\s*$")
+
+
+def _counts(text: str, separator: str) -> dict[str, int]:
+    return {word: int(n) for part in text.split(separator) if (m := re.match(r"\s*(\d+) (\w+)", part))
+            for n, word in [m.groups()]}
+
+
+def parse_vitest(output: str) -> TestReport:
+    """Totals and failures of `vitest run` (default reporter); raises InvalidInput if it is not vitest's."""
+    lines = strip_ansi(output).splitlines()
+    failures: list[TestFailure] = []
+    total = counts = None
+    for i, ln in enumerate(lines):
+        if m := _VITEST_FAIL.match(ln):
+            after = lines[i + 1:i + 40]
+            error = next((a.strip() for a in after if a.strip()), "")
+            location = next((v["loc"] for a in after if (v := _VITEST_AT.match(a))), None)
+            failures.append(TestFailure(m["name"], location or m["file"], error[:500]))
+        elif m := _VITEST_TESTS.match(ln):
+            counts, total = _counts(m["counts"], "|"), int(m["total"])
+    if total is None or counts is None:
+        raise InvalidInput("no vitest summary in the test output")
+    failed = counts.get("failed", len(failures))
+    return TestReport(total, counts.get("passed", total - failed), failed, tuple(failures))
+
+
+def parse_jest(output: str) -> TestReport:
+    """Totals and failures of `jest` (default reporter); raises InvalidInput if it is not jest's."""
+    lines = strip_ansi(output).splitlines()
+    failures: list[TestFailure] = []
+    total = counts = None
+    for i, ln in enumerate(lines):
+        m = _JEST_FAIL.match(ln)
+        if m and not m["name"].startswith("Test suite failed to run"):
+            after = lines[i + 1:i + 60]
+            error = next((a.strip() for a in after if a.strip()), "")
+            location = next((j["loc"] for a in after if (j := _JEST_AT.search(a))), None)
+            failures.append(TestFailure(m["name"].replace(" › ", " > "), location, error[:500]))
+        elif t := _JEST_TESTS.match(ln.strip()):
+            counts, total = _counts(t["counts"], ","), int(t["total"])
+    if total is None or counts is None:
+        raise InvalidInput("no jest summary in the test output")
+    failed = counts.get("failed", len(failures))
+    return TestReport(total, counts.get("passed", total - failed), failed, tuple(failures))
+
+
+def parse_test_output(output: str) -> TestReport:
+    """The report of whichever runner the project uses: node:test (TAP), vitest or jest."""
+    for parse in (parse_tap, parse_vitest, parse_jest):
+        try:
+            return parse(output)
+        except InvalidInput:
+            continue
+    raise InvalidInput("the test output is neither TAP (node --test), vitest's nor jest's")
+
+
 def _tap_failure(name: str, after: list[str]) -> TestFailure:
     location, error_lines, in_error = None, [], False
     for ln in after:

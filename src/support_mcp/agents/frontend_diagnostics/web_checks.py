@@ -4,9 +4,11 @@ the page loads, and a headless-Chromium smoke test with a screenshot for the tic
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from support_mcp.agents.base import CheckContext
@@ -40,9 +42,24 @@ async def _page_assets(check: FrontendCheck, ctx: CheckContext, title: str) -> l
     return found
 
 
+# Where a Next.js app sets its CSP when not in next.config's headers(): its middleware (Next 16: proxy).
+CSP_SOURCES = tuple(f"{folder}{name}.{ext}" for folder in ("", "src/") for name in ("proxy", "middleware")
+                    for ext in ("ts", "js", "mjs"))
+
+
+def csp_source(workspace: Path) -> str | None:
+    """The middleware/proxy file of the project that sets a Content-Security-Policy header, if any."""
+    for rel in CSP_SOURCES:
+        path = workspace / rel
+        if path.is_file() and "content-security-policy" in path.read_text(errors="replace")[:200_000].lower():
+            return rel
+    return None
+
+
 class CspCheck(FrontendCheck):
-    """The CSP of `next.config.js` (read by a node subprocess in the workspace) against the live
-    response header, and which resource of the page the served policy blocks."""
+    """The CSP of `next.config.*` (read by a node subprocess in the workspace) — or, when the
+    config declares none, of the project's middleware/proxy file — against the live response
+    header, and which resource of the page the served policy blocks; findings name the file."""
 
     name = "frontend.csp"
     tools: Sequence[str] = ("node", "curl")
@@ -59,6 +76,9 @@ class CspCheck(FrontendCheck):
             declared = web.csp_from_next_headers(result.stdout)
         except InvalidInput as exc:
             raise Failed(error_finding(self.name, text(lang, "error.parse", title=title), op, [str(exc)])) from None
+        config = _config_name(result.stdout)
+        if declared is None:  # not in next.config: the middleware/proxy may set it per request
+            config = csp_source(workspace.path) or config
         findings: list[Finding] = []
         checked = 0
         for url in self.session.page_urls():
@@ -68,12 +88,13 @@ class CspCheck(FrontendCheck):
                                                            error=response.error), None, []))
             live = response.header("content-security-policy")
             if declared is None and live is None:
-                findings.append(Finding(check=self.name, status=CheckStatus.WARN, title=text(lang, "csp.missing"),
-                                        data={"page": url}))
+                findings.append(Finding(check=self.name, status=CheckStatus.WARN,
+                                        title=text(lang, "csp.missing", config=config), data={"page": url}))
                 continue
             if declared is not None and live is not None and web.parse_csp(declared) != web.parse_csp(live):
-                findings.append(Finding(check=self.name, status=CheckStatus.WARN, title=text(lang, "csp.differs"),
-                                        evidence=[f"next.config.js: {declared}", f"response: {live}"],
+                findings.append(Finding(check=self.name, status=CheckStatus.WARN,
+                                        title=text(lang, "csp.differs", config=config),
+                                        evidence=[f"{config}: {declared}", f"response: {live}"],
                                         data={"declared": declared, "live": live, "page": url}))
             policy = web.parse_csp(live or declared or "")
             for asset in web.page_assets(response.text(), url):
@@ -85,16 +106,25 @@ class CspCheck(FrontendCheck):
                     check=self.name, status=CheckStatus.FAIL,
                     title=text(lang, "csp.blocked", kind=asset.kind, url=asset.reference, directive=directive),
                     detail=text(lang, "csp.blocked_detail", page=url, sources=" ".join(policy.get(directive, ())),
-                                config="next.config.js"),
+                                config=config),
                     evidence=[f"Content-Security-Policy: {live or declared}"],
                     data={"page": url, "asset": asset.url, "kind": asset.kind, "directive": directive,
                           "allowed": list(policy.get(directive, ())), "declared": declared, "live": live,
-                          "file": "next.config.js"},
+                          "file": config},
                 ))
         if findings:
             return findings
-        return [Finding(check=self.name, status=CheckStatus.OK, title=text(lang, "csp.ok", count=checked),
+        return [Finding(check=self.name, status=CheckStatus.OK, title=text(lang, "csp.ok", count=checked, config=config),
                         evidence=[f"Content-Security-Policy: {declared}"], data={"declared": declared})]
+
+
+def _config_name(output: str) -> str:
+    """The config file the header reader loaded (`next.config.mjs`, …), `next.config.js` by default."""
+    try:
+        name = json.loads(output).get("config")
+    except (ValueError, AttributeError):
+        return "next.config.js"
+    return name if isinstance(name, str) and name.startswith("next.config.") else "next.config.js"
 
 
 class AssetsCheck(FrontendCheck):

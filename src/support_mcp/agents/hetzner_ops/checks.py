@@ -117,11 +117,17 @@ class Pm2StatusCheck(_OpsCheck):
         if app is None:
             return [self._finding(CheckStatus.FAIL, text(lang, "pm2_status.missing", app=self.host.app), op,
                                   [f"pm2 apps: {', '.join(x.name for x in processes) or '-'}"])]
+        layout = await app_layout(ctx, self.host)
         data = {"app": app.name, "status": app.status, "pid": app.pid, "restarts": app.restarts,
                 "unstable_restarts": app.unstable_restarts, "exit_code": app.exit_code, "port": app.port,
-                "started_at": app.started_at.isoformat() if app.started_at else None}
+                "started_at": app.started_at.isoformat() if app.started_at else None,
+                # where the app runs, as found on the host (nothing assumed; layout.py)
+                "layout": {"pm2_home": str(self.host.pm2_home) if self.host.pm2_home else None,
+                           "app_dir": str(self.host.app_dir) if self.host.app_dir else None,
+                           "port": self.host.app_port, "sources": layout.sources, "other_apps": list(layout.others),
+                           "out_log": app.out_log, "err_log": app.err_log}}
         evidence = [f"{app.name}: status={app.status} pid={app.pid} restarts={app.restarts} "
-                    f"unstable_restarts={app.unstable_restarts} exit_code={app.exit_code}"]
+                    f"unstable_restarts={app.unstable_restarts} exit_code={app.exit_code}", *layout.evidence()]
         detail = text(lang, "pm2_status.detail", restarts=app.restarts, unstable=app.unstable_restarts,
                       since=_when(app.started_at))
         # PM2's counters survive manual restarts, so only a process that is not up is looping; an

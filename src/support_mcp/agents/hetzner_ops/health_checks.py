@@ -38,7 +38,8 @@ class HealthPathCheck(_OpsCheck):
         if answer.status is None:
             return [self._finding(CheckStatus.FAIL, text(lang, "health.down", url=answer.url, error=answer.error),
                                   None, evidence, {**data, "unreachable": True}, f"GET {answer.url}")]
-        if answer.status in (502, 503, 504):  # Caddy cannot reach the app: http_smoke says why
+        if answer.status in (502, 503, 504) and not await self._app_answers(answer.url):
+            # Caddy cannot reach the app (its start page fails too): http_smoke says why
             return [self._finding(CheckStatus.SKIPPED, text(lang, "health.behind_proxy", url=answer.url,
                                                             status=answer.status), None, evidence, data)]
         if answer.status < 400:
@@ -47,6 +48,13 @@ class HealthPathCheck(_OpsCheck):
         data["unhealthy"] = True
         return [self._finding(CheckStatus.FAIL, text(lang, "health.unhealthy", url=answer.url, status=answer.status),
                               None, evidence, data, f"GET {answer.url}")]
+
+
+    async def _app_answers(self, health_url: str) -> bool:
+        """Whether the app answers its start page through Caddy: then a 502/503/504 on the health
+        path is the app's own word (many health endpoints say 503 when a dependency is down)."""
+        root = await diagnostics.http_check(self.host, "/")
+        return root.status is not None and root.status < 500 and root.url != health_url
 
 
 MAX_LINKS = 200  # links resolved per run at most (node_modules/.bin alone holds dozens)

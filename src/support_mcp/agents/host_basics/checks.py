@@ -53,6 +53,12 @@ _TEXTS: dict[str, dict[Language, str]] = {
     "load.top": {"de": "CPU untätig {idle} %, Warten auf I/O {iowait} %, Steal {steal} %.",
                  "en": "CPU idle {idle}%, waiting for I/O {iowait}%, steal {steal}%."},
     "load.top_missing": {"de": "Prozessliste (top) nicht verfügbar.", "en": "Process list (top) not available."},
+    "load.others": {"de": "Systemlast {per_core} pro CPU-Kern, verursacht von anderen Prozessen als denen der App "
+                          "(Benutzer {user}): {busiest}; kein Befund für die App",
+                    "en": "System load {per_core} per CPU core, caused by processes other than the app's "
+                          "(user {user}): {busiest}; no finding for the app"},
+    "load.app": {"de": "Die Last kommt von Prozessen der App (Benutzer {user}): {busiest}.",
+                 "en": "The load comes from the app's processes (user {user}): {busiest}."},
     "disk.result": {"de": "Dateisystem {mount} zu {pct} % belegt", "en": "Filesystem {mount} is {pct}% full"},
     "disk.detail": {"de": "{avail} frei von {size} ({fs}); Warnung ab {warn} %, Fehler ab {fail} %.",
                     "en": "{avail} free of {size} ({fs}); warning from {warn}%, failure from {fail}%."},
@@ -162,8 +168,14 @@ class SystemLoadCheck(_HostCheck):
     _title_key = "load.title"
     title = _TEXTS[_title_key]["de"]
 
+    def __init__(self, target: str = "local", app_user: str | None = None) -> None:
+        super().__init__(target)
+        self.app_user = app_user  # who runs the app on this host (the SSH/deploy user), when known
+
     async def run(self, ctx: CheckContext) -> list[Finding]:
-        """Judge the 1-minute load average per core against LOAD_PER_CORE_WARN/FAIL."""
+        """Judge the 1-minute load average per core against LOAD_PER_CORE_WARN/FAIL; a high load
+        that the app's processes do not cause (another user's jobs, a test run beside the lab) is
+        reported with the busiest processes, not as a fault of the app."""
         lang = ctx.language
         cores_op, uptime_op = commands.nproc(self.target), commands.uptime(self.target)
         cores_result = await self._execute(ctx, cores_op)
@@ -194,14 +206,38 @@ class SystemLoadCheck(_HostCheck):
         if status is not CheckStatus.OK:
             # High load: the busiest processes are what Tier 2 needs next, so fetch them now.
             await self._add_top(ctx, detail, evidence, data)
+        title = text(lang, "load.result", per_core=_num(per_core, lang), load1=loads["load1"], cores=cores)
+        if status is not CheckStatus.OK and self.app_user and data.get("top_processes"):
+            status, title = self._judge_source(lang, status, title, per_core, detail, data)
         return [Finding(
             check=self.name,
             status=status,
-            title=text(lang, "load.result", per_core=_num(per_core, lang), load1=loads["load1"], cores=cores),
+            title=title,
             detail=" ".join(detail),
             evidence=evidence,
             data=data,
         )]
+
+    def _is_app_user(self, user: str) -> bool:
+        # top cuts user names to 8 characters and marks the cut with '+'
+        assert self.app_user is not None
+        return user == self.app_user or (user.endswith("+") and self.app_user.startswith(user[:-1]))
+
+    def _judge_source(self, lang: Language, status: CheckStatus, title: str, per_core: float, detail: list[str],
+                      data: dict[str, Any]) -> tuple[CheckStatus, str]:
+        """Whose processes make the load: the app's (the finding stands) or others' (it does not)."""
+        top = data["top_processes"]
+        app_cpu = sum(p["cpu_percent"] for p in top if self._is_app_user(p["user"]))
+        other_cpu = sum(p["cpu_percent"] for p in top if not self._is_app_user(p["user"]))
+        busiest = ", ".join(f"{p['command']} ({p['user']}, {_num(p['cpu_percent'], lang, 0)} %)" for p in top[:3])
+        data.update(app_user=self.app_user, app_cpu_percent=round(app_cpu, 1), other_cpu_percent=round(other_cpu, 1))
+        if other_cpu > app_cpu:
+            data["load_source"] = "others"
+            return CheckStatus.OK, text(lang, "load.others", per_core=_num(per_core, lang), user=self.app_user,
+                                        busiest=busiest)
+        data["load_source"] = "app"
+        detail.append(text(lang, "load.app", user=self.app_user, busiest=busiest))
+        return status, title
 
     async def _add_top(self, ctx: CheckContext, detail: list[str], evidence: list[str],
                        data: dict[str, Any]) -> None:

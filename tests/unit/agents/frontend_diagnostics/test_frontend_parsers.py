@@ -87,3 +87,38 @@ def test_server_error_traced_through_the_chunk_source_map_to_the_component() -> 
 def test_source_map_that_is_not_json_is_invalid_input() -> None:
     with pytest.raises(InvalidInput):
         parsers.load_source_map("{nope")
+
+
+# --- test runners other than node:test (recorded: vitest 3 on labs/frontend_alt, jest 29) ---------
+
+
+def test_vitest_failures_carry_the_test_path_location_and_assertion() -> None:
+    report = parsers.parse_test_output((FIXTURES / "vitest_failing.txt").read_text())
+    assert (report.total, report.passed, report.failed) == (2, 0, 2)
+    first = report.failures[0]
+    assert first.name == "formatPrice > writes euros with a decimal comma"
+    assert first.location == "src/lib/price.test.ts:7:31"
+    assert first.error == "AssertionError: expected '12.50 €' to be '12,50 €' // Object.is equality"
+
+
+def test_vitest_passing_run_has_totals_and_no_failures() -> None:
+    report = parsers.parse_test_output((FIXTURES / "vitest_passing.txt").read_text())
+    assert (report.total, report.passed, report.failed, report.failures) == (2, 2, 0, ())
+
+
+def test_jest_failures_carry_the_test_path_location_and_assertion() -> None:
+    report = parsers.parse_test_output((FIXTURES / "jest_failing.txt").read_text())
+    assert (report.total, report.passed, report.failed) == (2, 1, 1)
+    [failure] = report.failures
+    assert failure.name == "formatPrice > writes euros with a decimal comma"
+    assert failure.location == "src/price.test.js:5:31" and failure.error.startswith("expect(received).toBe")
+
+
+def test_node_test_output_is_still_read_as_tap() -> None:
+    tap = parsers.parse_test_output((FIXTURES / "node_test_failing.stdout.txt").read_text())
+    assert tap.failed >= 1 and tap.failures
+
+
+def test_output_of_no_known_runner_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="neither TAP"):
+        parsers.parse_test_output("mocha says: 3 passing\n")

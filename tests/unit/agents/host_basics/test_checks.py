@@ -86,6 +86,28 @@ async def test_high_load_fails_and_names_the_busiest_processes() -> None:
     assert recorded == ["nproc", "uptime", "top -b -n1"]
 
 
+async def test_high_load_of_the_apps_own_processes_stays_a_fault_and_says_so() -> None:
+    (finding,), _ = await run_check(
+        SystemLoadCheck(app_user="app"), uptime=Replay("hetzner_pressure_uptime.txt"),
+        top=Replay("hetzner_pressure_top.txt"))
+    assert finding.status is CheckStatus.FAIL and finding.data["load_source"] == "app"
+    assert "Die Last kommt von Prozessen der App (Benutzer app): node (app, 99 %)" in finding.detail
+
+
+async def test_high_load_of_other_users_processes_is_no_fault_of_the_app() -> None:
+    # the same recorded host, but the app runs as `deploy`: node of user `app` is someone else's
+    (finding,), _ = await run_check(
+        SystemLoadCheck(app_user="deploy"), uptime=Replay("hetzner_pressure_uptime.txt"),
+        top=Replay("hetzner_pressure_top.txt"))
+    assert finding.status is CheckStatus.OK and finding.data["load_source"] == "others"
+    assert finding.title.startswith("Systemlast 3,95 pro CPU-Kern, verursacht von anderen Prozessen als denen "
+                                    "der App (Benutzer deploy): node (app, 99 %)")
+    assert finding.data["other_cpu_percent"] > 0 and finding.data["app_cpu_percent"] == 0
+    # top cuts long user names: `smcp-he+` is the lab user smcp-hetzner
+    check = SystemLoadCheck(app_user="smcp-hetzner")
+    assert check._is_app_user("smcp-he+") and not check._is_app_user("smcp-fr+") and check._is_app_user("smcp-hetzner")
+
+
 async def test_load_above_one_per_core_warns_in_english() -> None:
     (finding,), _ = await run_check(SystemLoadCheck(), "en", uptime=Replay("hetzner_busy_uptime.txt"))
     assert finding.status is CheckStatus.WARN

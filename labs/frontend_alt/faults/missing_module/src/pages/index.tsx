@@ -1,0 +1,15 @@
+import { Counter } from "@/components/Counter";
+import { PriceTag } from "@/components/PriceBadge";
+
+export default function Home() {
+  return (
+    <main>
+      <img src="/img/logo.svg" alt="Botbau" width={120} height={40} />
+      <h1>Botbau</h1>
+      <p>
+        WhatsApp-Bots ab <PriceTag cents={1250} /> im Monat
+      </p>
+      <Counter />
+    </main>
+  );
+}
