@@ -8,6 +8,7 @@ second PM2 daemon is started by the agent."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import subprocess
@@ -57,13 +58,28 @@ async def _ticket(s: Services, subject: str, body: str) -> Any:
     return ticket
 
 
-async def _approve_apply_validate(s: Services, plan: Any) -> Any:
+STABLE_S = 6.0  # after a repair, PM2's restart counter must not move for this long
+
+
+async def _approve_apply_validate(s: Services, plan: Any, lab: HetznerLab | None = None) -> Any:
+    """Approve, apply, validate; then, independently of the agent, the lab itself: 200 through
+    Caddy and the app online in PM2 with a restart counter that stays put."""
     await s.repairs.approve(plan.id, plan.plan_hash, "Erika Muster", ttl_minutes=15)
     applied = await s.repairs.apply(plan.id, plan.plan_hash)
     assert applied.status == "applied", applied.apply_output
     validated, findings = await s.repairs.validate(plan.id)
     assert validated.status == "validated", findings
+    if lab is not None:
+        await _stable(lab)
     return validated
+
+
+async def _stable(lab: HetznerLab) -> None:
+    before = lab.pm2_state()
+    await asyncio.sleep(STABLE_S)
+    after = lab.pm2_state()
+    assert after["status"] == "online" and after["restart_time"] == before["restart_time"], (before, after)
+    assert lab.http_status() == 200
 
 
 async def test_crash_loop_incident_config_fix_through_the_runner(healthy: HetznerLab, fresh_dsn: str) -> None:
@@ -83,7 +99,7 @@ async def test_crash_loop_incident_config_fix_through_the_runner(healthy: Hetzne
         assert plan.repair == "config_fix" and plan.dry_run_ok and plan.status == "dry_run"
         assert "+APP_MODE=production" in (plan.dry_run_output or "")
         assert healthy.http_status() == 502  # nothing ran before the approval
-        await _approve_apply_validate(s, plan)
+        await _approve_apply_validate(s, plan, healthy)
         assert healthy.http_status() == 200
         run = await s.runs.get_run(report.run_id)
         assert run.checklist["Dienste gezielt neu gestartet?"] is True
@@ -106,7 +122,7 @@ async def test_stale_deploy_incident_rebuild_through_the_runner(healthy: Hetzner
         assert next(f for f in report.findings if f.check == "deploy_age").data["stale"]
         [plan] = [p for p in await s.repairs.list_plans(ticket.id) if p.repair == "deploy"]
         assert "npm --prefix" in (plan.dry_run_output or "")
-        await _approve_apply_validate(s, plan)
+        await _approve_apply_validate(s, plan, healthy)
         assert healthy.http_status() == 200
 
 
@@ -140,7 +156,7 @@ async def test_stopped_app_step_by_step_through_mcp_tools(healthy: HetznerLab, f
             assert not applied.is_error and "status applied" in _text(applied), _text(applied)
             validated = await client.call_tool("validate_plan", {"plan_id": plan_id})
             assert '"status": "validated"' in _text(validated), _text(validated)
-        assert healthy.http_status() == 200
+        await _stable(healthy)
 
 
 def _cli(lab: HetznerLab, dsn: str) -> Any:
@@ -191,7 +207,7 @@ async def test_invalid_caddyfile_incident_restores_the_last_valid_backup(healthy
             broken = healthy.caddyfile.read_text()
             [restored] = set(original.splitlines()) - set(broken.splitlines())  # the line the edit broke
             assert f"+{restored}" in (plan.dry_run_output or "") and broken != original
-            await _approve_apply_validate(s, plan)
+            await _approve_apply_validate(s, plan, healthy)
             assert healthy.caddyfile.read_text() == original and healthy.http_status() == 200
     finally:
         healthy.caddyfile.write_text(original)
@@ -218,7 +234,7 @@ async def test_port_conflict_plan_ends_the_named_pid_and_the_app_answers_again(h
         assert plan.steps[0]["display"] == f"kill -TERM {pid}" and f"PID {pid} runs:" in plan.dry_run_output
         notes = "\n".join(m.body for m in await s.tickets.messages(ticket.id, internal_only=True, limit=500))
         assert f"PID {pid}" in notes
-        validated = await _approve_apply_validate(s, plan)
+        validated = await _approve_apply_validate(s, plan, healthy)
         assert validated.status == "validated"
         assert healthy.http_status() == 200
         run = await s.runs.get_run(report.run_id)
@@ -280,10 +296,27 @@ async def test_caddy_down_incident_starts_caddy_again_through_the_runner(healthy
             [plan] = await s.repairs.list_plans(ticket.id)
             assert plan.repair == "caddy_start" and plan.dry_run_ok
             assert plan.steps[0]["display"].startswith("caddy start --config ")
-            validated = await _approve_apply_validate(s, plan)
+            validated = await _approve_apply_validate(s, plan, healthy)
             assert validated.status == "validated" and healthy.http_status() == 200
     finally:
         healthy.stop_daemon_caddy()
+
+
+async def test_stale_proxy_config_incident_reloads_caddy_through_the_runner(healthy: HetznerLab, fresh_dsn: str) -> None:
+    healthy.inject_stale_proxy_config()  # Caddy runs a wrong upstream; the Caddyfile on disk is right
+    settings = Settings(database_url=fresh_dsn, targets=Targets(hosts=(healthy.host_target(),)))
+    try:
+        async with open_services(settings) as s:
+            ticket = await _ticket(s, "502 seit dem Proxy-Update", "Seit dem Update am Proxy nur 502, die App läuft.")
+            report = await s.runner.run(ticket.id, AGENT)
+            assert report.verdict == Verdict.CONFIRMED
+            smoke = next(f for f in report.findings if f.check == "http_smoke")
+            assert smoke.data.get("proxy_error") and healthy.http_status() == 502
+            [plan] = await s.repairs.list_plans(ticket.id)
+            assert plan.repair == "caddy_reload" and plan.dry_run_ok, plan.dry_run_output
+            await _approve_apply_validate(s, plan, healthy)
+    finally:
+        healthy.as_user(["caddy", "reload", "--config", str(healthy.caddyfile), "--adapter", "caddyfile"], check=False)
 
 
 def test_a_crash_naming_supabase_is_handed_over_to_the_analyst(healthy: HetznerLab, fresh_dsn: str) -> None:
@@ -317,7 +350,7 @@ async def test_a_healthy_lab_gives_no_warning_and_says_where_the_app_runs(health
         ticket = await _ticket(s, "Kurze Frage", "Ist bei euch alles in Ordnung?")
         report = await s.runner.run(ticket.id, AGENT)
         alerts = [(f.check, f.status, f.title) for f in report.findings if f.status in ("warn", "fail", "error")]
-        assert alerts == [], alerts
+        assert alerts == [], (alerts, [(f.data, f.evidence) for f in report.findings if f.check == "host.load"])
         assert report.verdict != Verdict.CONFIRMED  # nothing found: a human hears that no cause was found
         load = next(f for f in report.findings if f.check == "host.load")
         assert load.data.get("load_source") in (None, "others")  # judged per core; high only from others

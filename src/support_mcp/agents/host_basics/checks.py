@@ -32,6 +32,7 @@ DISK_USE_FAIL_PERCENT = 90
 MEMORY_AVAILABLE_WARN_PERCENT = 20.0
 MEMORY_AVAILABLE_FAIL_PERCENT = 10.0
 TOP_PROCESSES_SHOWN = 5
+APP_BUSY_CPU_PERCENT = 50.0  # the app's processes together, in top's per-core percent
 _EVIDENCE_LINES = 20
 
 # Mounts that mirror another filesystem (container layers, snaps): judging them again would
@@ -226,12 +227,15 @@ class SystemLoadCheck(_HostCheck):
     def _judge_source(self, lang: Language, status: CheckStatus, title: str, per_core: float, detail: list[str],
                       data: dict[str, Any]) -> tuple[CheckStatus, str]:
         """Whose processes make the load: the app's (the finding stands) or others' (it does not)."""
-        top = data["top_processes"]
+        # `top` itself runs as the SSH user: the probe is not the app
+        top = [p for p in data["top_processes"] if not (self._is_app_user(p["user"]) and p["command"] == "top")]
         app_cpu = sum(p["cpu_percent"] for p in top if self._is_app_user(p["user"]))
         other_cpu = sum(p["cpu_percent"] for p in top if not self._is_app_user(p["user"]))
         busiest = ", ".join(f"{p['command']} ({p['user']}, {_num(p['cpu_percent'], lang, 0)} %)" for p in top[:3])
         data.update(app_user=self.app_user, app_cpu_percent=round(app_cpu, 1), other_cpu_percent=round(other_cpu, 1))
-        if other_cpu > app_cpu:
+        # The load average is a minute's mean, top one moment: the app made it only if its processes
+        # are busy now (half a core at least) and busier than everyone else's.
+        if app_cpu < APP_BUSY_CPU_PERCENT or other_cpu > app_cpu:
             data["load_source"] = "others"
             return CheckStatus.OK, text(lang, "load.others", per_core=_num(per_core, lang), user=self.app_user,
                                         busiest=busiest)

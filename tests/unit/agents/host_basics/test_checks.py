@@ -103,6 +103,13 @@ async def test_high_load_of_other_users_processes_is_no_fault_of_the_app() -> No
     assert finding.title.startswith("Systemlast 3,95 pro CPU-Kern, verursacht von anderen Prozessen als denen "
                                     "der App (Benutzer deploy): node (app, 99 %)")
     assert finding.data["other_cpu_percent"] > 0 and finding.data["app_cpu_percent"] == 0
+    # the app's processes idle while the minute's load average is still high: not the app's load
+    idle_app = "\n".join(line.replace(" app       ", " smcp-he+  ").replace("98.7", " 4.0").replace("41.2", " 2.0")
+                         if " app " in line else line
+                         for line in (FIXTURES / "hetzner_pressure_top.txt").read_text().splitlines())
+    (idle,), _ = await run_check(SystemLoadCheck(app_user="smcp-hetzner"), uptime=Replay("hetzner_pressure_uptime.txt"),
+                                 top=Replay(stdout=idle_app))
+    assert idle.status is CheckStatus.OK and idle.data["load_source"] == "others" and idle.data["app_cpu_percent"] < 50
     # top cuts long user names: `smcp-he+` is the lab user smcp-hetzner
     check = SystemLoadCheck(app_user="smcp-hetzner")
     assert check._is_app_user("smcp-he+") and not check._is_app_user("smcp-fr+") and check._is_app_user("smcp-hetzner")
