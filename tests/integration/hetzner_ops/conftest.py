@@ -1,4 +1,5 @@
-"""The hetzner lab (sshd + PM2 + Caddy, see tests/helpers/hetzner_lab.py), one per module."""
+"""The host labs (sshd + PM2 + Caddy, see tests/helpers/hetzner_lab.py), one per module: ours and
+the second one laid out as others deploy (labs/hetzner_alt); every test here runs on both."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ import pytest
 
 from helpers.hetzner_lab import HetznerLab, start_lab
 from support_mcp.executors.ssh import SSHExecutor
+from support_mcp.labs.hetzner_alt import HetznerAltLab
 
 
-@pytest.fixture(scope="module")
-def lab() -> Iterator[HetznerLab]:
+@pytest.fixture(scope="module", params=["hetzner", "hetzner_alt"])
+def lab(request: pytest.FixtureRequest) -> Iterator[HetznerLab]:
     if not all(shutil.which(p) for p in ("caddy", "pm2", "node")) or not shutil.os.path.exists("/usr/sbin/sshd"):
         pytest.fail("hetzner lab programs missing: run scripts/labs/hetzner")
-    lab = start_lab()
+    lab = start_lab(kind=HetznerAltLab if request.param == "hetzner_alt" else HetznerLab)
     yield lab
     lab.stop()
 

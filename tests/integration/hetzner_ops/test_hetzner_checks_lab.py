@@ -52,12 +52,14 @@ async def test_crash_loop_shows_errored_restarts_and_the_log_line(healthy: Hetzn
     assert status.status == CheckStatus.FAIL and status.data["restart_loop"] and status.data["restarts"] >= 3
     assert "restart-looping" in status.title
     [logs] = found["pm2_logs"]
-    assert logs.status == CheckStatus.WARN and "APP_MODE=crash" in logs.title
+    assert logs.status == CheckStatus.WARN
+    [problem] = logs.data["env_problems"]  # in the app's own words, whatever shape they have
+    assert (problem["key"], problem["got"]) == ("APP_MODE", "crash")
     assert logs.data["errors"][-1]["timestamp"] is not None
     assert found["port_3000"][0].status == CheckStatus.FAIL and not found["port_3000"][0].data.get("conflict")
     assert found["http_smoke"][0].data["status"] == 502
     proposed = proposals(healthy, [f for fs in found.values() for f in fs])
-    assert proposed == {"config_fix": {"path": str(healthy.frontend / ".env.production"),
+    assert proposed == {"config_fix": {"path": str(healthy.frontend / ".env.production"),  # where the app reads it
                                        "set": {"APP_MODE": "production"}}}
 
 
@@ -82,7 +84,7 @@ async def test_port_conflict_names_the_foreign_process(healthy: HetznerLab, ssh:
     assert port.data["manual_followup"]["pid"] == pid and port.data["manual_followup"]["process"] == "node"
     assert port.data["cmdline"] == f"node {healthy.frontend / 'server.js'}"
     # PM2_HOME as found on the host (the daemon's rpc.sock), so the command reaches the app's daemon
-    assert f"kill {pid} && PM2_HOME={healthy.pm2_home} pm2 restart whatsapp-bot-builder --update-env" in port.detail
+    assert f"kill {pid} && PM2_HOME={healthy.pm2_home} pm2 restart {healthy.app} --update-env" in port.detail
     assert f"PID {pid}" in port.detail and "node" in port.detail
     assert any("EADDRINUSE" in e["message"] for e in found["pm2_logs"][0].data["errors"])
     # A plain restart would only fail again; the squatter runs as the deploy user, so ending that
@@ -96,7 +98,9 @@ async def test_caddy_down_and_caddy_config_invalid(healthy: HetznerLab, ssh: SSH
     original = healthy.inject_invalid_caddyfile()
     try:
         [invalid] = (await run_checks(healthy, ssh, c.CaddyCheck(host)))["caddy_status"]
-        assert invalid.status == CheckStatus.FAIL and "unrecognized directive: reverse_prxy" in invalid.title
+        broken = next(ln.strip() for ln in healthy.caddyfile.read_text().splitlines()
+                      if ln not in original.splitlines())  # the edit that broke it, named by caddy validate
+        assert invalid.status == CheckStatus.FAIL and any(t in invalid.title for t in broken.split()), (broken, invalid.title)
     finally:
         healthy.caddyfile.write_text(original)
     healthy.inject_caddy_down()

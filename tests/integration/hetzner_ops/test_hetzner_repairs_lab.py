@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from helpers.hetzner_lab import HetznerLab, check_context, deployment_event
 from support_mcp.agents.hetzner_ops.file_repairs import ConfigFixRepair, DeployRepair
@@ -15,12 +16,12 @@ async def test_pm2_restart_brings_a_stopped_app_back(healthy: HetznerLab, ssh: S
     healthy.inject_stopped()
     repair = Pm2RestartRepair(healthy.host_target())
     ctx, recorder = check_context(ssh)
-    steps = await repair.plan(ctx, {"app": "whatsapp-bot-builder"})
-    assert [s.display for s in steps] == [f"PM2_HOME={healthy.pm2_home} pm2 restart whatsapp-bot-builder --update-env"]
+    steps = await repair.plan(ctx, {"app": healthy.app})
+    assert [s.display for s in steps] == [f"PM2_HOME={healthy.pm2_home} pm2 restart {healthy.app} --update-env"]
     dry = await repair.dry_run(ctx, steps)
-    assert dry.ok and f"would run:\nPM2_HOME={healthy.pm2_home} pm2 restart whatsapp-bot-builder --update-env" in dry.output
+    assert dry.ok and f"would run:\nPM2_HOME={healthy.pm2_home} pm2 restart {healthy.app} --update-env" in dry.output
     assert "status=stopped" in dry.output
-    assert ("pm2", "restart", "whatsapp-bot-builder", "--update-env") not in recorder.commands  # dry-run ran nothing
+    assert ("pm2", "restart", healthy.app, "--update-env") not in recorder.commands  # dry-run ran nothing
     assert await repair.fingerprint(ctx, steps) == dry.fingerprint
     result = await repair.apply(ctx, steps)
     assert result.ok, result.output
@@ -31,10 +32,10 @@ async def test_pm2_restart_brings_a_stopped_app_back(healthy: HetznerLab, ssh: S
 
 async def test_config_fix_backs_up_shows_diff_and_fixes_the_crash_loop(healthy: HetznerLab, ssh: SSHExecutor) -> None:
     healthy.inject_crash_loop()
-    env = healthy.frontend / ".env.production"
+    env = healthy.env_file  # asked for where the app reads it; written where it really is (a link on the second lab)
     repair = ConfigFixRepair(healthy.host_target())
     ctx, _ = check_context(ssh)
-    steps = await repair.plan(ctx, {"path": str(env), "set": {"APP_MODE": "production"}})
+    steps = await repair.plan(ctx, {"path": str(healthy.frontend / ".env.production"), "set": {"APP_MODE": "production"}})
     assert [s.kind for s in steps] == ["command", "file", "command"]
     assert steps[0].display.startswith(f"cp -p --remove-destination {env} {env}.bak-")
     assert "-APP_MODE=crash\n+APP_MODE=production" in steps[1].display
@@ -42,27 +43,28 @@ async def test_config_fix_backs_up_shows_diff_and_fixes_the_crash_loop(healthy: 
     assert dry.ok and "git status: no git repository" in dry.output and "+APP_MODE=production" in dry.output
     result = await repair.apply(ctx, steps)
     assert result.ok, result.output
-    assert env.read_text() == "APP_MODE=production\n"
-    assert (healthy.frontend / steps[1].payload["backup"].rsplit("/", 1)[1]).read_text() == "APP_MODE=crash\n"
+    assert env.read_text() == healthy.default_env
+    assert Path(steps[1].payload["backup"]).read_text() == healthy.default_env.replace("APP_MODE=production",
+                                                                                      "APP_MODE=crash")
     assert all(f.status == CheckStatus.OK for f in await repair.validate(ctx, {}))
 
 
 async def test_config_fix_that_breaks_the_app_is_restored_from_the_backup(healthy: HetznerLab,
                                                                           ssh: SSHExecutor) -> None:
-    env = healthy.frontend / ".env.production"
+    env = healthy.env_file
     repair = ConfigFixRepair(healthy.host_target())
     ctx, _ = check_context(ssh)
     steps = await repair.plan(ctx, {"path": str(env), "content": "APP_MODE=maintenance\n"})
     result = await repair.apply(ctx, steps)
     assert not result.ok and "restored from the backup" in result.output.replace(
         "aus dem Backup", "restored from the backup")
-    assert env.read_text() == "APP_MODE=production\n"
+    assert env.read_text() == healthy.default_env
     assert healthy.pm2_state().get("status") == "online"
 
 
 async def test_fingerprint_changes_when_the_file_changed_since_the_dry_run(healthy: HetznerLab,
                                                                            ssh: SSHExecutor) -> None:
-    env = healthy.frontend / ".env.production"
+    env = healthy.env_file
     repair = ConfigFixRepair(healthy.host_target())
     ctx, _ = check_context(ssh)
     steps = await repair.plan(ctx, {"path": str(env), "set": {"FEATURE_X": "1"}})

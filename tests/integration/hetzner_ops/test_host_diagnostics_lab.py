@@ -6,6 +6,7 @@ degraded app from a healthy one while the page itself still answers 200."""
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 from typing import Any
 
@@ -63,9 +64,10 @@ async def test_grep_du_port_and_caddy_log_show_what_the_host_holds(healthy: Hetz
     (healthy.root / "caddy-access.log").chmod(0o644)
     ctx, _ = check_context(ssh)
     found = await diagnostics.grep(ctx, host, str(healthy.frontend / ".env.production"), "APP_MODE")
-    assert found.exit_code == 0 and "1:APP_MODE=production" in found.stdout
+    line = healthy.default_env.splitlines().index("APP_MODE=production") + 1
+    assert found.exit_code == 0 and f"{line}:APP_MODE=production" in found.stdout
     usage = await diagnostics.disk_usage(ctx, host)
-    assert usage.exit_code == 0 and str(healthy.frontend) in usage.stdout
+    assert usage.exit_code == 0 and str(Path(os.path.realpath(healthy.frontend)).parent if healthy.frontend.is_symlink() else healthy.frontend) in usage.stdout
     listening = await diagnostics.port(ctx, host)
     assert f":{healthy.app_port}" in listening.stdout, listening.stdout + listening.stderr
     free = await diagnostics.port(ctx, host, 1)
@@ -94,8 +96,10 @@ async def test_the_health_path_tells_a_degraded_app_from_a_healthy_one(healthy: 
     assert ok.status == CheckStatus.OK and ok.data["status"] == 200
     healthy.inject_health_degraded()
     [bad] = await HealthPathCheck(host).run(ctx)
-    assert bad.status == CheckStatus.FAIL and bad.data["unhealthy"] and bad.data["status"] == 500
-    assert '"database":"unreachable"' in "".join(bad.evidence)
+    # our app says 500, the second lab's 503 (what many health endpoints answer): both the app's own word
+    assert bad.status == CheckStatus.FAIL and bad.data["unhealthy"] and bad.data["status"] in (500, 503)
+    assert ('"database":"unreachable"' in "".join(bad.evidence)  # each app's own body is the evidence
+            or '"db":"timeout"' in "".join(bad.evidence))
     [page] = await HttpSmokeCheck(host).run(ctx)
     assert page.status == CheckStatus.OK  # the page alone says nothing is wrong
     unset = dataclasses.replace(host, health_path=None)

@@ -40,20 +40,34 @@ def _link(healthy: HetznerLab, made: list[Path], at: Path, to: str) -> Path:
 
 
 def _dir(healthy: HetznerLab, made: list[Path], at: Path) -> Path:
+    if not at.exists():  # a folder of the lab itself (the second lab's shared/) is never removed
+        made.append(at)
     healthy.as_user(["mkdir", "-p", str(at)])
-    made.append(at)
     return at
+
+
+def _base(healthy: HetznerLab, made: list[Path]) -> Path:
+    """A folder of this test's own inside the deploy folder (the second lab has a `current`,
+    `releases/` and `shared/` of its own, which the tests must not replace)."""
+    base = healthy.deploy_root / "paths-test"
+    healthy.as_user(["mkdir", "-p", str(base)])
+    made.insert(0, base)
+    return base
+
+
+def _env_text(healthy: HetznerLab) -> str:
+    return healthy.env_file.read_text()
 
 
 @pytest.mark.parametrize("layout", ["to_root", "up_dotdot", "chain"])
 async def test_a_link_leading_out_of_the_deploy_folder_is_refused_and_named(
         healthy: HetznerLab, ssh: SSHExecutor, links: list[Path], layout: str) -> None:
-    shared = _dir(healthy, links, healthy.deploy_root / "shared")
+    shared = _dir(healthy, links, _base(healthy, links) / "shared")
     if layout == "to_root":
         link = _link(healthy, links, shared / "rootlink", "/")
         path = link / "etc" / "passwd"
     elif layout == "up_dotdot":
-        link = _link(healthy, links, shared / "up", "../../..")  # deploy_root/shared -> …/var
+        link = _link(healthy, links, shared / "up", "../../../..")  # deploy_root/paths-test/shared -> …/var
         path = link / "caddy-lab-secret.env"
         (healthy.deploy_root.parents[1] / "caddy-lab-secret.env").write_text("TOKEN=outside\n")
         links.append(healthy.deploy_root.parents[1] / "caddy-lab-secret.env")
@@ -75,10 +89,10 @@ async def test_a_link_leading_out_of_the_deploy_folder_is_refused_and_named(
 
 async def test_a_link_inside_the_deploy_folder_is_followed_and_stays_a_link(
         healthy: HetznerLab, ssh: SSHExecutor, links: list[Path]) -> None:
-    release = _dir(healthy, links, healthy.deploy_root / "releases" / "20261203T080000Z")
-    links.insert(0, healthy.deploy_root / "releases")
-    healthy.as_user(["cp", str(healthy.frontend / ".env.production"), str(release / ".env.production")])
-    current = _link(healthy, links, healthy.deploy_root / "current", "releases/20261203T080000Z")
+    base = _base(healthy, links)
+    release = _dir(healthy, links, base / "releases" / "20261203T080000Z")
+    healthy.as_user(["cp", str(healthy.env_file), str(release / ".env.production")])
+    current = _link(healthy, links, base / "current", "releases/20261203T080000Z")
     repair = ConfigFixRepair(healthy.host_target())
     ctx, _ = check_context(ssh)
     steps = await repair.plan(ctx, {"path": str(current / ".env.production"), "set": {"FEATURE_X": "1"}})
@@ -92,12 +106,12 @@ async def test_a_link_inside_the_deploy_folder_is_followed_and_stays_a_link(
 
 async def test_a_link_swapped_in_after_the_dry_run_changes_the_fingerprint(
         healthy: HetznerLab, ssh: SSHExecutor, links: list[Path]) -> None:
-    releases = healthy.deploy_root / "releases"
+    base = _base(healthy, links)
+    releases = base / "releases"
     one, two = _dir(healthy, links, releases / "one"), _dir(healthy, links, releases / "two")
-    links.insert(0, releases)
     for release in (one, two):
-        healthy.as_user(["cp", str(healthy.frontend / ".env.production"), str(release / ".env.production")])
-    current = _link(healthy, links, healthy.deploy_root / "current", "releases/one")
+        healthy.as_user(["cp", str(healthy.env_file), str(release / ".env.production")])
+    current = _link(healthy, links, base / "current", "releases/one")
     repair = ConfigFixRepair(healthy.host_target())
     ctx, _ = check_context(ssh)
     steps = await repair.plan(ctx, {"path": str(current / ".env.production"), "set": {"FEATURE_X": "1"}})
@@ -119,7 +133,7 @@ async def test_reads_and_writes_never_go_through_a_link(healthy: HetznerLab, ssh
     outside.write_text("untouched\n")
     os.chmod(outside, 0o666)
     links.append(outside)
-    link = _link(healthy, links, healthy.deploy_root / "victim-link", str(outside))
+    link = _link(healthy, links, _base(healthy, links) / "victim-link", str(outside))
     with pytest.raises(PolicyViolation, match="symbolic link"):
         await ssh.write_file(str(link), b"overwritten\n")
     with pytest.raises(PolicyViolation, match="symbolic link"):
@@ -138,12 +152,12 @@ async def test_a_link_leading_out_is_a_finding_that_names_it(healthy: HetznerLab
 
     check = DeployLinksCheck(healthy.host_target())
     ctx, _ = check_context(ssh)
-    releases = _dir(healthy, links, healthy.deploy_root / "releases" / "one")
-    links.insert(0, healthy.deploy_root / "releases")
-    _link(healthy, links, healthy.deploy_root / "current", "releases/one")
+    base = _base(healthy, links)
+    releases = _dir(healthy, links, base / "releases" / "one")
+    _link(healthy, links, base / "current", "releases/one")
     [fine] = await check.run(ctx)
     assert fine.status == CheckStatus.OK and fine.data["outside"] == [] and fine.data["links"] >= 1
-    shared = _dir(healthy, links, healthy.deploy_root / "shared")
+    shared = _dir(healthy, links, base / "shared")
     _link(healthy, links, shared / "rootlink", "/")
     [found] = await check.run(ctx)
     assert found.status == CheckStatus.WARN

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from support_mcp.agents.base import CheckContext
+from support_mcp.agents.hetzner_ops.layout import found_host
 from support_mcp.agents.hetzner_ops.paths import resolved_path
 from support_mcp.domain.errors import InvalidInput
 from support_mcp.domain.targets import HostTarget
@@ -45,7 +46,10 @@ async def disk_usage(ctx: CheckContext, host: HostTarget, path: str | None = Non
 
 
 async def port(ctx: CheckContext, host: HostTarget, number: Any = None) -> CommandResult:
-    return await ctx.execute(hd.port_listeners(host, host.app_port if number is None else number))
+    """Who listens on `number`, by default on the app's port as found on the host (layout.py)."""
+    if number is None:
+        number = (await found_host(ctx, host)).app_port
+    return await ctx.execute(hd.port_listeners(host, number))
 
 
 async def resolve(ctx: CheckContext, host: HostTarget, path: str) -> str:
