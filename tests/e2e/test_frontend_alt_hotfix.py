@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -94,3 +95,19 @@ def test_the_patches_undo_exactly_the_overlays() -> None:
         patch = _patch(fault)
         assert patch.strip() and all(f"b/{p.relative_to(lab_dir(LAB) / 'faults' / fault).as_posix()}" in patch
                                      for p in (lab_dir(LAB) / "faults" / fault).rglob("*") if p.is_file())
+
+
+async def test_a_healthy_second_app_gives_no_warning(tmp_path: Path, fresh_dsn: str) -> None:
+    """The second app without a fault: build, lint, vitest, digests, CSP from src/proxy.ts, assets
+    and the browser on both pages — no warn/fail finding (no favicon is no fault)."""
+    with scenario(tmp_path / "healthy", None, deployed=True, lab=LAB) as sc:
+        async with open_services(Settings(database_url=fresh_dsn, targets=sc.targets())) as s:
+            ticket = await s.tickets.create_ticket(subject="Kurze Frage", customer="acme")
+            report = await s.runner.run(ticket.id, AGENT)
+    alerts = [(f.check, f.status, f.title, f.evidence[:3]) for f in report.findings
+              if f.status in ("warn", "fail", "error")]
+    assert alerts == [], alerts
+    by_check = {f.check: f for f in report.findings}
+    assert by_check["frontend.test"].data["total"] == 2  # vitest's own report, read
+    assert "src/proxy.ts" in by_check["frontend.csp"].title
+    assert len([f for f in report.findings if f.check == "frontend.smoke"]) == 2  # both pages in the browser

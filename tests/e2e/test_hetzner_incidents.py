@@ -23,7 +23,7 @@ from mcp.client import Client
 from helpers.hetzner_lab import HetznerLab, start_lab
 from helpers.outcomes import cli_env
 from support_mcp.bootstrap import Services, Settings, open_services
-from support_mcp.domain.errors import Conflict
+from support_mcp.domain.errors import Conflict, PolicyViolation
 from support_mcp.domain.models import AuthorKind, Verdict
 from support_mcp.domain.targets import Targets
 from support_mcp.labs.hetzner_alt import HetznerAltLab
@@ -300,6 +300,22 @@ async def test_caddy_down_incident_starts_caddy_again_through_the_runner(healthy
             assert validated.status == "validated" and healthy.http_status() == 200
     finally:
         healthy.stop_daemon_caddy()
+
+
+async def test_only_the_configured_app_may_be_restarted(healthy: HetznerLab, fresh_dsn: str) -> None:
+    """The other PM2 apps of the host (the second lab's worker) are listed, never named by a plan."""
+    settings = Settings(database_url=fresh_dsn, targets=Targets(hosts=(healthy.host_target(),)))
+    async with open_services(settings) as s:
+        ticket = await _ticket(s, "Worker hängt", "Bitte den Worker neu starten.")
+        others = [name for name in healthy.pm2_states() if name != healthy.app]
+        for app in [*others, "all", "0", f"{healthy.app} --update-env"]:
+            with pytest.raises(PolicyViolation):
+                await s.repairs.draft(ticket.id, AGENT, "pm2_restart", {"app": app})
+        assert await s.repairs.list_plans(ticket.id) == []
+        if isinstance(healthy, HetznerAltLab):
+            report = await s.runner.run(ticket.id, AGENT)
+            status = next(f for f in report.findings if f.check == "pm2_status")
+            assert status.data["layout"]["other_apps"] == ["botbau-worker"]
 
 
 async def test_stale_proxy_config_incident_reloads_caddy_through_the_runner(healthy: HetznerLab, fresh_dsn: str) -> None:
