@@ -111,7 +111,9 @@ def test_demo_on_the_embedded_server_end_to_end() -> None:
         commands = [line for e in out["timeline"] if "command" in e["tags"]
                     for line in e["body"].splitlines() if line.startswith("- Kommando:")]
         assert commands and not any(re.search(r"`rm\b|restart all", c) for c in commands)
-        assert "- Kommando: `pm2 restart whatsapp-bot-builder --update-env`" in commands
+        # the restart reaches the app's own PM2 daemon: PM2_HOME as found on the host (ss -xlp)
+        assert any(re.fullmatch(r"- Kommando: `PM2_HOME=/\S+ pm2 restart whatsapp-bot-builder --update-env`", c)
+                   for c in commands), commands
         assert out["report"]["checklist"]["Dienste gezielt neu gestartet?"] is True
 
         # the host basics on this machine, as before; the data folder is reused

@@ -130,7 +130,12 @@ async def app_layout(ctx: CheckContext, host: HostTarget) -> AppLayout:
     lock = ctx.facts.setdefault(("hetzner_ops.layout.lock", host.name), asyncio.Lock())
     async with lock:
         if key not in ctx.facts:
-            layout = await _discover(ctx, host)
+            try:
+                layout = await _discover(ctx, host)
+            except Exception as exc:  # noqa: BLE001 -- finding the layout never takes the checks down
+                # (a parser that raises on an unexpected `pm2 jlist`: the checks run on the host as
+                # configured, and pm2_status reports the same parser fault as its own finding)
+                layout = AppLayout(host=host, process=None, notes=(f"layout not found: {type(exc).__name__}: {exc}",))
             # the host as found leads to the same layout (checks ask with either)
             ctx.facts[key] = ctx.facts[("hetzner_ops.layout", layout.host)] = layout
         found: AppLayout = ctx.facts[key]
