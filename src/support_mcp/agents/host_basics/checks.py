@@ -33,6 +33,7 @@ MEMORY_AVAILABLE_WARN_PERCENT = 20.0
 MEMORY_AVAILABLE_FAIL_PERCENT = 10.0
 TOP_PROCESSES_SHOWN = 5
 APP_BUSY_CPU_PERCENT = 50.0  # the app's processes together, in top's per-core percent
+APP_MIN_CPU_TIME_S = 2.0  # a process with less CPU time in all is a probe or just started
 _EVIDENCE_LINES = 20
 
 # Mounts that mirror another filesystem (container layers, snaps): judging them again would
@@ -227,8 +228,11 @@ class SystemLoadCheck(_HostCheck):
     def _judge_source(self, lang: Language, status: CheckStatus, title: str, per_core: float, detail: list[str],
                       data: dict[str, Any]) -> tuple[CheckStatus, str]:
         """Whose processes make the load: the app's (the finding stands) or others' (it does not)."""
-        # `top` itself runs as the SSH user: the probe is not the app
-        top = [p for p in data["top_processes"] if not (self._is_app_user(p["user"]) and p["command"] == "top")]
+        # `top` itself and the other probes of this run (`pm2 jlist` is a node process) run as the SSH
+        # user: a process of that user with under APP_MIN_CPU_TIME_S of CPU time in all cannot have
+        # made a minute's load, so only older ones count as the app's.
+        top = [p for p in data["top_processes"] if not (self._is_app_user(p["user"]) and (
+            p["command"] == "top" or (p.get("cpu_time_s") is not None and p["cpu_time_s"] < APP_MIN_CPU_TIME_S)))]
         app_cpu = sum(p["cpu_percent"] for p in top if self._is_app_user(p["user"]))
         other_cpu = sum(p["cpu_percent"] for p in top if not self._is_app_user(p["user"]))
         busiest = ", ".join(f"{p['command']} ({p['user']}, {_num(p['cpu_percent'], lang, 0)} %)" for p in top[:3])
@@ -262,7 +266,7 @@ class SystemLoadCheck(_HostCheck):
         data.update(cpu_idle=snapshot.cpu_idle, cpu_iowait=snapshot.cpu_iowait, cpu_steal=snapshot.cpu_steal,
                     tasks_running=snapshot.tasks_running, tasks_total=snapshot.tasks_total,
                     top_processes=[{"pid": p.pid, "user": p.user, "cpu_percent": p.cpu_percent,
-                                    "mem_percent": p.mem_percent, "command": p.command}
+                                    "mem_percent": p.mem_percent, "command": p.command, "cpu_time_s": p.cpu_time_s}
                                    for p in snapshot.processes])
 
 

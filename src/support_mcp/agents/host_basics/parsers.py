@@ -64,6 +64,19 @@ class TopProcess:
     mem_percent: float
     command: str
     line: str
+    cpu_time_s: float | None = None  # TIME+ (CPU time since the process started), when top shows it
+
+
+def _cpu_time(value: str) -> float | None:
+    """top's TIME+ (`412:07.33` = minutes:seconds.hundredths, `10900:22`, `1:02:03`) in seconds."""
+    try:
+        parts = [float(x) for x in value.split(":")]
+    except ValueError:
+        return None
+    seconds = 0.0
+    for part in parts:
+        seconds = seconds * 60 + part
+    return seconds
 
 
 @dataclass(frozen=True)
@@ -287,6 +300,7 @@ def _top_processes(header: str, rows: list[str]) -> list[TopProcess]:
                     mem_percent=float(fields[at["%MEM"]]),
                     command=fields[at["COMMAND"]],
                     line=line.rstrip(),
+                    cpu_time_s=_cpu_time(fields[columns.index("TIME+")]) if "TIME+" in columns else None,
                 )
             )
         except (ValueError, IndexError):

@@ -81,7 +81,8 @@ async def test_high_load_fails_and_names_the_busiest_processes() -> None:
     assert "Warten auf I/O 22,6 %" in finding.detail
     assert finding.data["load1_per_core"] == 3.95 and finding.data["cores"] == 2
     assert finding.data["top_processes"][0] == {
-        "pid": 412873, "user": "app", "cpu_percent": 98.7, "mem_percent": 37.5, "command": "node"}
+        "pid": 412873, "user": "app", "cpu_percent": 98.7, "mem_percent": 37.5, "command": "node",
+        "cpu_time_s": 412 * 60 + 7.33}
     assert any(line.strip().startswith("412873 app") for line in finding.evidence)
     assert recorded == ["nproc", "uptime", "top -b -n1"]
 
@@ -110,6 +111,13 @@ async def test_high_load_of_other_users_processes_is_no_fault_of_the_app() -> No
     (idle,), _ = await run_check(SystemLoadCheck(app_user="smcp-hetzner"), uptime=Replay("hetzner_pressure_uptime.txt"),
                                  top=Replay(stdout=idle_app))
     assert idle.status is CheckStatus.OK and idle.data["load_source"] == "others" and idle.data["app_cpu_percent"] < 50
+    # the agent's own probes (`pm2 jlist` is node, 0.13 s of CPU in all) are no load of the app
+    probes = "\n".join(line.replace(" app       ", " smcp-he+  ").replace("412:07.33", "  0:00.13")
+                        .replace("96:41.02", " 0:00.14") if " app " in line else line
+                        for line in (FIXTURES / "hetzner_pressure_top.txt").read_text().splitlines())
+    (probed,), _ = await run_check(SystemLoadCheck(app_user="smcp-hetzner"),
+                                   uptime=Replay("hetzner_pressure_uptime.txt"), top=Replay(stdout=probes))
+    assert probed.status is CheckStatus.OK and probed.data["load_source"] == "others", probed.data
     # top cuts long user names: `smcp-he+` is the lab user smcp-hetzner
     check = SystemLoadCheck(app_user="smcp-hetzner")
     assert check._is_app_user("smcp-he+") and not check._is_app_user("smcp-fr+") and check._is_app_user("smcp-hetzner")
