@@ -91,7 +91,9 @@ async def _processes(ctx: CheckContext, host: HostTarget) -> list[p.Pm2Process]:
 async def _discover(ctx: CheckContext, host: HostTarget) -> AppLayout:
     homes, notes = await _daemon_homes(ctx, host)
     found, sources, processes = host, {"pm2_home": "default"}, None
-    # With several daemons, the one whose process list holds the configured app is the app's.
+    # With several daemons, the one whose process list holds the configured app is the app's; when
+    # several do (staging and production of one user), the one running it in the deploy folder.
+    best = -1
     for home, source in homes or [(None, "default")]:  # type: ignore[list-item]
         candidate = replace(host, pm2_home=Path(home)) if home else host
         try:
@@ -99,9 +101,11 @@ async def _discover(ctx: CheckContext, host: HostTarget) -> AppLayout:
         except (ExecutionError, InvalidInput) as exc:
             notes.append(f"pm2 jlist ({home or 'default PM2_HOME'}): {exc}")
             continue
-        if processes is None or any(x.name == host.app for x in listed):
-            found, sources["pm2_home"], processes = candidate, source, listed
-        if any(x.name == host.app for x in listed):
+        app = next((x for x in listed if x.name == host.app), None)
+        rank = 0 if app is None else 2 if app.cwd and _within(host, posixpath.normpath(app.cwd)) else 1
+        if rank > best:
+            found, sources["pm2_home"], processes, best = candidate, source, listed, rank
+        if rank == 2:
             break
     if processes is None:
         return AppLayout(host=found, process=None, sources=sources, notes=tuple(notes))
