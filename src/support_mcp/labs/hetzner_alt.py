@@ -95,9 +95,6 @@ class HetznerAltLab(HetznerLab):
         build_id = self.release(RELEASES[0]) / ".next" / "BUILD_ID"
         os.utime(build_id, (old, old))
 
-    def rebuild(self) -> None:
-        self.as_user(["npm", "--prefix", str(self.frontend), "run", "build"])
-
     def _broken_caddyfile(self, good: str) -> str:
         return good.replace("lb_try_duration 2s", "lb_try_duration two-seconds")
 
