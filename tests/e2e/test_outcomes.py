@@ -25,7 +25,14 @@ from helpers.hetzner_lab import HetznerLab, start_lab
 from helpers.outcomes import NEUTRAL, Cause, Cli, Outcome, add_deployment_event, cli_env
 from helpers.supabase_cli_lab import CLI
 from helpers.supabase_lab import LAB_DIR, SCENARIOS, clone_lab, create_lab_template, drop_database
-from integration.frontend_diagnostics.frontend_lab import FAULTS, LABS, Scenario, scenario
+from integration.frontend_diagnostics.frontend_lab import (
+    BUILD_BREAKING,
+    FAULTS,
+    LABS,
+    UNDEPLOYABLE,
+    Scenario,
+    scenario,
+)
 from support_mcp.agents.frontend_diagnostics.parsers import find_digests
 from support_mcp.domain.targets import SupabaseTarget, Targets
 from support_mcp.labs.hetzner_alt import HetznerAltLab
@@ -184,6 +191,8 @@ HETZNER_FAULTS: dict[str, tuple[str, str, Callable[[HetznerLab], Callable[[], No
                         Cause("health_path", {"unhealthy": True})),
     "stale_proxy_config": ("502 seit dem Proxy-Update", "Seit dem Update am Proxy nur 502, die App läuft laut PM2.",
                            _stale_proxy_config, Cause("http_smoke", {"proxy_error": True})),
+    "pm2_down": ("Nach Server-Neustart offline", "Seit dem Neustart des Servers heute Nacht nur 502 Bad Gateway.",
+                 _then_nothing(HetznerLab.inject_pm2_down), Cause("pm2_status", {"no_daemon": True})),
 }
 
 
@@ -193,6 +202,7 @@ HETZNER_PLANS: dict[str, list[str]] = {
     "port_conflict": ["free_app_port"], "port_conflict_root": [], "caddy_down": ["caddy_start"],
     "invalid_caddyfile": ["caddy_restore"], "invalid_caddyfile_no_backup": [], "stale_deploy": ["deploy"],
     "health_degraded": [], "stale_proxy_config": ["caddy_reload"],
+    "pm2_down": [],  # no daemon, no process list: escalated with the evidence (a restart would start an empty one)
 }
 
 
@@ -226,8 +236,6 @@ def test_hetzner_fault_is_named_through_the_cli(hetzner_lab: HetznerLab, fresh_d
 # --- frontend: one deployed scenario per fault, shared by its two tickets -----------------------
 
 FRONTEND = "frontend-diagnostics"
-# the faults that break `next build` (or its lint/test gate) exist in the sources only: nothing deploys them
-UNDEPLOYABLE = {"type_error", "missing_module", "lint_error", "failing_test"}
 
 # fault -> (subject, customer message ({digest}: the one the page shows), the finding that names the cause)
 FRONTEND_FAULTS: dict[str, tuple[str, str, Cause]] = {
@@ -246,6 +254,14 @@ FRONTEND_FAULTS: dict[str, tuple[str, str, Cause]] = {
                    Cause("frontend.lint", {"rule": "react-hooks/rules-of-hooks"})),
     "failing_test": ("Tests schlagen fehl", "npm test ist rot, die Preisformatierung stimmt nicht.",
                      Cause("frontend.test", {"test": "formatPrice writes euros with a decimal comma"})),
+    "client_exception": ("Seite stürzt ab", "Die Startseite zeigt 'Application error: a client-side exception has "
+                         "occurred'.", Cause("frontend.smoke", {"kind": "client_exception",
+                                                                "file": "app/components/Greeting.tsx"})),
+    "import_case": ("Build auf dem Server rot", "Lokal baut es, auf dem Server: Module not found.",
+                    Cause("frontend.build", {"kind": "module_not_found", "file": "app/page.tsx",
+                                             "actual": "app/components/Greeting.tsx"})),
+    "stale_build": ("Header fehlt", "Der Security-Scan vermisst Permissions-Policy, obwohl sie in next.config steht.",
+                    Cause("frontend.headers", {"kind": "stale_build", "file": "next.config.js"})),
 }
 
 
@@ -266,6 +282,14 @@ FRONTEND_ALT_FAULTS: dict[str, tuple[str, str, Cause]] = {
                    Cause("frontend.lint", {"rule": "react-hooks/rules-of-hooks", "file": "src/components/Counter.tsx"})),
     "failing_test": ("Tests schlagen fehl", "npm test ist rot, die Preisformatierung stimmt nicht.",
                      Cause("frontend.test", {"test": "formatPrice > writes euros with a decimal comma"})),
+    "client_exception": ("Seite stürzt ab", "Die Startseite zeigt 'Application error: a client-side exception has "
+                         "occurred'.", Cause("frontend.smoke", {"kind": "client_exception",
+                                                                "file": "src/components/Counter.tsx"})),
+    "import_case": ("Build auf dem Server rot", "Lokal baut es, auf dem Server: Module not found.",
+                    Cause("frontend.build", {"kind": "module_not_found", "file": "src/pages/index.tsx",
+                                             "actual": "src/components/PriceTag.tsx"})),
+    "stale_build": ("Header fehlt", "Der Security-Scan vermisst Permissions-Policy, obwohl sie in next.config steht.",
+                    Cause("frontend.headers", {"kind": "stale_build", "file": "next.config.mjs"})),
 }
 FRONTEND_CASES = [(lab, fault) for lab in LABS for fault in FAULTS]
 
@@ -275,7 +299,8 @@ def frontend_lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     """The fault's project on its lab, and unless it cannot build, its deployment served by next
     start under PM2; pytest groups the tests by (lab, fault), so each is set up once for both tickets."""
     lab, fault = request.param
-    with scenario(tmp_path_factory.mktemp(f"{lab}-{fault}"), fault, deployed=fault not in UNDEPLOYABLE, lab=lab) as sc:
+    with scenario(tmp_path_factory.mktemp(f"{lab}-{fault}"), fault, deployed=fault not in BUILD_BREAKING, lab=lab,
+                  deploy_healthy=fault in UNDEPLOYABLE) as sc:
         yield sc
 
 

@@ -106,6 +106,7 @@ class HetznerLab:
     public_port: int = field(default_factory=free_port)
     admin_port: int = field(default_factory=free_port)
     _procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    ecosystem: Path | None = None  # the ecosystem file PM2 was started from (set by start)
 
     # --- layout ---------------------------------------------------------------------------------
     @property
@@ -160,6 +161,7 @@ class HetznerLab:
         self._build()
         self._start_sshd()
         self.start_caddy()
+        self.ecosystem = ecosystem
         self.as_user(["pm2", "start", str(ecosystem)])
         wait_until(self.app_healthy, "app answering 200 through Caddy")
 
@@ -380,6 +382,12 @@ class HetznerLab:
         """The pages answer 200, but the app's /api/health says 500 (its database unreachable)."""
         (self.frontend / ".health-down").write_text("database unreachable\n")
 
+    def inject_pm2_down(self) -> None:
+        """The PM2 daemon is gone (`pm2 kill`; a reboot without a PM2 service does the same): no app
+        process, 502 through Caddy, and no rpc.sock for the agent to find."""
+        self.as_user(["pm2", "kill"])
+        wait_until(lambda: not self.pm2_daemon_homes(), "no PM2 daemon of the lab")
+
     def heal(self) -> None:
         """Back to healthy: valid config, no squatter, Caddy and the app running, 200 through Caddy."""
         (self.frontend / ".health-down").unlink(missing_ok=True)
@@ -387,6 +395,8 @@ class HetznerLab:
         self.write_env(self.default_env)
         if "caddy" not in self._procs or self._procs["caddy"].poll() is not None:
             self.start_caddy()
+        if not self.pm2_daemon_homes() and self.ecosystem is not None:
+            self.as_user(["pm2", "start", str(self.ecosystem)])
         self.as_user(["pm2", "restart", self.app, "--update-env"])
         wait_until(self.app_healthy, "app answering 200 through Caddy")
         self.as_user(["pm2", "flush", self.app])

@@ -36,3 +36,25 @@ async def test_of_two_daemons_running_the_app_the_one_in_the_deploy_folder_is_ta
         assert str(theirs.host.pm2_home) == str(other.pm2_home) and theirs.host.app_port == other.app_port
     finally:
         other.stop()
+
+
+async def test_without_a_pm2_daemon_none_is_started_and_the_finding_says_so(healthy: HetznerLab,
+                                                                             ssh: SSHExecutor) -> None:
+    """After `pm2 kill` (a reboot without a PM2 service): pm2_status fails naming the missing
+    daemon, the logs are skipped, no restart is proposed, and no pm2 command ran — a bare
+    `pm2 jlist` would have started an empty daemon in the login's default PM2_HOME."""
+    from support_mcp.agents.hetzner_ops.checks import AppPortCheck, Pm2LogsCheck, Pm2StatusCheck
+    from support_mcp.agents.hetzner_ops.repairs import Pm2RestartRepair
+
+    healthy.inject_pm2_down()
+    ctx, recorder = check_context(ssh)
+    host = healthy.host_target()
+    [status] = await Pm2StatusCheck(host).run(ctx)
+    [logs] = await Pm2LogsCheck(host).run(ctx)
+    port = await AppPortCheck(host).run(ctx)
+    assert status.status == "fail" and status.data["no_daemon"] is True, status
+    assert host.user in status.title and "rpc.sock" in " ".join(status.evidence)
+    assert logs.status == "skipped"
+    assert Pm2RestartRepair(host).proposes([status, *port]) is None
+    assert not [c for c in recorder.commands if c[0] == "pm2"], recorder.commands
+    assert healthy.pm2_daemon_homes() == []  # none started by the checks

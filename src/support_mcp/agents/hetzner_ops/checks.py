@@ -106,6 +106,10 @@ class Pm2StatusCheck(_OpsCheck):
 
     async def check(self, ctx: CheckContext) -> list[Finding]:
         lang, op = ctx.language, hc.pm2_jlist(self.host)
+        if (layout := await app_layout(ctx, self.host)).no_daemon:
+            return [self._finding(CheckStatus.FAIL, text(lang, "pm2_status.no_daemon", user=self.host.user,
+                                                         app=self.host.app), hc.unix_listeners(self.host),
+                                  list(layout.notes), {"app": self.host.app, "no_daemon": True, "status": None})]
         result = await self._execute(ctx, op)
         if isinstance(result, Finding):
             return [result]
@@ -158,6 +162,9 @@ class Pm2LogsCheck(_OpsCheck):
 
     async def check(self, ctx: CheckContext) -> list[Finding]:
         lang, op = ctx.language, hc.pm2_logs(self.host, lines=LOG_LINES)
+        if (await app_layout(ctx, self.host)).no_daemon:
+            return [self._finding(CheckStatus.SKIPPED, text(lang, "pm2_logs.no_daemon", user=self.host.user), None,
+                                  [])]
         result = await self._execute(ctx, op)
         if isinstance(result, Finding):
             return [result]
@@ -308,6 +315,8 @@ class AppPortCheck(_OpsCheck):
             return None
 
     async def _app_pid(self, ctx: CheckContext) -> int | None:
+        if (await app_layout(ctx, self.host)).no_daemon:
+            return None  # pm2 would start an empty daemon
         result = await self._execute(ctx, hc.pm2_jlist(self.host))
         if isinstance(result, Finding):
             return None

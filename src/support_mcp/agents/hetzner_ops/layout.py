@@ -38,6 +38,9 @@ class AppLayout:
     others: tuple[str, ...] = ()  # the daemon's other apps (a worker): listed, never restarted
     sources: dict[str, str] = field(default_factory=dict)  # what came from where
     notes: tuple[str, ...] = ()  # what could not be found, and why
+    # `ss -xlp` answered and no PM2 daemon of the user listens: pm2 is not asked (a bare `pm2 jlist`
+    # would start an empty daemon), the checks say so instead
+    no_daemon: bool = False
 
     def evidence(self) -> list[str]:
         """One line per fact, for a finding's evidence."""
@@ -62,6 +65,7 @@ def _within(host: HostTarget, path: str) -> bool:
 
 
 MAX_DAEMONS = 4  # PM2 daemons of one user whose process lists are read to find the app
+NO_DAEMON = "no PM2 daemon of the user listens (ss -xlp: no <PM2_HOME>/rpc.sock)"
 
 
 async def _daemon_homes(ctx: CheckContext, host: HostTarget) -> tuple[list[tuple[str, str]], list[str]]:
@@ -74,7 +78,9 @@ async def _daemon_homes(ctx: CheckContext, host: HostTarget) -> tuple[list[tuple
         return [], [f"ss -xlp: {exc}"]
     daemons = p.pm2_daemons(result.stdout)
     if not daemons:
-        return [], [f"no PM2 daemon of user {host.user} listens (ss -xlp); pm2 runs with its default PM2_HOME"]
+        if result.exit_code == 0:
+            return [], [NO_DAEMON]
+        return [], [f"ss -xlp exited {result.exit_code}; pm2 runs with its default PM2_HOME"]
     seen: dict[str, str] = {}
     for d in daemons:
         seen.setdefault(d.home, f"ss -xlp: {d.name} pid {d.pid} listens on {d.home}/rpc.sock")
@@ -90,6 +96,9 @@ async def _processes(ctx: CheckContext, host: HostTarget) -> list[p.Pm2Process]:
 
 async def _discover(ctx: CheckContext, host: HostTarget) -> AppLayout:
     homes, notes = await _daemon_homes(ctx, host)
+    if notes == [NO_DAEMON]:
+        return AppLayout(host=host, process=None, sources={"pm2_home": "none running"}, notes=tuple(notes),
+                         no_daemon=True)
     found, sources, processes = host, {"pm2_home": "default"}, None
     # With several daemons, the one whose process list holds the configured app is the app's; when
     # several do (staging and production of one user), the one running it in the deploy folder.

@@ -12,6 +12,12 @@ _TEXTS: dict[str, dict[Language, str]] = {
                         "en": "{app} is restart-looping ({restarts} restarts, status {status})"},
     "pm2_status.down": {"de": "{app} läuft nicht (PM2-Status {status}, Exit-Code {exit_code})",
                         "en": "{app} is not running (PM2 status {status}, exit code {exit_code})"},
+    "pm2_status.no_daemon": {"de": "Kein PM2-Daemon läuft für Benutzer {user}: {app} läuft nicht unter PM2 "
+                                   "(pm2 wurde nicht aufgerufen, es hätte einen leeren Daemon gestartet)",
+                             "en": "No PM2 daemon runs for user {user}: {app} does not run under PM2 (pm2 was not "
+                                   "called, it would have started an empty daemon)"},
+    "pm2_logs.no_daemon": {"de": "Kein PM2-Daemon läuft für Benutzer {user}: keine PM2-Logs zu lesen",
+                           "en": "No PM2 daemon runs for user {user}: no PM2 logs to read"},
     "pm2_status.missing": {"de": "{app} ist in PM2 nicht registriert", "en": "{app} is not registered in PM2"},
     "pm2_status.detail": {"de": "Neustarts: {restarts}, instabile Neustarts: {unstable}; läuft seit {since}.",
                           "en": "Restarts: {restarts}, unstable restarts: {unstable}; up since {since}."},
