@@ -474,6 +474,9 @@ class DeployAgeCheck(_OpsCheck):
 
     async def check(self, ctx: CheckContext) -> list[Finding]:
         lang, op = ctx.language, hc.build_id_stat(self.host)
+        if self.host.app_dir is None and (await app_layout(ctx, self.host)).no_daemon:
+            # no PM2 to say where the app runs, and the configuration does not say either
+            return [self._finding(CheckStatus.SKIPPED, text(lang, "deploy.no_app_dir", user=self.host.user), None, [])]
         try:  # BUILD_ID (or a folder above it) may be a link out of the deploy folder: then nothing is read
             await resolved_path(ctx, self.host, hc.build_id_path(self.host))
         except PolicyViolation as exc:

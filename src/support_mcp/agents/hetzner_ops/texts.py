@@ -53,6 +53,10 @@ _TEXTS: dict[str, dict[Language, str]] = {
     "caddy.service_down": {"de": "Caddy-Dienst {state}", "en": "Caddy service {state}"},
     "caddy.no_systemd": {"de": "systemctl nicht verfügbar ({reason}); geprüft mit `caddy validate` und HTTP",
                          "en": "systemctl not available ({reason}); checked with `caddy validate` and HTTP"},
+    "deploy.no_app_dir": {"de": "App-Ordner unbekannt: kein PM2-Daemon von {user} nennt ihn, konfiguriert ist er "
+                                "nicht (SUPPORT_MCP_APP_DIR)",
+                          "en": "App folder unknown: no PM2 daemon of {user} names it, none is configured "
+                                "(SUPPORT_MCP_APP_DIR)"},
     "deploy.link_outside": {"de": "BUILD_ID nicht gelesen: {reason}", "en": "BUILD_ID not read: {reason}"},
     "links.title": {"de": "Symbolische Links im Deploy-Ordner", "en": "Symbolic links in the deploy folder"},
     "links.outside": {"de": "{count} Link(s) im Deploy-Ordner führen hinaus, z. B. {first}",
