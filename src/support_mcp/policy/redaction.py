@@ -302,10 +302,23 @@ def _kind_for_name(name: str, line: str = "") -> str:
     return "api-key" if "api" in tokens or "apikey" in tokens else "key"
 
 
+# How far around a match its line is looked at: a bounded window, so that a megabyte on one line
+# with thousands of assignments costs linear time, not a scan to the line's ends per match.
+_LINE_WINDOW = 512
+
+
+def _line_start(text: str, pos: int) -> int:
+    """Where the line holding `pos` starts, looking back at most `_LINE_WINDOW` characters."""
+    lo = max(0, pos - _LINE_WINDOW)
+    newline = text.rfind("\n", lo, pos)
+    return newline + 1 if newline >= 0 else lo
+
+
 def _assignment_value(m: re.Match[str], v: re.Match[str]) -> str | None:
     """The replacement of an assignment's value v, or None when the value is to stay."""
     name, value = m["name"], v[0]
-    line_head = m.string[m.string.rfind("\n", 0, m.start()) + 1 : m.start()]
+    line_start = _line_start(m.string, m.start())
+    line_head = m.string[line_start : m.start()]
     if name.lower() in ("cookie", "set-cookie") and not line_head.strip(" \t<>*"):
         return None  # a cookie header: its pairs are judged one by one (_cookie_header)
     quote, trail = "", ""
@@ -317,13 +330,13 @@ def _assignment_value(m: re.Match[str], v: re.Match[str]) -> str | None:
     # Leave values an earlier, more precise rule has handled (markers, auth schemes) alone.
     if not value or _is_placeholder(value) or value.lower() in _SCHEMES or "[REDACTED:" in value:
         return None
-    line_start = m.string.rfind("\n", 0, m.start()) + 1
     # "name: value" inside prose ("token: expired") needs a value that looks like a secret.
     if ":" in m["sep"] and not m["q"] and not quote and _ENV_NAME.fullmatch(name) is None:
         at_line_start = not m.string[line_start : m.start()].strip(" \t>-*#|")
         if not at_line_start and (len(value) < 6 or value.isalpha()):
             return None
-    line = m.string[line_start : (m.string.find("\n", v.end()) + 1) or None]
+    line_end = m.string.find("\n", v.end(), v.end() + _LINE_WINDOW)
+    line = m.string[line_start : line_end + 1 if line_end >= 0 else v.end() + _LINE_WINDOW]
     return f"{quote}{_marker(_kind_for_name(name, line))}{quote}{trail}"
 
 
