@@ -49,6 +49,7 @@ class PageVisit:
     started_at: datetime
     error: str | None = None  # navigation failed (timeout, refused)
     loaded_requests: tuple[str, ...] = field(default_factory=tuple)
+    error_stacks: tuple[str, ...] = field(default_factory=tuple)  # each uncaught exception with its stack
 
 
 class BrowserExecutor:
@@ -72,6 +73,7 @@ class BrowserExecutor:
         started_at, start = self._clock(), time.monotonic()
         console: list[str] = []
         page_errors: list[str] = []
+        stacks: list[str] = []
         failed: list[FailedRequest] = []
         loaded: list[str] = []
         status: int | None = None
@@ -97,6 +99,8 @@ class BrowserExecutor:
 
                         def on_page_error(exc: PlaywrightError) -> None:
                             page_errors.append(str(exc)[:500])
+                            if len(stacks) < MAX_EVENTS:
+                                stacks.append((exc.stack or str(exc))[:4000])
 
                         def on_request_failed(request: Request) -> None:
                             if len(failed) < MAX_EVENTS:
@@ -138,5 +142,5 @@ class BrowserExecutor:
             page_errors=tuple(page_errors), body_text=body,
             screenshot_path=screenshot_path if shot_sha else None, screenshot_sha256=shot_sha,
             duration_ms=(time.monotonic() - start) * 1000.0, started_at=started_at, error=error,
-            loaded_requests=tuple(loaded),
+            loaded_requests=tuple(loaded), error_stacks=tuple(stacks),
         )

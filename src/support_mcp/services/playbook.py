@@ -99,7 +99,7 @@ STEPS: tuple[StepMapping, ...] = (
     StepMapping("3.2 Reparatur", "Deployment", runner_step="repair"),  # deploy
     StepMapping("4.1 Diagnose", "Build Errors", runner_step="checks", checks=("frontend.build", "frontend.digest")),
     StepMapping("4.1 Diagnose", "Lint/Test", runner_step="checks", checks=("frontend.lint", "frontend.test")),
-    StepMapping("4.1 Diagnose", "Assets & CSP", runner_step="checks", checks=("frontend.csp", "frontend.assets")),
+    StepMapping("4.1 Diagnose", "Assets & CSP", runner_step="checks", checks=("frontend.csp", "frontend.headers", "frontend.assets")),
     StepMapping("4.2 Reparatur", "Hotfix vorbereiten", runner_step="repair"),  # frontend.hotfix_deploy
     StepMapping("4.2 Reparatur", "Deployment Steps", runner_step="repair"),
     StepMapping("4.2 Reparatur", "Verifikation", runner_step="checks", checks=("frontend.smoke",)),

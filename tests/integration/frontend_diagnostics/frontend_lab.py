@@ -43,7 +43,12 @@ ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "NEXT_TELEMETR
 BUILD_TIMEOUT_S = 240
 START_TIMEOUT_S = 30
 FAULTS = ("type_error", "missing_module", "runtime_digest", "csp_blocked", "missing_asset", "lint_error",
-          "failing_test")
+          "failing_test", "client_exception", "import_case", "stale_build")
+# Faults whose project cannot be built and deployed (the build, or its lint/test gate, fails).
+BUILD_BREAKING = frozenset({"type_error", "missing_module", "lint_error", "failing_test", "import_case"})
+# Faults whose project is not what the server runs: a failed build leaves the last good one running,
+# as after a failed deploy; stale_build is a config changed after the running build was made.
+UNDEPLOYABLE = BUILD_BREAKING | {"stale_build"}
 
 
 def lab_dir(lab: str = "frontend") -> Path:

@@ -48,7 +48,9 @@ async def test_healthy_app_passes_every_check_and_saves_a_screenshot(baseline: S
     findings = [f for check in frontend_checks(_session(baseline)) for f in await check.run(ctx)]
     assert {f.check: str(f.status) for f in findings} == {
         "frontend.build": "ok", "frontend.lint": "ok", "frontend.test": "ok", "frontend.digest": "ok",
-        "frontend.csp": "ok", "frontend.assets": "ok", "frontend.smoke": "ok"}
+        "frontend.csp": "ok", "frontend.headers": "ok", "frontend.assets": "ok", "frontend.smoke": "ok"}
+    headers = next(f for f in findings if f.check == "frontend.headers")
+    assert headers.data["declared"] == 2 and headers.data["file"] == "next.config.js"  # CSP and nosniff arrive
     # never built in the project folder itself, only in the workspace copy
     assert not (baseline.source / ".next" / "BUILD_ID").exists()
     build = next(f for f in findings if f.check == "frontend.build")
@@ -164,6 +166,7 @@ async def test_hotfix_plan_rebuilds_deploys_restarts_pm2_and_the_smoke_test_pass
     assert pm2.restarts() == restarts + 1  # PM2 itself restarted the app: the plan's last step
     assert f"pm2:{pm2.name}@local" in result.changed
     assert await repair.fingerprint(ctx, steps) != dry.fingerprint  # the deployed build changed
-    [after] = await repair.validate(ctx, params)
-    assert after.status == CheckStatus.OK, after
+    after, headers = await repair.validate(ctx, params)
+    assert after.status == CheckStatus.OK and after.check == "frontend.smoke", after
+    assert headers.status == CheckStatus.OK and headers.check == "frontend.headers", headers
     assert Path(after.data["attachments"][0]["path"]).is_file()

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from support_mcp.agents.base import Check, CheckContext
-from support_mcp.agents.frontend_diagnostics import parsers
+from support_mcp.agents.frontend_diagnostics import parsers, resolve
 from support_mcp.agents.frontend_diagnostics.session import (
     Failed,
     FrontendSession,
@@ -99,13 +99,19 @@ class BuildCheck(FrontendCheck):
         output = parsers.strip_ansi(result.stdout + "\n" + result.stderr)
         for error in report.errors:
             where = f"{error.file}:{error.line}:{error.column}" if error.file else (error.code or "?")
+            title_ = text(lang, "build.error", kind=error.kind, where=where, message=error.message)
+            case: dict[str, Any] = {}
+            if error.kind == "module_not_found" and (found := resolve.case_mismatch(build.workspace.path, error.file,
+                                                                                     error.message)):
+                case = {"specifier": found[0], "actual": found[1]}
+                title_ = text(lang, "build.case", title=title_, actual=found[1], spec=found[0])
             findings.append(Finding(
                 check=self.name, status=CheckStatus.FAIL,
-                title=text(lang, "build.error", kind=error.kind, where=where, message=error.message),
+                title=title_,
                 detail=hotfix_hint(ctx, error.file, detail),
                 evidence=[ln for ln in lines(output, 200) if error.message[:40] in ln or (error.file or "\0") in ln][:10],
                 data={**facts, "kind": error.kind, "file": error.file, "line": error.line, "column": error.column,
-                      "message": error.message, "code": error.code},
+                      "message": error.message, "code": error.code, **case},
             ))
         return findings
 
@@ -285,7 +291,12 @@ def _read_tail(path: Path | None, limit: int = 1_048_576) -> str:
 
 def frontend_checks(session: FrontendSession) -> tuple[Check, ...]:
     """All checks of the agent over one shared session (build runs once)."""
-    from support_mcp.agents.frontend_diagnostics.web_checks import AssetsCheck, CspCheck, SmokeCheck
+    from support_mcp.agents.frontend_diagnostics.web_checks import (
+        AssetsCheck,
+        CspCheck,
+        HeadersCheck,
+        SmokeCheck,
+    )
 
     return (BuildCheck(session), LintCheck(session), TestCheck(session), DigestCheck(session),
-            CspCheck(session), AssetsCheck(session), SmokeCheck(session))
+            CspCheck(session), HeadersCheck(session), AssetsCheck(session), SmokeCheck(session))

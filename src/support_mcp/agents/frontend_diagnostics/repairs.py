@@ -26,7 +26,7 @@ from support_mcp.agents.frontend_diagnostics.session import (
     workspace_path,
 )
 from support_mcp.agents.frontend_diagnostics.texts import text
-from support_mcp.agents.frontend_diagnostics.web_checks import SmokeCheck
+from support_mcp.agents.frontend_diagnostics.web_checks import HeadersCheck, SmokeCheck
 from support_mcp.domain.errors import InvalidInput, PolicyViolation
 from support_mcp.domain.models import CheckStatus, Finding
 from support_mcp.domain.targets import FrontendTarget, Targets
@@ -84,7 +84,11 @@ class HotfixDeployRepair:
         self.target = target
 
     def proposes(self, findings: Sequence[Finding]) -> dict[str, Any] | None:
-        """Never by itself: the fix is a diff someone (the LLM client or a human) writes."""
+        """A redeploy of the project as it is when the running build is older than its config (a
+        `stale_build` finding); otherwise nothing: the fix is a diff someone (the LLM client or a
+        human) writes."""
+        if any(f.status == CheckStatus.FAIL and f.data.get("kind") == "stale_build" for f in findings):
+            return {"redeploy": True}
         return None
 
     def _target(self) -> FrontendTarget:
@@ -95,7 +99,12 @@ class HotfixDeployRepair:
     async def plan(self, ctx: CheckContext, params: dict[str, Any]) -> list[RepairStep]:
         target = self._target()
         patch = str(params.get("patch") or "")
-        files = patched_files(patch)
+        redeploy = params.get("redeploy") is True and not patch.strip()
+        if params.get("redeploy") not in (None, True, False):
+            raise InvalidInput("param 'redeploy' must be true or false")
+        if redeploy and target.deploy_dir is None:
+            raise InvalidInput("a redeploy needs the deploy folder (SUPPORT_MCP_FRONTEND_DEPLOY_DIR)")
+        files = [] if redeploy else patched_files(patch)
         app = params.get("app")
         if app is not None and not isinstance(app, str):
             raise InvalidInput("param 'app' must be the configured PM2 app's name")
@@ -104,15 +113,21 @@ class HotfixDeployRepair:
             raise InvalidInput(f"restart target {restart.target!r} has no executor (configured: "
                                f"{', '.join(sorted(ctx.executors))})")
         ws = workspace_path(target)
-        patch_dir = ws.parent / "patches"
-        patch_dir.mkdir(parents=True, exist_ok=True)
-        patch_file = patch_dir / f"{hashlib.sha256(patch.encode()).hexdigest()[:16]}.patch"
-        patch_file.write_text(patch, "utf-8")
-        steps = [
-            RepairStep("file", "local", patch, {"patch_file": str(patch_file), "files": files}),
-            RepairStep("command", "local", npm_commands.apply_patch(str(ws), str(patch_file), dry_run=False).display(),
-                       {"operation": "patch_apply"}),
-        ]
+        if redeploy:
+            # Nothing to change in the sources: the build of the project as it is, deployed.
+            steps = [RepairStep("file", "local", text(ctx.language, "repair.redeploy", source=target.source_dir),
+                                {"patch_file": None, "files": [], "redeploy": True})]
+        else:
+            patch_dir = ws.parent / "patches"
+            patch_dir.mkdir(parents=True, exist_ok=True)
+            patch_file = patch_dir / f"{hashlib.sha256(patch.encode()).hexdigest()[:16]}.patch"
+            patch_file.write_text(patch, "utf-8")
+            steps = [
+                RepairStep("file", "local", patch, {"patch_file": str(patch_file), "files": files}),
+                RepairStep("command", "local",
+                           npm_commands.apply_patch(str(ws), str(patch_file), dry_run=False).display(),
+                           {"operation": "patch_apply"}),
+            ]
         for script in ("build", "lint", "test"):
             steps.append(RepairStep("command", "local", f"npm --prefix {ws} run {script}", {"script": script}))
         if target.deploy_dir is not None:
@@ -134,8 +149,14 @@ class HotfixDeployRepair:
         patch_file = steps[0].payload["patch_file"]
         try:
             ws = await self._fresh_workspace(ctx, session, self.name)
-            result = await execute(ctx, npm_commands.apply_patch(str(ws), patch_file, dry_run=True), self.name,
-                                   self.title, allow_failure=True)
+            if patch_file is None:  # a redeploy: what the rsync would change in the deploy folder now
+                target = self._target()
+                assert target.deploy_dir is not None
+                result = await execute(ctx, npm_commands.deploy_rsync(str(ws), str(target.deploy_dir), dry_run=True),
+                                       self.name, self.title, allow_failure=True)
+            else:
+                result = await execute(ctx, npm_commands.apply_patch(str(ws), patch_file, dry_run=True), self.name,
+                                       self.title, allow_failure=True)
         except Failed as exc:
             return DryRun(False, exc.finding.title + "\n" + "\n".join(exc.finding.evidence),
                           await self.fingerprint(ctx, steps))
@@ -147,7 +168,11 @@ class HotfixDeployRepair:
         """sha256 over the patched source files and the deployed BUILD_ID."""
         target = self._target()
         digest = hashlib.sha256()
-        for rel in steps[0].payload["files"]:
+        files = list(steps[0].payload["files"])
+        if steps[0].payload.get("redeploy"):  # the config whose change the redeploy brings live
+            files = [n for n in ("next.config.js", "next.config.mjs", "next.config.cjs", "next.config.ts")
+                     if (target.source_dir / n).is_file()]
+        for rel in files:
             path = target.source_dir / rel
             digest.update(rel.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"<missing>") + b"\0")
         if target.deploy_dir is not None:
@@ -166,8 +191,10 @@ class HotfixDeployRepair:
             return ApplyResult(False, f"nothing run, restart step refused: {exc}")
         try:
             ws = await self._fresh_workspace(ctx, session, self.name)
-            patch = await execute(ctx, npm_commands.apply_patch(str(ws), patch_file, dry_run=False), self.name, self.title)
-            out.append(patch.stdout.strip())
+            if patch_file is not None:
+                patch = await execute(ctx, npm_commands.apply_patch(str(ws), patch_file, dry_run=False), self.name,
+                                      self.title)
+                out.append(patch.stdout.strip())
         except Failed as exc:
             return ApplyResult(False, exc.finding.title)
         findings: list[Finding] = []
@@ -176,7 +203,7 @@ class HotfixDeployRepair:
         out += [f"[{f.status}] {f.title}" for f in findings]
         if any(f.status in (CheckStatus.FAIL, CheckStatus.ERROR) for f in findings):
             return ApplyResult(False, "\n".join(out), changed=[f"workspace {ws}"])
-        changed = [f"workspace {ws}: {', '.join(steps[0].payload['files'])}"]
+        changed = [f"workspace {ws}: {', '.join(steps[0].payload['files']) or 'rebuilt as it is'}"]
         if target.deploy_dir is not None:
             try:
                 result = await execute(ctx, npm_commands.deploy_rsync(str(ws), str(target.deploy_dir), dry_run=False),
@@ -234,12 +261,13 @@ class HotfixDeployRepair:
             await asyncio.sleep(0.25)
 
     async def validate(self, ctx: CheckContext, params: dict[str, Any]) -> list[Finding]:
-        """The smoke test (page answers, renders without the error, screenshot after)."""
+        """The smoke test (page answers, renders without the error, screenshot after) and the
+        headers of next.config against the live ones (a redeploy's purpose)."""
         target = self._target()
         session = FrontendSession(target)
         if not target.base_url:
             return await BuildCheck(session).run(ctx)
-        return await SmokeCheck(session).run(ctx)
+        return [*await SmokeCheck(session).run(ctx), *await HeadersCheck(session).run(ctx)]
 
 
 def frontend_repairs(target: FrontendTarget | None) -> tuple[HotfixDeployRepair, ...]:

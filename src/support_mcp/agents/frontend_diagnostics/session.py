@@ -103,6 +103,7 @@ class FrontendSession:
         self._lock = asyncio.Lock()
         self._workspace: Workspace | Finding | None = None
         self._build: BuildRun | Finding | None = None
+        self._headers: str | Finding | None = None
         self.http = HttpClient()
 
     async def workspace(self, ctx: CheckContext, check: str, title: str) -> Workspace:
@@ -154,6 +155,21 @@ class FrontendSession:
         if isinstance(self._build, Finding):
             raise Failed(self._build.model_copy(update={"check": check}))
         return self._build
+
+    async def next_headers(self, ctx: CheckContext, check: str, title: str) -> str:
+        """What `headers()` of the workspace's next.config returns (JSON of the node reader), once
+        per session."""
+        workspace = await self.workspace(ctx, check, title)
+        async with self._lock:
+            if self._headers is None:
+                try:
+                    result = await execute(ctx, npm_commands.read_next_headers(str(workspace.path)), check, title)
+                    self._headers = result.stdout
+                except Failed as exc:
+                    self._headers = exc.finding
+        if isinstance(self._headers, Finding):
+            raise Failed(self._headers.model_copy(update={"check": check}))
+        return self._headers
 
     def page_urls(self) -> list[str]:
         assert self.target is not None and self.target.base_url

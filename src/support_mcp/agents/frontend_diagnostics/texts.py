@@ -11,6 +11,25 @@ _TEXTS: dict[str, dict[Language, str]] = {
     "digest.title": {"de": "Digest-Fehler", "en": "Digest errors"},
     "csp.title": {"de": "Content-Security-Policy", "en": "Content-Security-Policy"},
     "assets.title": {"de": "Assets der Seite", "en": "Page assets"},
+    "headers.title": {"de": "Header aus next.config", "en": "Headers of next.config"},
+    "headers.none": {"de": "{config} deklariert keine Header per headers()", "en": "{config} declares no headers()"},
+    "headers.ok": {"de": "Alle {count} Header aus {config} kommen auf {pages} Seite(n) an",
+                   "en": "All {count} headers of {config} arrive on {pages} page(s)"},
+    "headers.stale": {"de": "Der laufende Build ist älter als {config}: {names} dort deklariert, im Build nicht — "
+                            "neu bauen und ausliefern",
+                      "en": "The running build is older than {config}: {names} declared there, not in the build — "
+                            "rebuild and deploy"},
+    "headers.stale_detail": {"de": "{config} geändert {changed}; laufender Build {build_id} von {built} "
+                                   "(.next/routes-manifest.json)",
+                             "en": "{config} changed {changed}; running build {build_id} of {built} "
+                                   "(.next/routes-manifest.json)"},
+    "headers.lost": {"de": "{names} aus {config} steht im Build, kommt aber nicht an (ein Proxy entfernt oder "
+                           "überschreibt ihn?)",
+                     "en": "{names} of {config} is in the build but does not arrive (a proxy removes or overrides it?)"},
+    "headers.missing": {"de": "{names} aus {config} kommt nicht an (Build älter als die Konfiguration oder ein "
+                              "Proxy; kein Deploy-Ordner konfiguriert, um es zu unterscheiden)",
+                        "en": "{names} of {config} does not arrive (build older than the config, or a proxy; no "
+                              "deploy folder configured to tell)"},
     "smoke.title": {"de": "Smoke-Test im Browser", "en": "Browser smoke test"},
     "no_target": {"de": "{title}: kein Frontend konfiguriert (SUPPORT_MCP_FRONTEND_DIR)",
                   "en": "{title}: no frontend configured (SUPPORT_MCP_FRONTEND_DIR)"},
@@ -28,6 +47,10 @@ _TEXTS: dict[str, dict[Language, str]] = {
     "build.ok": {"de": "Build erfolgreich in {seconds} s ({routes} Routen)",
                  "en": "Build succeeded in {seconds} s ({routes} routes)"},
     "build.error": {"de": "Build-Fehler ({kind}) in {where}: {message}", "en": "Build error ({kind}) in {where}: {message}"},
+    "build.case": {"de": "{title} — die Datei heißt {actual}: Groß-/Kleinschreibung im Import „{spec}“ "
+                          "(auf macOS/Windows gefunden, auf Linux nicht)",
+                   "en": "{title} — the file is {actual}: letter case of the import '{spec}' "
+                         "(found on macOS/Windows, not on Linux)"},
     "build.detail": {"de": "Exit-Code {code}, Dauer {seconds} s, Arbeitskopie {workspace}",
                      "en": "Exit code {code}, duration {seconds} s, workspace {workspace}"},
     "lint.ok": {"de": "Lint ohne Fehler ({warnings} Warnungen)", "en": "Lint without errors ({warnings} warnings)"},
@@ -63,6 +86,16 @@ _TEXTS: dict[str, dict[Language, str]] = {
                  "en": "{page} loads without errors (HTTP {status}); screenshot saved"},
     "smoke.failed": {"de": "{page}: HTTP {status}, {errors} Konsolenfehler, {failed} fehlgeschlagene Anfragen",
                      "en": "{page}: HTTP {status}, {errors} console errors, {failed} failed requests"},
+    "smoke.client_error": {"de": "Fehler im Browser auf {page}: {message} — in {source}",
+                           "en": "Error in the browser on {page}: {message} — in {source}"},
+    "smoke.client_error_unknown": {"de": "Fehler im Browser auf {page}: {message} (Quelle nicht gefunden, {where})",
+                                   "en": "Error in the browser on {page}: {message} (source not found, {where})"},
+    "smoke.client_error_detail": {"de": "Stack: {where}; Quelle über {method} bestimmt",
+                                  "en": "stack: {where}; source found by {method}"},
+    "smoke.method.map": {"de": "die Source Map", "en": "the source map"},
+    "smoke.method.words": {"de": "Abgleich der Wörter im Chunk mit den Quelldateien",
+                           "en": "matching the chunk's words with the source files"},
+    "smoke.method.public": {"de": "den Pfad unter public/", "en": "its path under public/"},
     "smoke.nav": {"de": "{page} lädt nicht: {error}", "en": "{page} does not load: {error}"},
     # The agent never drafts the patch itself (`proposes` returns None): the next step says who must.
     "hotfix.hint": {
@@ -73,6 +106,8 @@ _TEXTS: dict[str, dict[Language, str]] = {
               "--repair frontend.hotfix_deploy --param patch=@file.diff --ticket {ticket} "
               "--agent frontend-diagnostics-agent`",
     },
+    "repair.redeploy": {"de": "Kein Patch: {source} wird so, wie es ist, neu gebaut und ausgeliefert",
+                        "en": "No patch: {source} is rebuilt as it is and deployed"},
     "repair.hotfix": {"de": "Hotfix anwenden, neu bauen und ausliefern", "en": "Apply hotfix, rebuild and deploy"},
 }
 

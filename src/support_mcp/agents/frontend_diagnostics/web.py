@@ -9,7 +9,7 @@ import json
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
 from support_mcp.domain.errors import InvalidInput
@@ -47,6 +47,40 @@ def csp_from_next_headers(output: str, path: str = "/") -> str | None:
             if str(header.get("key", "")).lower() == "content-security-policy":
                 return str(header.get("value", ""))
     return None
+
+
+def declared_headers(rules: list[dict[str, Any]], path: str) -> dict[str, tuple[str, str]]:
+    """Headers that `headers()` rules (next.config, or `.next/routes-manifest.json`) set on `path`:
+    lower-case name → (name, value); a later rule overrides an earlier one. Rules with `has` or
+    `missing` conditions depend on the request and are left out."""
+    found: dict[str, tuple[str, str]] = {}
+    for rule in rules:
+        if not isinstance(rule, dict) or rule.get("has") or rule.get("missing"):
+            continue
+        regex = rule.get("regex")
+        try:
+            matched = re.match(regex, path) is not None if isinstance(regex, str) else \
+                _source_matches(str(rule.get("source", "")), path)
+        except re.error:
+            matched = _source_matches(str(rule.get("source", "")), path)
+        if not matched:
+            continue
+        for header in rule.get("headers") or []:
+            if isinstance(header, dict) and header.get("key"):
+                found[str(header["key"]).lower()] = (str(header["key"]), str(header.get("value", "")))
+    return found
+
+
+def header_differences(declared: dict[str, tuple[str, str]], live: dict[str, str]) -> list[str]:
+    """Lower-case names of declared headers the live response lacks or serves with another value
+    (whitespace-insensitive; a CSP compared directive by directive)."""
+    def same(name: str, want: str, got: str) -> bool:
+        if name == "content-security-policy":
+            return parse_csp(want) == parse_csp(got)
+        return " ".join(want.split()) == " ".join(got.split())
+
+    return [name for name, (_, value) in declared.items()
+            if live.get(name) is None or not same(name, value, live[name])]
 
 
 def _source_matches(source: str, path: str) -> bool:
