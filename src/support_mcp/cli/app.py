@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from support_mcp.bootstrap import Services, open_services
 from support_mcp.domain.errors import InvalidInput, SupportMCPError
-from support_mcp.domain.models import AuthorKind, parse_agent, parse_uuid
-from support_mcp.policy.redaction import redact
+from support_mcp.domain.parsing import parse_agent, parse_uuid
 
 from . import render
-from .common import JsonOpt, LangOpt, console, err_console, run_services, settings_from_env
+from .common import JsonOpt, LangOpt, console, err_console, run_knowledge, run_services, settings_from_env
 from .plans import plans_app
+
+if TYPE_CHECKING:  # commands import the services they run (support-mcp --help loads none of them)
+    from support_mcp.bootstrap import KnowledgeServices, Services
 
 INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE: a fault of Support MCP itself
 
@@ -109,9 +109,13 @@ def portal(
         raise InvalidInput("the portal needs SUPPORT_MCP_HTTP_TOKENS ('identity=token,…') for sign-in")
 
     async def main() -> None:
+        from support_mcp.bootstrap import open_services
+
         async with open_services(settings) as services:
             config = uvicorn.Config(portal_app(services), host=host, port=port, log_level="warning")
             await uvicorn.Server(config).serve()
+
+    import asyncio
 
     asyncio.run(main())
 
@@ -138,15 +142,19 @@ def kb_sync(
 ) -> None:
     """Ingest the playbook and the configured markdown folders; only changed documents are touched."""
 
-    async def work(s: Services) -> Any:
+    async def work(s: KnowledgeServices) -> Any:
         globs = tuple(glob or ()) or s.settings.knowledge_globs
         return await s.knowledge.sync(globs, include_playbook=s.settings.include_playbook)
 
-    report = run_services(work)
+    report = run_knowledge(work, sync_knowledge=False)
     if json_out:
         render.print_json(console, report)
-    else:
-        console.print(report)
+        return
+    console.print(f"Wissensbasis: {report.created} neu, {report.updated} geändert, {report.unchanged} unverändert, "
+                  f"{report.removed} entfernt" + (f", [red]{len(report.failed)} nicht lesbar[/red]" if report.failed
+                                                  else ""))
+    for failed in report.failed:
+        console.print(f"  [red]✗[/red] {failed}", markup=True)
 
 
 @kb_app.command("search")
@@ -160,10 +168,10 @@ def kb_search(
     """Full-text search (German and English) over the knowledge base."""
     agent_name = parse_agent(agent) if agent else None
 
-    async def work(s: Services) -> Any:
+    async def work(s: KnowledgeServices) -> Any:
         return await s.knowledge.search(query, agent=agent_name, document=document, limit=limit)
 
-    hits = run_services(work, sync_knowledge=True)
+    hits = run_knowledge(work)
     if json_out:
         render.print_json(console, hits)
         return
@@ -179,10 +187,10 @@ def kb_show(section_id: str, json_out: JsonOpt = False) -> None:
     """Print one knowledge section by its id."""
     sid = parse_uuid(section_id, "section id")
 
-    async def work(s: Services) -> Any:
+    async def work(s: KnowledgeServices) -> Any:
         return await s.knowledge.get_section(sid)
 
-    section = run_services(work)
+    section = run_knowledge(work)
     if json_out:
         render.print_json(console, section)
     else:
@@ -232,6 +240,8 @@ def tickets_create(
     async def work(s: Services) -> Any:
         t = await s.tickets.create_ticket(subject=subject, customer=customer, priority=priority)
         if message:
+            from support_mcp.domain.models import AuthorKind
+
             await s.tickets.add_message(t.id, body=message, author_kind=AuthorKind.CUSTOMER,
                                         author_name=customer, internal_only=False)
         return t
@@ -349,6 +359,8 @@ def worker(
 ) -> None:
     """Run queued playbook runs; several workers (processes or hosts) share one database."""
 
+    import asyncio
+
     async def work(s: Services) -> int:
         done = 0
         while True:
@@ -377,6 +389,8 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 -- the last handler: a bug is one line, not a traceback
         if os.environ.get("SUPPORT_MCP_DEBUG") == "1":
             raise
+        from support_mcp.policy.redaction import redact
+
         message = redact(" ".join(str(exc).split()))[:300]
         err_console.print(f"[bold red]internal error:[/bold red] {type(exc).__name__}: {message} "
                           "(SUPPORT_MCP_DEBUG=1 shows the traceback)", markup=True, highlight=False)

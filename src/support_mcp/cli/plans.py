@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from support_mcp.bootstrap import Services
 from support_mcp.domain.errors import InvalidInput
-from support_mcp.domain.models import parse_agent, parse_uuid
+from support_mcp.domain.parsing import parse_agent, parse_uuid
+
+if TYPE_CHECKING:
+    from support_mcp.bootstrap import Services
 
 from . import render
 from .common import JsonOpt, console, run_services

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from support_mcp.domain.models import Plan, Ticket
-from support_mcp.services.context import ContextBundle, TimelineEntry
-from support_mcp.services.runner import RunReport
+if TYPE_CHECKING:  # annotations only: rendering needs none of these modules loaded
+    from support_mcp.domain.models import Plan, Ticket
+    from support_mcp.services.context import ContextBundle, TimelineEntry
+    from support_mcp.services.runner import RunReport
 
 _STATUS_STYLE = {"ok": "green", "warn": "yellow", "fail": "red", "error": "magenta", "skipped": "dim"}
 _VERDICT_STYLE = {"confirmed": "bold green", "refuted": "bold yellow", "inconclusive": "bold magenta"}
@@ -23,7 +23,7 @@ _VERDICT_STYLE = {"confirmed": "bold green", "refuted": "bold yellow", "inconclu
 
 def to_jsonable(value: Any) -> Any:
     """Domain objects, dataclasses and lists of them as plain JSON values."""
-    if isinstance(value, BaseModel):
+    if hasattr(value, "model_dump"):  # a pydantic model
         return value.model_dump(mode="json")
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]

@@ -13,48 +13,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from support_mcp.domain.errors import InvalidInput
-
-AgentName = Literal["supabase-analyst-agent", "hetzner-ops-agent", "frontend-diagnostics-agent"]
-AGENTS: tuple[AgentName, ...] = (
-    "supabase-analyst-agent",
-    "hetzner-ops-agent",
-    "frontend-diagnostics-agent",
-)
-AGENT_ALIASES: dict[str, AgentName] = {
-    "supabase-analyst": "supabase-analyst-agent",
-    "supabase": "supabase-analyst-agent",
-    "hetzner-ops": "hetzner-ops-agent",
-    "hetzner": "hetzner-ops-agent",
-    "frontend-diagnostics": "frontend-diagnostics-agent",
-    "frontend": "frontend-diagnostics-agent",
-}
+# re-exported: the names and id parsing live in domain.parsing (importable without pydantic)
+from support_mcp.domain.parsing import AGENT_ALIASES as AGENT_ALIASES
+from support_mcp.domain.parsing import AGENTS as AGENTS
+from support_mcp.domain.parsing import AgentName as AgentName
+from support_mcp.domain.parsing import parse_agent as parse_agent
+from support_mcp.domain.parsing import parse_uuid as parse_uuid
 
 Language = Literal["de", "en"]
 MANUAL_FOLLOWUP = "manual_followup"
-
-
-def parse_agent(name: str) -> AgentName:
-    """Accept the playbook's agent names and their short forms (`hetzner-ops`)."""
-    key = name.strip().lower()
-    if key in AGENTS:
-        return key  # type: ignore[return-value]
-    if key in AGENT_ALIASES:
-        return AGENT_ALIASES[key]
-    raise InvalidInput(f"unknown agent {name!r}; expected one of: {', '.join(AGENTS)}")
-
-
-def parse_uuid(value: str | uuid.UUID, what: str = "ticket id") -> uuid.UUID:
-    """Parse an id or raise InvalidInput naming the field, never a bare ValueError."""
-    if isinstance(value, uuid.UUID):
-        return value
-    text = str(value).strip()
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        shown = text if len(text) <= 60 else text[:57] + "..."
-        raise InvalidInput(f"malformed {what} {shown!r}: expected a UUID such as "
-                           "'3f2b8c1e-7a4d-4e2a-9b1c-0d5e6f7a8b9c'") from None
 
 
 class _Frozen(BaseModel):

@@ -1,0 +1,46 @@
+"""The knowledge base alone: the database (started embedded when none is configured), migrated,
+the playbook and configured documents synced, and the knowledge service — without the agents,
+executors and ticket services `open_services` builds (what `kb search` waits for)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from support_mcp.bootstrap.settings import Settings
+from support_mcp.services.knowledge import KnowledgeService
+from support_mcp.store.database import Database
+from support_mcp.store.knowledge import KnowledgeStore
+from support_mcp.store.migrate import migrate
+
+
+@dataclass
+class KnowledgeServices:
+    settings: Settings
+    db: Database
+    knowledge: KnowledgeService
+
+
+@asynccontextmanager
+async def open_knowledge(settings: Settings, *, sync_knowledge: bool = True) -> AsyncIterator[KnowledgeServices]:
+    """Connect (or start the embedded database), migrate, sync the knowledge base."""
+    embedded = None
+    dsn = settings.database_url
+    if dsn is None:
+        from support_mcp.store.embedded import start_embedded
+
+        embedded = start_embedded(settings.data_dir / "pgdata")
+        dsn = embedded.dsn
+    db = Database(dsn)
+    try:
+        await db.open()
+        await migrate(db)
+        knowledge = KnowledgeService(KnowledgeStore(db))
+        if sync_knowledge:
+            await knowledge.sync(settings.knowledge_globs, include_playbook=settings.include_playbook)
+        yield KnowledgeServices(settings=settings, db=db, knowledge=knowledge)
+    finally:
+        await db.close()
+        if embedded is not None:
+            embedded.stop()
