@@ -81,6 +81,24 @@ def test_kb_search_finds_the_playbook_section(fresh_dsn: str) -> None:
     assert any("3.1 Diagnose" in h["breadcrumb"] for h in hits[:3])
 
 
+def test_db_migrate_says_what_it_applied_then_that_nothing_is_pending(empty_dsn: str) -> None:
+    first = cli("db", "migrate", "--json", dsn=empty_dsn)
+    assert first.returncode == 0, first.stderr
+    applied = json.loads(first.stdout)
+    assert applied["applied"] and applied["total"] == len(applied["applied"])  # a fresh database: all of them
+    again = cli("db", "migrate", dsn=empty_dsn)
+    assert again.returncode == 0 and again.stdout.startswith(f"Nichts ausstehend: {applied['total']} Migrationen")
+    assert applied["last_applied_at"][:10] in again.stdout
+
+
+def test_kb_sync_prints_a_summary_not_a_repr(fresh_dsn: str) -> None:
+    result = cli("kb", "sync", dsn=fresh_dsn)
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(r"Wissensbasis: \d+ neu, \d+ geändert, \d+ unverändert, \d+ entfernt\n", result.stdout)
+    report = json.loads(cli("kb", "sync", "--json", dsn=fresh_dsn).stdout)
+    assert report["created"] == 0 and report["updated"] == 0 and report["unchanged"] >= 1  # nothing changed since
+
+
 @pytest.mark.embedded
 def test_demo_on_the_embedded_server_end_to_end() -> None:
     """The README's main command: a 502 incident on the hetzner lab, diagnosed, repaired after approval."""

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any
 from support_mcp.bootstrap.settings import Settings
 
 if TYPE_CHECKING:
-    from support_mcp.bootstrap.knowledge import KnowledgeServices, open_knowledge
+    from support_mcp.bootstrap.knowledge import KnowledgeServices, open_database, open_knowledge
     from support_mcp.bootstrap.services import Services, open_services, ssh_executors
 
-__all__ = ["KnowledgeServices", "Services", "Settings", "open_knowledge", "open_services", "ssh_executors"]
+__all__ = ["KnowledgeServices", "Services", "Settings", "open_database", "open_knowledge", "open_services",
+           "ssh_executors"]
 
 _LAZY = {"Services": "services", "open_services": "services", "ssh_executors": "services",
-         "KnowledgeServices": "knowledge", "open_knowledge": "knowledge"}
+         "KnowledgeServices": "knowledge", "open_knowledge": "knowledge", "open_database": "knowledge"}
 
 
 def __getattr__(name: str) -> Any:

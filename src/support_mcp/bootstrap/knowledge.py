@@ -23,8 +23,8 @@ class KnowledgeServices:
 
 
 @asynccontextmanager
-async def open_knowledge(settings: Settings, *, sync_knowledge: bool = True) -> AsyncIterator[KnowledgeServices]:
-    """Connect (or start the embedded database), migrate, sync the knowledge base."""
+async def open_database(settings: Settings) -> AsyncIterator[Database]:
+    """The configured database (or the embedded one, started), opened but not migrated."""
     embedded = None
     dsn = settings.database_url
     if dsn is None:
@@ -35,12 +35,19 @@ async def open_knowledge(settings: Settings, *, sync_knowledge: bool = True) -> 
     db = Database(dsn)
     try:
         await db.open()
+        yield db
+    finally:
+        await db.close()
+        if embedded is not None:
+            embedded.stop()
+
+
+@asynccontextmanager
+async def open_knowledge(settings: Settings, *, sync_knowledge: bool = True) -> AsyncIterator[KnowledgeServices]:
+    """Connect (or start the embedded database), migrate, sync the knowledge base."""
+    async with open_database(settings) as db:
         await migrate(db)
         knowledge = KnowledgeService(KnowledgeStore(db))
         if sync_knowledge:
             await knowledge.sync(settings.knowledge_globs, include_playbook=settings.include_playbook)
         yield KnowledgeServices(settings=settings, db=db, knowledge=knowledge)
-    finally:
-        await db.close()
-        if embedded is not None:
-            embedded.stop()

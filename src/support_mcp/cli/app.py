@@ -123,16 +123,33 @@ def portal(
 @db_app.command("migrate")
 def db_migrate(json_out: JsonOpt = False) -> None:
     """Apply pending migrations (idempotent); works on an existing Supabase database."""
+    import asyncio
+
+    from support_mcp.bootstrap import open_database
     from support_mcp.store.migrate import migrate
 
-    async def work(s: Services) -> list[str]:
-        return await migrate(s.db)  # open_services migrated already; this reports "up to date"
+    async def work() -> dict[str, Any]:
+        async with open_database(settings_from_env()) as db:  # not migrated on opening: this command does it
+            applied = await migrate(db)
+            async with db.connection() as conn:
+                cur = await conn.execute("select count(*) as n, max(applied_at) as last "
+                                         "from support_mcp_schema_migrations")
+                row = await cur.fetchone()
+        return {"applied": applied, "total": row["n"] if row else 0,
+                "last_applied_at": row["last"].isoformat() if row and row["last"] else None}
 
-    applied = run_services(work)
+    try:
+        out = asyncio.run(work())
+    except SupportMCPError as exc:
+        err_console.print(f"[bold red]error:[/bold red] {exc}")
+        raise typer.Exit(exc.exit_code) from None
     if json_out:
-        render.print_json(console, {"applied": applied})
+        render.print_json(console, out)
+    elif out["applied"]:
+        console.print(f"{len(out['applied'])} Migration(en) angewendet: {', '.join(out['applied'])}")
     else:
-        console.print("database up to date" + (f"; applied {', '.join(applied)}" if applied else ""))
+        console.print(f"Nichts ausstehend: {out['total']} Migrationen angewendet, die letzte am "
+                      f"{out['last_applied_at'] or '—'}")
 
 
 @kb_app.command("sync")
