@@ -30,7 +30,11 @@ def test_create_run_and_show_a_ticket(fresh_dsn: str) -> None:
     ticket_id = json.loads(created.stdout)["id"]
 
     triaged = cli("triage", ticket_id, "--json", dsn=fresh_dsn)
-    assert json.loads(triaged.stdout)["agents"][0] == "hetzner-ops-agent"
+    choice = json.loads(triaged.stdout)
+    assert choice["agents"][0] == choice["primary"] == "hetzner-ops-agent"
+    # the matched symptoms with the words that matched, not the pattern table
+    assert choice["matches"][0]["symptom"] == "resource_pressure" and "langsam" in choice["matches"][0]["matched"]
+    assert "patterns" not in triaged.stdout and len(triaged.stdout) < 3000
 
     run = cli("run", "--ticket", ticket_id, "--agent", "hetzner-ops", "--json", dsn=fresh_dsn)
     assert run.returncode == 0, run.stderr

@@ -305,7 +305,7 @@ def triage_cmd(ticket: str, json_out: JsonOpt = False) -> None:
 
     result = run_services(work, sync_knowledge=True)
     if json_out:
-        render.print_json(console, result)
+        render.print_json(console, result.summary())
     else:
         console.print(f"[bold]{result.primary}[/bold]  (ranking: {', '.join(result.agents)})\n{result.reason}")
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from support_mcp.domain.models import AGENTS, AgentName, Hypothesis, Language
 
@@ -183,6 +184,14 @@ class TriageResult:
     @property
     def primary(self) -> AgentName:
         return self.agents[0]
+
+    def summary(self) -> dict[str, Any]:
+        """What a script needs of the choice: the agents, scores and reason, and per matched
+        symptom its key, agent and the words that matched (not the whole pattern table)."""
+        return {"primary": self.primary, "agents": list(self.agents), "scores": self.scores, "reason": self.reason,
+                "ambiguous": self.ambiguous,
+                "matches": [{"symptom": m.symptom.key, "agent": m.symptom.agent, "matched": list(m.matched)}
+                            for m in self.matches]}
 
 
 def match_symptoms(ticket_text: str) -> list[SymptomMatch]:
