@@ -27,7 +27,8 @@ from support_mcp.domain.models import AuthorKind, Verdict
 AGENT = "frontend-diagnostics-agent"
 LAB = "frontend_alt"
 NEW_KINDS = ("client_exception", "import_case", "stale_build")
-CASES = [(LAB, fault) for fault in FAULTS] + [("frontend", fault) for fault in NEW_KINDS]
+# on ours also csp_blocked: its fix patches next.config.js, which the validation must read as patched
+CASES = [(LAB, fault) for fault in FAULTS] + [("frontend", fault) for fault in (*NEW_KINDS, "csp_blocked")]
 # (lab, fault) -> the finding that names its cause (as in tests/e2e/test_outcomes.py)
 CAUSES = {
     (LAB, "type_error"): Cause("frontend.build", {"kind": "type_error", "file": "src/pages/index.tsx"}),
@@ -53,6 +54,7 @@ CAUSES = {
                                                           "specifier": "./components/greeting",
                                                           "actual": "app/components/Greeting.tsx"}),
     ("frontend", "stale_build"): Cause("frontend.headers", {"kind": "stale_build", "file": "next.config.js"}),
+    ("frontend", "csp_blocked"): Cause("frontend.csp", {"directive": "img-src", "file": "next.config.js"}),
 }
 REDEPLOY = {"stale_build"}  # no patch: the agent's own redeploy plan is the fix
 

@@ -262,9 +262,10 @@ class HotfixDeployRepair:
 
     async def validate(self, ctx: CheckContext, params: dict[str, Any]) -> list[Finding]:
         """The smoke test (page answers, renders without the error, screenshot after) and the
-        headers of next.config against the live ones (a redeploy's purpose)."""
+        headers of next.config — as the workspace holds it, patch applied — against the live ones
+        (a redeploy's purpose)."""
         target = self._target()
-        session = FrontendSession(target)
+        session = FrontendSession(target, reuse_workspace=True)
         if not target.base_url:
             return await BuildCheck(session).run(ctx)
         return [*await SmokeCheck(session).run(ctx), *await HeadersCheck(session).run(ctx)]

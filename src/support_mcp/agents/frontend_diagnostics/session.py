@@ -98,8 +98,11 @@ class FrontendSession:
     """Shared by the checks of one run: the workspace is prepared once and `npm run build` runs
     once, however many checks ask (the runner runs checks concurrently)."""
 
-    def __init__(self, target: FrontendTarget | None) -> None:
+    def __init__(self, target: FrontendTarget | None, *, reuse_workspace: bool = False) -> None:
         self.target = target
+        # A repair's validation reads the workspace as the hotfix left it (what was deployed),
+        # not a fresh copy of the sources, which the patch was not applied to.
+        self._reuse_workspace = reuse_workspace
         self._lock = asyncio.Lock()
         self._workspace: Workspace | Finding | None = None
         self._build: BuildRun | Finding | None = None
@@ -120,8 +123,10 @@ class FrontendSession:
         source = self.target.source_dir
         ws = workspace_path(self.target)
         try:
+            reuse = self._reuse_workspace and (ws / "package.json").is_file()
             ws.mkdir(parents=True, exist_ok=True)
-            await execute(ctx, npm_commands.sync_workspace(str(source), str(ws)), check, title)
+            if not reuse:
+                await execute(ctx, npm_commands.sync_workspace(str(source), str(ws)), check, title)
             if (source / "node_modules").is_dir() and not (ws / "node_modules").exists():
                 await execute(ctx, npm_commands.link_node_modules(str(source / "node_modules"),
                                                                   str(ws / "node_modules")), check, title)
