@@ -14,7 +14,16 @@ from support_mcp.domain.errors import InvalidInput, SupportMCPError
 from support_mcp.domain.parsing import parse_agent, parse_uuid
 
 from . import render
-from .common import JsonOpt, LangOpt, console, err_console, run_knowledge, run_services, settings_from_env
+from .common import (
+    JsonOpt,
+    LangOpt,
+    console,
+    err_console,
+    run_async,
+    run_knowledge,
+    run_services,
+    settings_from_env,
+)
 from .plans import plans_app
 
 if TYPE_CHECKING:  # commands import the services they run (support-mcp --help loads none of them)
@@ -123,8 +132,6 @@ def portal(
 @db_app.command("migrate")
 def db_migrate(json_out: JsonOpt = False) -> None:
     """Apply pending migrations (idempotent); works on an existing Supabase database."""
-    import asyncio
-
     from support_mcp.bootstrap import open_database
     from support_mcp.store.migrate import migrate
 
@@ -138,11 +145,7 @@ def db_migrate(json_out: JsonOpt = False) -> None:
         return {"applied": applied, "total": row["n"] if row else 0,
                 "last_applied_at": row["last"].isoformat() if row and row["last"] else None}
 
-    try:
-        out = asyncio.run(work())
-    except SupportMCPError as exc:
-        err_console.print(f"[bold red]error:[/bold red] {exc}")
-        raise typer.Exit(exc.exit_code) from None
+    out = run_async(work())
     if json_out:
         render.print_json(console, out)
     elif out["applied"]:

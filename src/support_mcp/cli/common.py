@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -44,28 +44,27 @@ def run_services(work: Callable[[Services], Awaitable[T]], *, language: str | No
         async with open_services(settings or settings_from_env(language), sync_knowledge=sync_knowledge) as services:
             return await work(services)
 
-    import asyncio
-
-    try:
-        return asyncio.run(main())
-    except SupportMCPError as exc:
-        err_console.print(f"[bold red]error:[/bold red] {exc}")
-        raise typer.Exit(exc.exit_code) from None
+    return run_async(main())
 
 
 def run_knowledge(work: Callable[[KnowledgeServices], Awaitable[T]], *, sync_knowledge: bool = True) -> T:
     """Like `run_services` for the knowledge base alone (no agents, executors or ticket services
     loaded: `kb` commands start in a fraction of the time)."""
-    import asyncio
-
     from support_mcp.bootstrap import open_knowledge
 
     async def main() -> T:
         async with open_knowledge(settings_from_env(), sync_knowledge=sync_knowledge) as services:
             return await work(services)
 
+    return run_async(main())
+
+
+def run_async(main: Coroutine[Any, Any, T]) -> T:
+    """Run a command's coroutine; our errors become a message and their exit code."""
+    import asyncio
+
     try:
-        return asyncio.run(main())
+        return asyncio.run(main)
     except SupportMCPError as exc:
         err_console.print(f"[bold red]error:[/bold red] {exc}")
         raise typer.Exit(exc.exit_code) from None
