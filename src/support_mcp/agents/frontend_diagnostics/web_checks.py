@@ -274,6 +274,7 @@ class SmokeCheck(FrontendCheck):
     _key = "smoke.title"
     title = text("de", _key)
     needs_url = True
+    _source_cache: dict[str, str] | None = None
 
     async def _run(self, ctx: CheckContext, title: str) -> list[Finding]:
         lang = ctx.language
@@ -281,6 +282,7 @@ class SmokeCheck(FrontendCheck):
         assert target is not None
         browser = BrowserExecutor(target.chromium_path)
         shots = (target.workspace_dir or target.source_dir.parent) / "screenshots" / str(ctx.ticket_id)
+        self._source_cache = None  # read again on each run: a hotfix may have changed them
         findings = []
         for index, url in enumerate(self.session.page_urls()):
             path = shots / f"{uuid.uuid4().hex[:8]}-{index}-{re.sub(r'[^A-Za-z0-9]+', '_', url)[-60:]}.png"
@@ -301,15 +303,12 @@ class SmokeCheck(FrontendCheck):
         lang = ctx.language
         findings: list[Finding] = []
         seen: set[str] = set()
-        sources: dict[str, str] | None = None
         for raw in [*visit.error_stacks, *visit.console_errors]:
             error = bundles.parse_client_error(raw)
             if error is None or error.message in seen or len(seen) >= MAX_CLIENT_ERRORS:
                 continue
             seen.add(error.message)
-            if sources is None:
-                sources = project_sources(target.source_dir)
-            located = await self._locate(ctx, error, sources)
+            located = await self._locate(ctx, error, self._sources(target.source_dir))
             top = error.frames[0]
             where = f"{urlsplit(top.url).path}:{top.line}:{top.column}"
             data: dict[str, Any] = {"kind": "client_exception", "page": visit.url, "message": error.message,
@@ -331,6 +330,12 @@ class SmokeCheck(FrontendCheck):
                 data={**data, "file": file, "source": f"{file}:{line}", "method": method, "words": list(words[:8])},
             ))
         return findings
+
+    def _sources(self, root: Path) -> dict[str, str]:
+        """The project's sources, read once per run however many pages throw."""
+        if self._source_cache is None:
+            self._source_cache = project_sources(root)
+        return self._source_cache
 
     async def _locate(self, ctx: CheckContext, error: bundles.ClientError,
                       sources: dict[str, str]) -> tuple[str, int, str, tuple[str, ...]] | None:
