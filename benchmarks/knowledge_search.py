@@ -1,6 +1,6 @@
 """Benchmark the knowledge search against a plain BM25 baseline.
 
-    python benchmarks/knowledge_search.py [--dsn DSN] [--sections 10000] [--queries 400]
+    python benchmarks/knowledge_search.py [--dsn DSN] [--sections 10000,100000] [--queries 400]
 
 Without --dsn a database `support_mcp_bench_<random>` is created on the local PostgreSQL
 (postgresql://postgres@127.0.0.1:5432/postgres), migrated, and dropped at the end.
@@ -8,8 +8,10 @@ Without --dsn a database `support_mcp_bench_<random>` is created on the local Po
 1. Quality: Recall@3 and MRR@10 on the labelled set `tests/fixtures/knowledge/queries.yaml`,
    ours (PostgreSQL full text, concepts, synonyms) vs rank-bm25 over the same playbook sections
    (lowercased `\\w+` tokens of breadcrumb + body).
-2. Latency: p50/p99 of one search with ~10,000 sections in the index (the playbook plus
-   synthetic German/English runbooks), and the BM25 baseline's latency over the same sections.
+2. At each index size (default 10,000 and 100,000 sections: the playbook plus synthetic
+   German/English runbooks built from the same support vocabulary and the playbook's own
+   headings): p50/p99 of one search, and Recall@3 over everything returned, ours and BM25 over
+   the same sections in the same run.
 """
 
 from __future__ import annotations
@@ -120,11 +122,19 @@ def percentile(samples: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
-async def run(dsn: str, total_sections: int, searches: int) -> None:
+def strict_recall(ranked: list[list[tuple[str, str]]], labels: list[set[str]]) -> float:
+    """Recall@3 over everything returned: a playbook section the label names among the top 3."""
+    hits = sum(1 for got, want in zip(ranked, labels, strict=True)
+               if any(doc == PLAYBOOK_KEY and anchor in want for doc, anchor in got[:3]))
+    return hits / len(labels)
+
+
+async def run(dsn: str, sizes: list[int], searches: int) -> None:
     labelled = yaml.safe_load(QUERIES.read_text("utf-8"))["queries"]
     texts, labels = [q["query"] for q in labelled], [set(q["relevant"]) for q in labelled]
     db = Database(dsn, min_size=1, max_size=2)
     await db.open()
+    rows: list[tuple[int, str, float, float, float, float]] = []
     try:
         await migrate(db)
         store = KnowledgeStore(db)
@@ -138,56 +148,64 @@ async def run(dsn: str, total_sections: int, searches: int) -> None:
         theirs = [[s.anchor for s in bm25_small.search(q)] for q in texts]
         ours_q, theirs_q = quality(ours, labels), quality(theirs, labels)
 
-        # 2. Latency at ~10,000 sections.
+        # 2. Latency and quality with synthetic runbooks beside the playbook, at each size.
         with tempfile.TemporaryDirectory(prefix="support_mcp_bench_") as tmp:
-            files = synthetic_documents(Path(tmp), total_sections - len(playbook))
-            started = time.perf_counter()
-            report = await service.sync([str(Path(tmp) / "*.md")])
-            ingest_s = time.perf_counter() - started
-        everything = await service.list_sections()
-        workload = [texts[i % len(texts)] for i in range(searches)]
-        for query in workload[:20]:  # warm the pool and the caches
-            await service.search(query)
-        ours_ms: list[float] = []
-        for query in workload:
-            started = time.perf_counter()
-            await service.search(query, limit=5)
-            ours_ms.append((time.perf_counter() - started) * 1000)
-        bm25_big = Bm25Baseline(everything)
-        bm25_ms: list[float] = []
-        for query in workload[: max(50, searches // 4)]:  # rank-bm25 scores every section in Python
-            started = time.perf_counter()
-            bm25_big.search(query, limit=5)
-            bm25_ms.append((time.perf_counter() - started) * 1000)
-        big_ours = [[h.anchor for h in await service.search(q, limit=10) if h.document == PLAYBOOK_KEY] for q in texts]
+            for size in sizes:
+                for old in Path(tmp).glob("*.md"):
+                    old.unlink()
+                files = synthetic_documents(Path(tmp), size - len(playbook))
+                started = time.perf_counter()
+                await service.sync([str(Path(tmp) / "*.md")])
+                ingest_s = time.perf_counter() - started
+                everything = await service.list_sections()
+                workload = [texts[i % len(texts)] for i in range(searches)]
+                for query in workload[:20]:  # warm the pool and the caches
+                    await service.search(query)
+                ours_ms: list[float] = []
+                for query in workload:
+                    started = time.perf_counter()
+                    await service.search(query, limit=5)
+                    ours_ms.append((time.perf_counter() - started) * 1000)
+                ranked = [[(h.document, h.anchor) for h in await service.search(q, limit=10)] for q in texts]
+                bm25_big = Bm25Baseline(everything)
+                bm25_ms: list[float] = []
+                bm25_ranked: list[list[tuple[str, str]]] = []
+                for query in texts:  # rank-bm25 scores every section in Python
+                    started = time.perf_counter()
+                    found = bm25_big.search(query, limit=10)
+                    bm25_ms.append((time.perf_counter() - started) * 1000)
+                    bm25_ranked.append([(s.document_key, s.anchor) for s in found])
+                print(f"\n{len(everything)} sections ({files} synthetic files, ingest {ingest_s:.1f}s)")
+                rows.append((len(everything), "ours", percentile(ours_ms, 50), percentile(ours_ms, 99),
+                             strict_recall(ranked, labels), float(len(ours_ms))))
+                rows.append((len(everything), "BM25 (rank-bm25, in-process)", percentile(bm25_ms, 50),
+                             percentile(bm25_ms, 99), strict_recall(bm25_ranked, labels), float(len(bm25_ms))))
     finally:
         await db.close()
 
-    p50, p99 = percentile(ours_ms, 50), percentile(ours_ms, 99)
-    b50, b99 = percentile(bm25_ms, 50), percentile(bm25_ms, 99)
     print(f"\nLabelled queries: {len(texts)} (playbook, {len(playbook)} sections)")
     print(f"{'':34}{'Recall@3':>10}{'MRR@10':>10}")
     print(f"{'ours (PostgreSQL FTS + concepts)':34}{ours_q[0]:>10.3f}{ours_q[1]:>10.3f}")
     print(f"{'BM25 baseline (rank-bm25)':34}{theirs_q[0]:>10.3f}{theirs_q[1]:>10.3f}")
-    print(f"\nLatency at {len(everything)} sections ({files} synthetic files, ingest {ingest_s:.1f}s, "
-          f"{report.created} created)")
-    print(f"{'':34}{'p50 ms':>10}{'p99 ms':>10}{'n':>6}")
-    print(f"{'ours':34}{p50:>10.2f}{p99:>10.2f}{len(ours_ms):>6}")
-    print(f"{'BM25 baseline (in-process)':34}{b50:>10.2f}{b99:>10.2f}{len(bm25_ms):>6}")
-    print(f"{'ratio ours / BM25':34}{p50 / b50:>10.2f}{p99 / b99:>10.2f}")
-    big_recall, _ = quality(big_ours, labels)
-    print(f"\nRecall@3 of ours with the synthetic sections present (playbook hits only): {big_recall:.3f}")
+    print("\nWith synthetic runbooks present (Recall@3 over all hits: a labelled playbook section in the top 3)")
+    print(f"{'sections':>9}  {'':30}{'p50 ms':>9}{'p99 ms':>9}{'Recall@3':>10}{'n':>6}")
+    for size, who, p50, p99, recall, n in rows:
+        print(f"{size:>9}  {who:30}{p50:>9.2f}{p99:>9.2f}{recall:>10.3f}{int(n):>6}")
+    for size in sorted({r[0] for r in rows}):
+        ours_row, bm25_row = (r for r in rows if r[0] == size)
+        print(f"{size:>9}  {'ratio ours / BM25':30}{ours_row[2] / bm25_row[2]:>9.2f}{ours_row[3] / bm25_row[3]:>9.2f}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dsn", help="use this (migratable) database instead of creating one")
     parser.add_argument("--admin-dsn", default=ADMIN_DSN, help="where the throwaway database is created")
-    parser.add_argument("--sections", type=int, default=10_000)
+    parser.add_argument("--sections", default="10000,100000", help="index sizes, comma-separated")
     parser.add_argument("--queries", type=int, default=400, help="searches timed for our latency")
     args = parser.parse_args()
+    sizes = [int(part) for part in args.sections.split(",")]
     if args.dsn:
-        asyncio.run(run(args.dsn, args.sections, args.queries))
+        asyncio.run(run(args.dsn, sizes, args.queries))
         return 0
     name = f"support_mcp_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(args.admin_dsn, autocommit=True) as conn:
@@ -195,7 +213,7 @@ def main() -> int:
     try:
         info = psycopg.conninfo.conninfo_to_dict(args.admin_dsn)
         info["dbname"] = name
-        asyncio.run(run(psycopg.conninfo.make_conninfo(**info), args.sections, args.queries))
+        asyncio.run(run(psycopg.conninfo.make_conninfo(**info), sizes, args.queries))
     finally:
         with psycopg.connect(args.admin_dsn, autocommit=True) as conn:
             conn.execute(f'drop database if exists "{name}" with (force)')

@@ -14,6 +14,8 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
+from psycopg.types.json import Jsonb
+
 from support_mcp.domain.errors import NotFound
 from support_mcp.domain.models import Suggestion
 from support_mcp.store.database import Database, Row
@@ -101,10 +103,10 @@ class SectionQuery:
 
 # Weighted vector of one section: both stemmers on each field, A > B > C.
 _VECTOR_SQL = """
-    setweight(to_tsvector('german', %(search_title)s), 'A') || setweight(to_tsvector('english', %(search_title)s), 'A')
- || setweight(to_tsvector('german', %(search_subheadings)s), 'B')
- || setweight(to_tsvector('english', %(search_subheadings)s), 'B')
- || setweight(to_tsvector('german', %(search_body)s), 'C') || setweight(to_tsvector('english', %(search_body)s), 'C')
+    setweight(to_tsvector('german', r.search_title), 'A') || setweight(to_tsvector('english', r.search_title), 'A')
+ || setweight(to_tsvector('german', r.search_subheadings), 'B')
+ || setweight(to_tsvector('english', r.search_subheadings), 'B')
+ || setweight(to_tsvector('german', r.search_body), 'C') || setweight(to_tsvector('english', r.search_body), 'C')
 """
 
 _SECTION_COLUMNS = """s.id, d.key as document_key, d.title as document_title, s.ordinal, s.level, s.heading,
@@ -112,10 +114,15 @@ _SECTION_COLUMNS = """s.id, d.key as document_key, d.title as document_title, s.
 
 _DOCUMENT_MATCH = "(d.key = %(document)s or d.source = %(document)s or d.id::text = %(document)s)"
 
-# Step 1: words and phrases become tsqueries inside PostgreSQL (no table touched). A word that
-# is a stopword in either language is dropped ("die", "the"): both dictionaries index every text,
-# so such a word would otherwise match nearly everything.
-_BUILD_SQL = """
+# Step 1: words and phrases become tsqueries inside PostgreSQL, each concept with its document
+# frequency. A word that is a stopword in either language is dropped ("die", "the"): both
+# dictionaries index every text, so such a word would otherwise match nearly everything.
+# The frequency comes from `knowledge_lexemes` (kept by triggers, migration 005): one index seek
+# per lexeme instead of a count over the GIN index, which visits every matching row. An
+# alternative's frequency is that of its rarest lexeme (its lexemes are AND-ed), a prefix's that
+# of its most frequent completion, a concept's that of its most frequent alternative (they
+# overlap: both stemmers, the prefix).
+_BUILD_SQL = r"""
 with alt as (
     select a.ord, a.txt, a.phrase from unnest(%(c_ord)s::int[], %(c_txt)s::text[], %(c_phrase)s::bool[])
         as a(ord, txt, phrase)
@@ -123,13 +130,25 @@ with alt as (
     select ord, case when phrase then phraseto_tsquery('german', txt) else plainto_tsquery('german', txt) end as g,
                 case when phrase then phraseto_tsquery('english', txt) else plainto_tsquery('english', txt) end as e
     from alt
-), parts as (
+), parts0 as (
     select ord, g as q from altq where numnode(g) > 0 and numnode(e) > 0
     union all select ord, e from altq where numnode(g) > 0 and numnode(e) > 0
     union all select p.ord, to_tsquery(cfg.c, p.pfx)
       from unnest(%(p_ord)s::int[], %(p_txt)s::text[]) as p(ord, pfx)
       cross join (values ('german'::regconfig), ('english'::regconfig)) as cfg(c)
       where numnode(to_tsquery('german', p.pfx)) > 0 and numnode(to_tsquery('english', p.pfx)) > 0
+), parts as (
+    select row_number() over () as pid, ord, q from parts0 where numnode(q) > 0
+), lex as (
+    -- tsquery text quotes each lexeme ('it''s'); `:*` marks a prefix.
+    select p.pid, p.ord, replace(m[1], '''''', '''') as lexeme, m[2] is not null as prefix
+    from parts p cross join lateral regexp_matches(p.q::text, '''((?:[^'']|'''')*)''(:\*)?', 'g') as m
+), part_df as (
+    select l.pid, min(coalesce(case
+        when l.prefix then (select max(k.ndoc) from knowledge_lexemes k
+                            where k.lexeme >= l.lexeme and k.lexeme < l.lexeme || chr(1114111))
+        else (select k.ndoc from knowledge_lexemes k where k.lexeme = l.lexeme) end, 0)) as df
+    from lex l group by l.pid
 ), req as (
     select grp as ord, phraseto_tsquery(cfg.c, txt) as q
     from unnest(%(r_grp)s::int[], %(r_txt)s::text[]) as x(grp, txt)
@@ -138,26 +157,40 @@ with alt as (
     select 0 as ord, phraseto_tsquery(cfg.c, txt) as q from unnest(%(x_txt)s::text[]) as t(txt)
     cross join (values ('german'::regconfig), ('english'::regconfig)) as cfg(c)
 )
-select 'concept' as kind, ord, string_agg('(' || q::text || ')', ' | ') as q
-    from parts where numnode(q) > 0 group by ord
+select 'concept' as kind, p.ord, string_agg('(' || p.q::text || ')', ' | ') as q,
+       coalesce(max(d.df), 0)::float8 as df
+    from parts p left join part_df d on d.pid = p.pid group by p.ord
 union all
-select 'required', ord, string_agg('(' || q::text || ')', ' | ') from req where numnode(q) > 0 group by ord
+select 'required', ord, string_agg('(' || q::text || ')', ' | '), null from req where numnode(q) > 0 group by ord
 union all
-select 'excluded', ord, string_agg('(' || q::text || ')', ' | ') from excl where numnode(q) > 0 group by ord
+select 'excluded', ord, string_agg('(' || q::text || ')', ' | '), null from excl where numnode(q) > 0 group by ord
+union all
+select 'total', 0, null, sections::float8 from knowledge_stats
 """
 
-# Step 3: rank with every tsquery a constant, so the GIN index serves the filter. {score} is a
-# sum of one `idf × weight × field` term per concept, built from fixed fragments and parameters.
+# Step 2: rank with every tsquery a constant, so the GIN index serves the filter. Ranking is two
+# passes: every candidate gets its coverage, `Σ idf` of the concepts it contains (one `@@` per
+# concept on one vector), and only the best %(candidates)s by coverage get the full score, a sum of
+# one `idf × weight × field` term per concept (field: breadcrumb 1.0, sub-headings 0.6, body 0.3)
+# plus a tenth of `ts_rank`. The full score is at most the coverage (+ 0.1), so a section left out
+# had a coverage no higher than the last one taken. Both are built from fixed fragments and
+# parameters.
 _RANK_SQL = """
-with hits as (
-    select s.id, s.document_id, s.heading, s.breadcrumb, s.anchor, s.body, s.language, s.agents, s.ordinal,
-           {score} + 0.1 * ts_rank('{{0.1, 0.3, 0.6, 1.0}}', s.search_vector, %(anyq)s::tsquery) as score
-    from knowledge_sections s
-    join knowledge_documents d on d.id = s.document_id
+with matching as (
+    select s.id, s.search_vector
+    from knowledge_sections s {document_join}
     where s.search_vector @@ %(filterq)s::tsquery {required}
       and (%(excl)s::tsquery is null or not s.search_vector @@ %(excl)s::tsquery)
       and (%(agent)s::text is null or cardinality(s.agents) = 0 or %(agent)s = any(s.agents))
-      and (%(document)s::text is null or {document_match})
+    limit %(scan)s
+), candidates as (
+    select s.id, {coverage} as coverage from matching s
+    order by coverage desc
+    limit %(candidates)s
+), hits as (
+    select s.id, s.document_id, s.heading, s.breadcrumb, s.anchor, s.body, s.language, s.agents, s.ordinal,
+           {score} + 0.1 * ts_rank('{{0.1, 0.3, 0.6, 1.0}}', s.search_vector, %(anyq)s::tsquery) as score
+    from candidates c join knowledge_sections s on s.id = c.id
     order by score desc, s.ordinal
     limit %(limit)s
 )
@@ -169,8 +202,16 @@ select h.id, d.key as document_key, d.title as document_title, h.heading, h.brea
 from hits h join knowledge_documents d on d.id = h.document_id
 order by h.score desc, h.ordinal
 """
+_DOCUMENT_JOIN = f"join knowledge_documents d on d.id = s.document_id and {_DOCUMENT_MATCH}"
+_COVERAGE = "%(idf{n})s::float8 * (s.search_vector @@ %(q{n})s::tsquery)::int"
+_MIN_CANDIDATES = 64
+_WIDE_SCAN = 3000
 
 _COMMON_SHARE = 0.25
+# Sections ranked per search at most (about): the rarest concepts select the candidates until
+# their frequencies add up to this; the others still score every candidate. Ranking costs per
+# candidate, so this bounds a search at 100,000 sections the way it is bounded at 1,000.
+_CANDIDATE_BUDGET = 1500
 _CONCEPT_SCORE = (
     "(%(idf{n})s::float8 * case when s.breadcrumb_vector @@ %(q{n})s::tsquery then 1.0"
     " when s.subheading_vector @@ %(q{n})s::tsquery then 0.6"
@@ -235,18 +276,24 @@ class KnowledgeStore:
             assert row is not None
             document_id = row["id"]
             await conn.execute("delete from knowledge_sections where document_id = %s", (document_id,))
-            async with conn.cursor() as insert:
-                await insert.executemany(
-                    f"""insert into knowledge_sections
-                          (document_id, ordinal, level, heading, breadcrumb, anchor, body, language, agents,
-                           search_vector, breadcrumb_vector, subheading_vector)
-                        values (%(document_id)s, %(ordinal)s, %(level)s, %(heading)s, %(breadcrumb)s,
-                                %(anchor)s, %(body)s, %(language)s, %(agents)s, {_VECTOR_SQL},
-                                to_tsvector('german', %(search_title)s) || to_tsvector('english', %(search_title)s),
-                                to_tsvector('german', %(search_subheadings)s)
-                                  || to_tsvector('english', %(search_subheadings)s))""",
-                    [{**s.__dict__, "agents": list(s.agents), "document_id": document_id} for s in sections],
-                )
+            # One statement per document: the statement trigger that counts lexemes runs once.
+            await conn.execute(
+                f"""insert into knowledge_sections
+                      (document_id, ordinal, level, heading, breadcrumb, anchor, body, language, agents,
+                       search_vector, breadcrumb_vector, subheading_vector)
+                    select %(document_id)s, r.ordinal, r.level, r.heading, r.breadcrumb, r.anchor, r.body,
+                           r.language, r.agents, {_VECTOR_SQL},
+                           to_tsvector('german', r.search_title) || to_tsvector('english', r.search_title),
+                           to_tsvector('german', r.search_subheadings)
+                             || to_tsvector('english', r.search_subheadings)
+                    from jsonb_to_recordset(%(rows)s) as r(
+                        ordinal int, level int, heading text, breadcrumb text, anchor text, body text,
+                        language text, agents text[], search_title text, search_subheadings text,
+                        search_body text)
+                    order by r.ordinal""",
+                {"document_id": document_id,
+                 "rows": Jsonb([{**s.__dict__, "agents": list(s.agents)} for s in sections])},
+            )
 
     async def delete_documents(self, sources: Sequence[str]) -> int:
         """Remove documents (and, by cascade, their sections); returns how many were removed."""
@@ -327,28 +374,26 @@ class KnowledgeStore:
             if not concepts:
                 return []
             ords = sorted(concepts)
-            # Step 2: document frequencies, each count served by the GIN index.
-            counts = ", ".join(
-                f"(select count(*) from knowledge_sections where search_vector @@ %(q{n})s::tsquery) as df{n}"
-                for n in ords
-            )
+            df = {r["ord"]: float(r["df"]) for r in built if r["kind"] == "concept"}
+            total = max([1.0, *(float(r["df"]) for r in built if r["kind"] == "total"), *df.values()])
             params: dict[str, object] = {f"q{n}": concepts[n] for n in ords}
-            cur = await conn.execute(
-                f"select (select count(*) from knowledge_sections) as total, {counts}", params
-            )
-            stats = await cur.fetchone()
-            assert stats is not None
-            total = float(stats["total"])
             for n in ords:
-                df = float(stats[f"df{n}"])
-                params[f"idf{n}"] = query.concepts[n].weight * math.log(1 + (total - df + 0.5) / (df + 0.5))
+                params[f"idf{n}"] = query.concepts[n].weight * math.log(1 + (total - df[n] + 0.5) / (df[n] + 0.5))
             for i, q in enumerate(required):
                 params[f"req{i}"] = q
             any_q = _any_of([concepts[n] for n in ords])
-            # Words found in most sections still add to the score but do not select candidates:
-            # they would make every search rank thousands of rows for almost no information.
-            selective = [concepts[n] for n in ords if 0 < float(stats[f"df{n}"]) <= _COMMON_SHARE * total]
-            filter_q = _any_of(selective) if selective else any_q
+            # Candidates come from the rarest concepts, the frequent ones only add to the score:
+            # a word found in a quarter of all sections never selects (it would make every search
+            # rank thousands of rows for almost no information), and the rest select, rarest
+            # first, until the candidate budget is spent.
+            by_rarity = sorted((n for n in ords if 0 < df[n] <= _COMMON_SHARE * total), key=lambda n: df[n])
+            chosen: list[int] = []
+            for n in by_rarity:
+                if chosen and sum(df[c] for c in chosen) + df[n] > _CANDIDATE_BUDGET:
+                    break
+                chosen.append(n)
+            filter_q = _any_of([concepts[n] for n in chosen]) if chosen else any_q
+            wider_q = _any_of([concepts[n] for n in by_rarity]) if len(chosen) < len(by_rarity) else None
             start, stop = query.highlight
             params.update(
                 anyq=any_q,
@@ -358,6 +403,8 @@ class KnowledgeStore:
                 agent=query.agent,
                 document=query.document,
                 limit=query.limit,
+                candidates=max(_MIN_CANDIDATES, 8 * query.limit),
+                scan=None,
                 headline_options=(
                     f"StartSel={start}, StopSel={stop}, MaxWords=30, MinWords=10, "
                     'MaxFragments=2, FragmentDelimiter=" … "'
@@ -365,11 +412,28 @@ class KnowledgeStore:
             )
             sql = _RANK_SQL.format(
                 score=" + ".join(_CONCEPT_SCORE.format(n=n) for n in ords),
+                coverage=" + ".join(_COVERAGE.format(n=n) for n in ords),
+                document_join=_DOCUMENT_JOIN if query.document is not None else "",
                 required="".join(f" and s.search_vector @@ %(req{i})s::tsquery" for i in range(len(required))),
-                document_match=_DOCUMENT_MATCH,
             )
-            cur = await conn.execute(sql, params)
-            return await cur.fetchall()
+            async with conn.transaction():
+                # The planner cannot estimate an OR of prefixes and guesses most of the table; a
+                # sequential scan then evaluates `@@` on every section (35 ms at 10,000). The GIN
+                # scan costs what it matches, which the candidate budget bounds.
+                await conn.execute("set local enable_seqscan = off; set local max_parallel_workers_per_gather = 0")
+                cur = await conn.execute(sql, params)
+                rows = await cur.fetchall()
+                if len(rows) < query.limit and wider_q is not None:
+                    # Too few sections contain the rarest words. The free places go to sections
+                    # with the frequent ones, ranked among the first _WIDE_SCAN of them: a
+                    # frequent-words-only section beyond those can be missed (it scores low: its
+                    # words are frequent), and the search stays bounded at 100,000 sections.
+                    cur = await conn.execute(sql, {**params, "filterq": wider_q, "scan": _WIDE_SCAN})
+                    wide = await cur.fetchall()
+                    seen = {row["id"] for row in rows}
+                    rows = sorted([*rows, *(row for row in wide if row["id"] not in seen)],
+                                  key=lambda row: -row["score"])[: query.limit]
+            return rows
 
     # -- suggestions -------------------------------------------------------------------------
     async def ticket_exists(self, ticket_id: uuid.UUID) -> bool:

@@ -118,3 +118,45 @@ async def test_concurrent_syncs_take_turns_and_agree(db: Database, tmp_path: Pat
     reports = await asyncio.gather(first.sync([str(tmp_path / "*.md")]), second.sync([str(tmp_path / "*.md")]))
     assert sorted(r.created for r in reports) == [0, 6]  # playbook + 5 docs, created once
     assert len(await first.list_documents()) == 6
+
+
+async def _frequencies_drift(db: Database) -> list[dict[str, object]]:
+    """Lexemes whose kept count differs from a full recount (ts_stat), plus the section total."""
+    drift = await db.fetch_all(
+        """select coalesce(t.word, k.lexeme) as lexeme, t.ndoc as counted, k.ndoc as kept
+           from ts_stat('select search_vector from knowledge_sections') t
+           full join knowledge_lexemes k on k.lexeme = t.word
+           where t.ndoc is distinct from k.ndoc"""
+    )
+    total = await db.fetch_one(
+        "select (select sections from knowledge_stats) as kept, (select count(*) from knowledge_sections) as counted"
+    )
+    assert total is not None
+    if total["kept"] != total["counted"]:
+        drift.append({"lexeme": "<sections>", **total})
+    return drift
+
+
+async def test_document_frequencies_stay_exact_through_create_update_remove(db: Database, docs: Path) -> None:
+    """The search reads idf from `knowledge_lexemes`; the triggers must keep it equal to a recount
+    after every kind of change, or rankings drift with each sync."""
+    _write(docs, "nested/zebra.md", "## Zebrastreifen\nNur dieses Dokument kennt Zebrastreifen.\n")
+    service = KnowledgeService(KnowledgeStore(db))
+    await service.sync([str(docs)])
+    assert await _frequencies_drift(db) == []
+    assert await db.fetch_one("select ndoc from knowledge_lexemes where lexeme = 'zebrastreif'") == {"ndoc": 1}
+
+    _write(docs, "caddy.md", "---\ntitle: Caddy Runbook\nversion: 2\n---\n## Logs\njournalctl -u caddy\n")
+    await service.sync([str(docs)])
+    assert await _frequencies_drift(db) == []
+    (docs / "nested" / "zebra.md").unlink()
+    await service.sync([str(docs)])
+    assert await _frequencies_drift(db) == []
+    # A lexeme only the removed document had is gone, not left at 0.
+    assert await db.fetch_one("select ndoc from knowledge_lexemes where lexeme = 'zebrastreif'") is None
+
+    await db.execute("update knowledge_sections set search_vector = to_tsvector('simple', 'nur ein wort')")
+    assert await _frequencies_drift(db) == []
+    await service.sync([], include_playbook=False)
+    assert await _frequencies_drift(db) == []
+    assert (await db.fetch_one("select sections from knowledge_stats")) == {"sections": 0}

@@ -90,9 +90,9 @@ def _sections(parsed: ParsedDocument) -> list[SectionInput]:
             body=s.body,
             language=parsed.language,
             agents=s.agents,
-            search_title=index_text(" ".join(dict.fromkeys([*s.breadcrumb, s.heading]))),
+            search_title=index_text(" ".join(dict.fromkeys([*s.breadcrumb[1:], s.heading]))),
             search_subheadings=index_text("\n".join(s.subheadings)),
-            search_body=index_text(s.body),
+            search_body=index_text(f"{s.breadcrumb[0]}\n{s.body}"),
         )
         for s in parsed.sections
     ]
