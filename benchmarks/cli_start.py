@@ -23,6 +23,7 @@ import uuid
 from pathlib import Path
 
 import psycopg
+from report import emit  # benchmarks/report.py, beside this script (sys.path[0])
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 VENV_BIN = Path(sys.executable).parent
@@ -68,6 +69,8 @@ def main() -> int:
     for label, samples in results:
         median = statistics.median(samples)
         print(f"{label:32} {median:9.3f} {min(samples):10.3f} {median / base:17.1f}")
+        if label != "python -c pass":
+            emit("cli_start", label, median, "s", baseline="python -c pass", baseline_value=base)
     print(f"({args.runs} runs each, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f})")
     return 0
 

@@ -18,6 +18,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from report import emit  # benchmarks/report.py, beside this script (sys.path[0])
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from integration.frontend_diagnostics.frontend_lab import context, scenario  # noqa: E402
@@ -72,6 +74,8 @@ def main() -> None:
     for pages in args.sizes:
         build_s, diagnose_s = asyncio.run(measure(pages))
         print(f"{pages + 2:>6} {build_s:>8.1f} {diagnose_s:>11.1f} {diagnose_s / build_s:>6.2f}")
+        emit("frontend_diagnose", f"whole diagnose, {pages + 2} pages", diagnose_s, "s",
+             baseline="npm run build alone", baseline_value=build_s)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ import sys
 import time
 from pathlib import Path
 
+from report import emit  # benchmarks/report.py, beside this script (sys.path[0])
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from helpers.hetzner_lab import HetznerLab, check_context, start_lab  # noqa: E402
@@ -72,6 +74,8 @@ def main() -> None:
     print(f"  sequential (one connection): {med['sequential'] * 1000:8.1f} ms median")
     print(f"  ratio sequential/concurrent: {med['sequential'] / med['concurrent']:8.2f}x")
     print(f"  connection set-up + `true`:  {med['connect'] * 1000:8.1f} ms median")
+    emit("hetzner_diagnose", "diagnose, checks concurrent on one SSH connection", med["concurrent"] * 1000, "ms",
+         baseline="same checks one by one", baseline_value=med["sequential"] * 1000)
 
 
 if __name__ == "__main__":

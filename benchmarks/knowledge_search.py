@@ -29,6 +29,7 @@ from pathlib import Path
 import psycopg
 import yaml
 from rank_bm25 import BM25Okapi
+from report import emit  # benchmarks/report.py, beside this script (sys.path[0])
 
 from support_mcp.services.knowledge import PLAYBOOK_KEY, KnowledgeService
 from support_mcp.store.database import Database
@@ -187,6 +188,7 @@ async def run(dsn: str, sizes: list[int], searches: int) -> None:
     print(f"{'':34}{'Recall@3':>10}{'MRR@10':>10}")
     print(f"{'ours (PostgreSQL FTS + concepts)':34}{ours_q[0]:>10.3f}{ours_q[1]:>10.3f}")
     print(f"{'BM25 baseline (rank-bm25)':34}{theirs_q[0]:>10.3f}{theirs_q[1]:>10.3f}")
+    emit("knowledge_search", "Recall@3, playbook alone", ours_q[0], "", baseline="BM25", baseline_value=theirs_q[0])
     print("\nWith synthetic runbooks present (Recall@3 over all hits: a labelled playbook section in the top 3)")
     print(f"{'sections':>9}  {'':30}{'p50 ms':>9}{'p99 ms':>9}{'Recall@3':>10}{'n':>6}")
     for size, who, p50, p99, recall, n in rows:
@@ -194,6 +196,10 @@ async def run(dsn: str, sizes: list[int], searches: int) -> None:
     for size in sorted({r[0] for r in rows}):
         ours_row, bm25_row = (r for r in rows if r[0] == size)
         print(f"{size:>9}  {'ratio ours / BM25':30}{ours_row[2] / bm25_row[2]:>9.2f}{ours_row[3] / bm25_row[3]:>9.2f}")
+        emit("knowledge_search", f"search p99, {size:,} sections", ours_row[3], "ms", baseline="BM25 p99 (in-process)",
+             baseline_value=bm25_row[3])
+        emit("knowledge_search", f"Recall@3, {size:,} sections", ours_row[4], "", baseline="BM25",
+             baseline_value=bm25_row[4])
 
 
 def main() -> int:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
+from report import emit  # benchmarks/report.py, beside this script (sys.path[0])
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
@@ -105,6 +106,8 @@ async def main(rounds: int) -> None:
         print(f"  concurrent (as the runner does): {c * 1000:8.1f} ms")
         print(f"  one by one (sum of checks):      {s * 1000:8.1f} ms")
         print(f"  ratio concurrent / sequential:   {c / s:8.2f}")
+        emit("supabase_diagnose", "diagnose, checks concurrent", c * 1000, "ms",
+             baseline="same checks one by one", baseline_value=s * 1000)
         print("safe SQL overhead per statement (median)")
         numbers = await sql_overhead(dsn, max(rounds * 4, 20))
         for key, value in numbers.items():
@@ -113,6 +116,8 @@ async def main(rounds: int) -> None:
             k = sql[:40]
             g, o, r, c = (numbers[f"{k} | guarded ms"], numbers[f"{k} | bare on open pooled connection ms"],
                           numbers[f"{k} | runner without guard ms"], numbers[f"{k} | new connection per statement ms"])
+            emit("supabase_diagnose", f"guarded read-only statement ({k.split()[0]} …)", g, "ms",
+                 baseline="same statement, runner without guard", baseline_value=r)
             print(f"  guarded/bare-open {g / o:5.1f}x · guarded/runner-without-guard {g / r:5.2f}x · "
                   f"runner/bare-open {r / o:5.1f}x · connect-per-statement/bare-open {c / o:5.1f}x  ({k})")
     finally:

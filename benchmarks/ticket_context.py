@@ -34,6 +34,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from report import emit  # benchmarks/report.py, beside this script (sys.path[0])
 
 from support_mcp.services.context import ContextService
 from support_mcp.store.database import Database, Row
@@ -251,6 +252,8 @@ def print_latency(title: str, bundle_ms: list[float], pk_ms: list[float]) -> Non
     print(f"  {'ContextService.bundle':32}{b50:>10.2f}{b99:>10.2f}{bmean:>10.2f}")
     print(f"  {'primary-key lookup':32}{k50:>10.2f}{k99:>10.2f}{kmean:>10.2f}")
     print(f"  {'ratio context / pk':32}{b50 / k50:>10.1f}{b99 / k99:>10.1f}{bmean / kmean:>10.1f}")
+    emit("ticket_context", f"context bundle p99, {title}", b99, "ms", baseline="primary-key lookup p99",
+         baseline_value=k99)
 
 
 def _numbered(query: str, params: Any) -> tuple[str, list[Any]]:

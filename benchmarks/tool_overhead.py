@@ -21,6 +21,7 @@ import psycopg
 import uvicorn
 from mcp.client import Client
 from mcp.client.streamable_http import streamable_http_client
+from report import emit  # benchmarks/report.py, beside this script (sys.path[0])
 
 from support_mcp.bootstrap import Services, Settings, open_services
 from support_mcp.domain.models import AuthorKind
@@ -100,6 +101,9 @@ async def run(calls: int, dsn: str) -> None:
     print(f"{'path':36} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'p50 ratio':>10}")
     for r in rows:
         print(f"{r['name']:36} {r['p50']:8.2f} {r['p99']:8.2f} {r['mean']:8.2f} {float(r['p50']) / base:9.2f}x")
+        if r is not rows[0]:
+            emit("tool_overhead", f"ticket_context p50, {r['name']}", float(r["p50"]), "ms",
+                 baseline=str(rows[0]["name"]), baseline_value=base)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import psycopg
 import pytest
 
 BIN = Path(sys.executable).parent / "support-mcp"
@@ -156,3 +157,22 @@ def test_triage_is_recorded_with_its_reason(fresh_dsn: str) -> None:
     timeline = json.loads(cli("tickets", "show", ticket_id, "--json", dsn=fresh_dsn).stdout)["timeline"]
     triage_events = [e for e in timeline if e["kind"] == "event" and e["title"].startswith("triage")]
     assert len(triage_events) == 1
+
+
+def test_worker_prints_json_lines_per_run_and_the_count(fresh_dsn: str) -> None:
+    created = cli("tickets", "create", "--subject", "Server langsam", "--message", "Festplatte voll?", "--json",
+                  dsn=fresh_dsn)
+    ticket_id = json.loads(created.stdout)["id"]
+    with psycopg.connect(fresh_dsn, autocommit=True) as conn:  # what MCP start_run(queue=True) stores
+        conn.execute("insert into agent_runs (ticket_id, agent, status) values (%s, 'hetzner-ops-agent', 'queued')",
+                     (ticket_id,))
+
+    worked = cli("worker", "--once", "--json", dsn=fresh_dsn)
+    assert worked.returncode == 0, worked.stderr
+    lines = [json.loads(line) for line in worked.stdout.splitlines()]
+    assert lines[-1] == {"runs_done": 1}
+    assert lines[0]["ticket_id"] == ticket_id and lines[0]["agent"] == "hetzner-ops-agent"
+    assert lines[0]["verdict"] in ("confirmed", "refuted") and isinstance(lines[0]["escalated"], bool)
+
+    idle = cli("worker", "--once", dsn=fresh_dsn)
+    assert idle.returncode == 0 and idle.stdout.strip() == "0 runs done"

@@ -376,6 +376,8 @@ def _run_auto(ticket_id: Any, language: str | None, json_out: bool) -> None:
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Work off the queue, then exit.")] = False,
     poll: Annotated[float, typer.Option(help="Seconds between polls of an empty queue.", min=0.1)] = 2.0,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object per finished run (JSON lines), "
+                                           "then the count.")] = False,
 ) -> None:
     """Run queued playbook runs; several workers (processes or hosts) share one database."""
 
@@ -391,11 +393,19 @@ def worker(
                 await asyncio.sleep(poll)
                 continue
             done += 1
-            console.print(f"run {report.run_id} on ticket {report.ticket_id}: {report.verdict}"
-                          + (" (escalated)" if report.escalated else ""))
+            if json_out:
+                render.print_json_line(console, {"run_id": report.run_id, "ticket_id": report.ticket_id,
+                                                 "agent": report.agent, "verdict": report.verdict,
+                                                 "escalated": report.escalated})
+            else:
+                console.print(f"run {report.run_id} on ticket {report.ticket_id}: {report.verdict}"
+                              + (" (escalated)" if report.escalated else ""))
 
     count = run_services(work, sync_knowledge=True)
-    console.print(f"{count} runs done")
+    if json_out:
+        render.print_json_line(console, {"runs_done": count})
+    else:
+        console.print(f"{count} runs done")
 
 
 def main() -> None:

@@ -40,6 +40,11 @@ def print_json(console: Console, value: Any) -> None:
     console.print_json(json.dumps(to_jsonable(value), ensure_ascii=False))
 
 
+def print_json_line(console: Console, value: Any) -> None:
+    """One compact JSON object per line (JSON lines), for streams such as the worker's runs."""
+    console.out(json.dumps(to_jsonable(value), ensure_ascii=False), highlight=False)
+
+
 def tickets_table(tickets: Sequence[Ticket]) -> Table:
     table = Table(title="support_tickets")
     for col in ("id", "subject", "status", "priority", "customer", "assigned_agent", "updated"):
