@@ -103,9 +103,9 @@ async def open_services(
             created = await suggestions.register(ticket_id=ticket_id, agent=agent, title=title, body=body)
             return created.id
 
-        async def search(query: str, agent: str | None, limit: int) -> Sequence[SearchHit]:
+        async def search(query: str, agent: str | None, limit: int, document: str | None = None) -> Sequence[SearchHit]:
             # Used with ticket text (runner, triage): words only, no query syntax.
-            return await knowledge.search(query, agent=agent, limit=limit, plain=True)
+            return await knowledge.search(query, agent=agent, document=document, limit=limit, plain=True)
 
         async def deploy_events() -> list[AutomationEvent]:
             return await tickets.events(None, event_type="deployment", limit=20)

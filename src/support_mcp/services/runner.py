@@ -43,6 +43,7 @@ from support_mcp.services.conclusion import Conclusion, conclude
 from support_mcp.services.context import ContextBundle, ContextService
 from support_mcp.services.execution import ContextFactory
 from support_mcp.services.journal import TicketJournal
+from support_mcp.services.knowledge import PLAYBOOK_KEY
 from support_mcp.services.repairs import RepairService
 from support_mcp.services.texts import text
 from support_mcp.services.triage import hypothesis_for, triage
@@ -57,7 +58,13 @@ class KnowledgeHit(Protocol):
     rank: float
 
 
-KnowledgeSearch = Callable[[str, str | None, int], Awaitable[Sequence[Any]]]
+class KnowledgeSearch(Protocol):
+    """Ranked knowledge sections for a ticket's text; `document` limits them to one document."""
+
+    def __call__(self, query: str, agent: str | None, limit: int,
+                 document: str | None = None) -> Awaitable[Sequence[Any]]: ...
+
+
 ChecksFor = Callable[[str], Sequence[Check]]
 ExplanationsFor = Callable[[str], Sequence[Explanation]]
 # (ticket, agent, title, body) -> suggestion id
@@ -258,7 +265,16 @@ class PlaybookRunner:
         return out
 
     async def _step_knowledge(self, state: _RunState) -> dict[str, Any]:
-        hits = await self._search(state.bundle.search_text(), state.agent, 3)
+        # Playbook 1.2: consult the knowledge base "and this playbook". The playbook's two best
+        # sections (ranked with the playbook's own word weights) come first, then the best of
+        # everything else: a large knowledge base must not push the binding procedure out.
+        text_ = state.bundle.search_text()
+        playbook_hits = await self._search(text_, state.agent, 2, PLAYBOOK_KEY)
+        others = await self._search(text_, state.agent, 3)
+        hits = list(playbook_hits)
+        for hit in others:
+            if len(hits) < 3 and hit.section_id not in {h.section_id for h in hits}:
+                hits.append(hit)
         return {"sections": [h.breadcrumb for h in hits], "anchors": [h.anchor for h in hits]}
 
     async def _step_hypothesis(self, state: _RunState) -> dict[str, Any]:

@@ -377,22 +377,44 @@ class KnowledgeStore:
             df = {r["ord"]: float(r["df"]) for r in built if r["kind"] == "concept"}
             total = max([1.0, *(float(r["df"]) for r in built if r["kind"] == "total"), *df.values()])
             params: dict[str, object] = {f"q{n}": concepts[n] for n in ords}
+            if query.document is not None:
+                # Within one document, a word's weight is how rare it is there: 10,000 sections of
+                # other runbooks must not decide which of the playbook's sections ranks first.
+                counts = ", ".join(f"count(*) filter (where s.search_vector @@ %(q{n})s::tsquery) as df{n}"
+                                   for n in ords)
+                cur = await conn.execute(
+                    f"""select count(*) as total, {counts} from knowledge_sections s
+                        join knowledge_documents d on d.id = s.document_id where {_DOCUMENT_MATCH}""",
+                    {**params, "document": query.document},
+                )
+                local = await cur.fetchone()
+                assert local is not None
+                if not local["total"]:
+                    return []
+                total = float(local["total"])
+                df = {n: float(local[f"df{n}"]) for n in ords}
             for n in ords:
                 params[f"idf{n}"] = query.concepts[n].weight * math.log(1 + (total - df[n] + 0.5) / (df[n] + 0.5))
             for i, q in enumerate(required):
                 params[f"req{i}"] = q
             any_q = _any_of([concepts[n] for n in ords])
             # Candidates come from the rarest concepts, the frequent ones only add to the score:
-            # a word found in a quarter of all sections never selects (it would make every search
-            # rank thousands of rows for almost no information), and the rest select, rarest
-            # first, until the candidate budget is spent.
-            by_rarity = sorted((n for n in ords if 0 < df[n] <= _COMMON_SHARE * total), key=lambda n: df[n])
+            # a word found in a quarter of all sections (and in more than the candidate budget)
+            # never selects — it would make every search rank thousands of rows for almost no
+            # information — and the rest select, rarest first, until the budget is spent. In a
+            # small index every word selects: ranking all its matches costs nothing.
+            selective_limit = max(_COMMON_SHARE * total, _CANDIDATE_BUDGET)
+            by_rarity = sorted((n for n in ords if 0 < df[n] <= selective_limit), key=lambda n: df[n])
             chosen: list[int] = []
             for n in by_rarity:
                 if chosen and sum(df[c] for c in chosen) + df[n] > _CANDIDATE_BUDGET:
                     break
                 chosen.append(n)
             filter_q = _any_of([concepts[n] for n in chosen]) if chosen else any_q
+            # Only frequent words: most sections match, so the first _WIDE_SCAN of a sequential
+            # scan are ranked (the scan stops there) instead of every match.
+            dense = not chosen
+            # Too few sections with the chosen words: every selective word is tried.
             wider_q = _any_of([concepts[n] for n in by_rarity]) if len(chosen) < len(by_rarity) else None
             start, stop = query.highlight
             params.update(
@@ -420,14 +442,14 @@ class KnowledgeStore:
                 # The planner cannot estimate an OR of prefixes and guesses most of the table; a
                 # sequential scan then evaluates `@@` on every section (35 ms at 10,000). The GIN
                 # scan costs what it matches, which the candidate budget bounds.
-                await conn.execute("set local enable_seqscan = off; set local max_parallel_workers_per_gather = 0")
-                cur = await conn.execute(sql, params)
+                await conn.execute("set local max_parallel_workers_per_gather = 0"
+                                   + ("" if dense else "; set local enable_seqscan = off"))
+                cur = await conn.execute(sql, {**params, "scan": _WIDE_SCAN if dense else None})
                 rows = await cur.fetchall()
                 if len(rows) < query.limit and wider_q is not None:
-                    # Too few sections contain the rarest words. The free places go to sections
-                    # with the frequent ones, ranked among the first _WIDE_SCAN of them: a
-                    # frequent-words-only section beyond those can be missed (it scores low: its
-                    # words are frequent), and the search stays bounded at 100,000 sections.
+                    # The free places go to sections with the more frequent words, ranked among
+                    # the first _WIDE_SCAN of them: a section beyond those can be missed (it
+                    # scores low: its words are frequent); the search stays bounded at 100,000.
                     cur = await conn.execute(sql, {**params, "filterq": wider_q, "scan": _WIDE_SCAN})
                     wide = await cur.fetchall()
                     seen = {row["id"] for row in rows}

@@ -241,3 +241,30 @@ async def test_losing_the_database_ends_the_run_and_the_next_run_resumes_it(sett
         report = await s.runner.run(t.id, AGENT)
         assert report.resumed and report.run_id == crashed.id and report.verdict == Verdict.CONFIRMED
         assert len(await s.tickets.messages(t.id, tag="hypothesis")) == 1
+
+
+async def test_a_crowded_knowledge_base_does_not_push_the_playbook_out(settings: Settings, tmp_path) -> None:
+    """Playbook 1.2: the agent consults the knowledge base *and* the playbook. Forty runbooks
+    whose headings carry the ticket's words outrank every playbook section in a plain search;
+    the run still cites the playbook's diagnose section first, then the best other section."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    folder = Path(tmp_path)
+    for n in range(40):
+        (folder / f"runbook_{n}.md").write_text(
+            f"# Disk Runbook {n}\n\n## Festplatte voll: Speicherplatz langsam\n"
+            "Server extrem langsam, no space left on device: Festplatte voll, Speicherplatz prüfen.\n",
+            encoding="utf-8")
+    crowded = replace(settings, knowledge_globs=(str(folder / "*.md"),))
+    async with open_services(crowded, executors={"local": ReplayExecutor(PRESSURE)}) as s:
+        plain = await s.knowledge.search("Server extrem langsam, no space left on device", limit=3, plain=True)
+        assert all(h.document.startswith("runbook_") for h in plain)  # the crowd wins a plain search
+
+        t = await _ticket(s)
+        report = await s.runner.run(t.id, AGENT)
+        run = await s.runs.get_run(report.run_id)
+        consulted = next(st for st in run.steps if st.name == "knowledge").output
+        assert consulted["anchors"][0] == "31-diagnose"
+        assert len(consulted["anchors"]) == 3
+        assert any(sec.startswith("Disk Runbook") for sec in consulted["sections"])
