@@ -116,7 +116,7 @@ async def main(rounds: int) -> None:
             k = sql[:40]
             g, o, r, c = (numbers[f"{k} | guarded ms"], numbers[f"{k} | bare on open pooled connection ms"],
                           numbers[f"{k} | runner without guard ms"], numbers[f"{k} | new connection per statement ms"])
-            emit("supabase_diagnose", f"guarded read-only statement ({k.split()[0]} …)", g, "ms",
+            emit("supabase_diagnose", f"guarded statement `{' '.join(k.split())}…`", g, "ms",
                  baseline="same statement, runner without guard", baseline_value=r)
             print(f"  guarded/bare-open {g / o:5.1f}x · guarded/runner-without-guard {g / r:5.2f}x · "
                   f"runner/bare-open {r / o:5.1f}x · connect-per-statement/bare-open {c / o:5.1f}x  ({k})")

@@ -86,6 +86,20 @@ def test_kb_search_finds_the_playbook_section(fresh_dsn: str) -> None:
     assert any("3.1 Diagnose" in h["breadcrumb"] for h in hits[:3])
 
 
+def test_kb_search_reads_the_index_and_kb_sync_updates_it(fresh_dsn: str, tmp_path: Path) -> None:
+    """A search does not re-read every configured file (that is `kb sync` and every server start);
+    an index with nothing in it is synced first."""
+    (tmp_path / "zebra.md").write_text("## Zebrastreifen\nNur hier steht Zebrastreifen.\n", encoding="utf-8")
+    env = {"SUPPORT_MCP_KNOWLEDGE_GLOBS": str(tmp_path / "*.md")}
+    first = cli("kb", "search", "Zebrastreifen", "--json", dsn=fresh_dsn, **env)  # empty index: synced
+    assert [h["document"] for h in json.loads(first.stdout)] == ["zebra"]
+    (tmp_path / "ampel.md").write_text("## Ampelphase\nNur hier steht Ampelphase.\n", encoding="utf-8")
+    assert json.loads(cli("kb", "search", "Ampelphase", "--json", dsn=fresh_dsn, **env).stdout) == []
+    assert cli("kb", "sync", dsn=fresh_dsn, **env).returncode == 0
+    found = json.loads(cli("kb", "search", "Ampelphase", "--json", dsn=fresh_dsn, **env).stdout)
+    assert [h["document"] for h in found] == ["ampel"]
+
+
 def test_db_migrate_says_what_it_applied_then_that_nothing_is_pending(empty_dsn: str) -> None:
     first = cli("db", "migrate", "--json", dsn=empty_dsn)
     assert first.returncode == 0, first.stderr

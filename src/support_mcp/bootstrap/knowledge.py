@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Literal
 
 from support_mcp.bootstrap.settings import Settings
 from support_mcp.services.knowledge import KnowledgeService
@@ -43,11 +44,15 @@ async def open_database(settings: Settings) -> AsyncIterator[Database]:
 
 
 @asynccontextmanager
-async def open_knowledge(settings: Settings, *, sync_knowledge: bool = True) -> AsyncIterator[KnowledgeServices]:
-    """Connect (or start the embedded database), migrate, sync the knowledge base."""
+async def open_knowledge(
+    settings: Settings, *, sync_knowledge: bool | Literal["if_empty"] = True
+) -> AsyncIterator[KnowledgeServices]:
+    """Connect (or start the embedded database), migrate, sync the knowledge base (`if_empty`:
+    only when nothing is indexed yet — reads need not re-hash every configured file)."""
     async with open_database(settings) as db:
         await migrate(db)
-        knowledge = KnowledgeService(KnowledgeStore(db))
-        if sync_knowledge:
+        store = KnowledgeStore(db)
+        knowledge = KnowledgeService(store)
+        if sync_knowledge is True or (sync_knowledge == "if_empty" and not await store.document_hashes()):
             await knowledge.sync(settings.knowledge_globs, include_playbook=settings.include_playbook)
         yield KnowledgeServices(settings=settings, db=db, knowledge=knowledge)

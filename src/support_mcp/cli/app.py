@@ -191,7 +191,9 @@ def kb_search(
     async def work(s: KnowledgeServices) -> Any:
         return await s.knowledge.search(query, agent=agent_name, document=document, limit=limit)
 
-    hits = run_knowledge(work)
+    # Reads the index as the last sync left it (`kb sync`, every server start); a fresh database
+    # is synced first, so the first search finds the playbook.
+    hits = run_knowledge(work, sync_knowledge="if_empty")
     if json_out:
         render.print_json(console, hits)
         return
@@ -210,7 +212,7 @@ def kb_show(section_id: str, json_out: JsonOpt = False) -> None:
     async def work(s: KnowledgeServices) -> Any:
         return await s.knowledge.get_section(sid)
 
-    section = run_knowledge(work)
+    section = run_knowledge(work, sync_knowledge=False)
     if json_out:
         render.print_json(console, section)
     else:

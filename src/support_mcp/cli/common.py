@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import typer
 from rich.console import Console
@@ -47,7 +47,8 @@ def run_services(work: Callable[[Services], Awaitable[T]], *, language: str | No
     return run_async(main())
 
 
-def run_knowledge(work: Callable[[KnowledgeServices], Awaitable[T]], *, sync_knowledge: bool = True) -> T:
+def run_knowledge(work: Callable[[KnowledgeServices], Awaitable[T]], *,
+                  sync_knowledge: bool | Literal["if_empty"] = True) -> T:
     """Like `run_services` for the knowledge base alone (no agents, executors or ticket services
     loaded: `kb` commands start in a fraction of the time)."""
     from support_mcp.bootstrap import open_knowledge

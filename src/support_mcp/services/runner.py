@@ -43,7 +43,7 @@ from support_mcp.services.conclusion import Conclusion, conclude
 from support_mcp.services.context import ContextBundle, ContextService
 from support_mcp.services.execution import ContextFactory
 from support_mcp.services.journal import TicketJournal
-from support_mcp.services.knowledge import PLAYBOOK_KEY
+from support_mcp.services.knowledge import PLAYBOOK_KEY, consultation
 from support_mcp.services.repairs import RepairService
 from support_mcp.services.texts import text
 from support_mcp.services.triage import hypothesis_for, triage
@@ -271,10 +271,7 @@ class PlaybookRunner:
         text_ = state.bundle.search_text()
         playbook_hits = await self._search(text_, state.agent, 2, PLAYBOOK_KEY)
         others = await self._search(text_, state.agent, 3)
-        hits = list(playbook_hits)
-        for hit in others:
-            if len(hits) < 3 and hit.section_id not in {h.section_id for h in hits}:
-                hits.append(hit)
+        hits = consultation(playbook_hits, others, 3)
         return {"sections": [h.breadcrumb for h in hits], "anchors": [h.anchor for h in hits]}
 
     async def _step_hypothesis(self, state: _RunState) -> dict[str, Any]:

@@ -178,7 +178,7 @@ select 'total', 0, null, sections::float8 from knowledge_stats
 _RANK_SQL = """
 with matching as (
     select s.id, s.search_vector
-    from knowledge_sections s {document_join}
+    from {sections} s
     where s.search_vector @@ %(filterq)s::tsquery {required}
       and (%(excl)s::tsquery is null or not s.search_vector @@ %(excl)s::tsquery)
       and (%(agent)s::text is null or cardinality(s.agents) = 0 or %(agent)s = any(s.agents))
@@ -202,7 +202,9 @@ select h.id, d.key as document_key, d.title as document_title, h.heading, h.brea
 from hits h join knowledge_documents d on d.id = h.document_id
 order by h.score desc, h.ordinal
 """
-_DOCUMENT_JOIN = f"join knowledge_documents d on d.id = s.document_id and {_DOCUMENT_MATCH}"
+# One document's sections, read by (document_id, ordinal); `offset 0` keeps the planner from
+# AND-ing in the GIN index, whose matches for a frequent word span the whole index.
+_DOCUMENT_SECTIONS = "(select * from knowledge_sections where document_id = any(%(doc_ids)s::uuid[]) offset 0)"
 _COVERAGE = "%(idf{n})s::float8 * (s.search_vector @@ %(q{n})s::tsquery)::int"
 _MIN_CANDIDATES = 64
 _WIDE_SCAN = 3000
@@ -378,14 +380,26 @@ class KnowledgeStore:
             total = max([1.0, *(float(r["df"]) for r in built if r["kind"] == "total"), *df.values()])
             params: dict[str, object] = {f"q{n}": concepts[n] for n in ords}
             if query.document is not None:
+                # The document first (key, source or id: unique indexes), so its sections are
+                # read by (document_id, ordinal); a join on the OR would be estimated as a
+                # hundred documents and scan every section.
+                try:
+                    as_id: uuid.UUID | None = uuid.UUID(query.document)
+                except ValueError:
+                    as_id = None
+                cur = await conn.execute(
+                    "select id from knowledge_documents where key = %s or source = %s or id = %s",
+                    (query.document, query.document, as_id),
+                )
+                params["doc_ids"] = [r["id"] for r in await cur.fetchall()]
                 # Within one document, a word's weight is how rare it is there: 10,000 sections of
                 # other runbooks must not decide which of the playbook's sections ranks first.
                 counts = ", ".join(f"count(*) filter (where s.search_vector @@ %(q{n})s::tsquery) as df{n}"
                                    for n in ords)
                 cur = await conn.execute(
                     f"""select count(*) as total, {counts} from knowledge_sections s
-                        join knowledge_documents d on d.id = s.document_id where {_DOCUMENT_MATCH}""",
-                    {**params, "document": query.document},
+                        where s.document_id = any(%(doc_ids)s::uuid[])""",
+                    params,
                 )
                 local = await cur.fetchone()
                 assert local is not None
@@ -435,15 +449,17 @@ class KnowledgeStore:
             sql = _RANK_SQL.format(
                 score=" + ".join(_CONCEPT_SCORE.format(n=n) for n in ords),
                 coverage=" + ".join(_COVERAGE.format(n=n) for n in ords),
-                document_join=_DOCUMENT_JOIN if query.document is not None else "",
+                sections=_DOCUMENT_SECTIONS if query.document is not None else "knowledge_sections",
                 required="".join(f" and s.search_vector @@ %(req{i})s::tsquery" for i in range(len(required))),
             )
             async with conn.transaction():
                 # The planner cannot estimate an OR of prefixes and guesses most of the table; a
                 # sequential scan then evaluates `@@` on every section (35 ms at 10,000). The GIN
                 # scan costs what it matches, which the candidate budget bounds.
+                # Within one document the planner's own plan is right: find the document, then
+                # its sections by (document_id, ordinal) — not the whole index's GIN matches.
                 await conn.execute("set local max_parallel_workers_per_gather = 0"
-                                   + ("" if dense else "; set local enable_seqscan = off"))
+                                   + ("" if dense or query.document is not None else "; set local enable_seqscan = off"))
                 cur = await conn.execute(sql, {**params, "scan": _WIDE_SCAN if dense else None})
                 rows = await cur.fetchall()
                 if len(rows) < query.limit and wider_q is not None:

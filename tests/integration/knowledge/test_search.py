@@ -142,3 +142,26 @@ async def test_ticket_text_with_quotes_and_dashes_is_searched_as_plain_words(db:
     assert await service.search(text, limit=3) == []  # as websearch syntax: a required phrase that is nowhere
     plain = await service.search(text, limit=3, plain=True)
     assert any("3.1 Diagnose" in h.breadcrumb or "3.2 Reparatur" in h.breadcrumb for h in plain)
+
+
+async def test_a_search_within_one_document_ranks_as_if_it_were_alone(db: Database, tmp_path: Path) -> None:
+    """Word weights inside a document come from that document: 300 sections of other runbooks,
+    which make "Policy" rare and "PM2" common across the index, do not reorder the playbook."""
+    service = KnowledgeService(KnowledgeStore(db))
+    await service.sync()
+    queries = [q["query"] for q in QUERIES["queries"]]
+    alone = [_top(await service.search(q, document=PLAYBOOK_KEY, limit=5), 5) for q in queries]
+
+    words = ["PM2", "Caddy", "Deployment", "Logs", "Neustart", "Auth", "Build", "Firewall", "Backup", "Cron"]
+    for n in range(30):
+        sections = "\n".join(f"## {i}. Diagnose {words[(n + i) % 10]}\nPrüfen, ob {words[(n * i) % 10]} "
+                             f"nach dem Deployment läuft; Logs lesen, {words[i % 10]} neu starten.\n"
+                             for i in range(10))
+        (tmp_path / f"runbook_{n}.md").write_text(f"# {words[n % 10]} Runbook {n}\n{sections}", encoding="utf-8")
+    await service.sync([str(tmp_path / "*.md")])
+    assert len(await service.list_sections()) > 300
+    crowded = [_top(await service.search(q, document=PLAYBOOK_KEY, limit=5), 5) for q in queries]
+    assert crowded == alone
+    # and the crowd does change a search over everything (the scoped one is not a copy of it)
+    everything = [_top(await service.search(q, limit=5), 5) for q in queries]
+    assert everything != alone

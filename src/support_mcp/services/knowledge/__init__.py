@@ -8,7 +8,13 @@ from support_mcp.services.knowledge.ingest import (
     bundled_playbook_text,
 )
 from support_mcp.services.knowledge.markdown import ParsedDocument, ParsedSection, parse_markdown
-from support_mcp.services.knowledge.search import HIGHLIGHT_END, HIGHLIGHT_START, KnowledgeSearch, SearchHit
+from support_mcp.services.knowledge.search import (
+    HIGHLIGHT_END,
+    HIGHLIGHT_START,
+    KnowledgeSearch,
+    SearchHit,
+    consultation,
+)
 from support_mcp.services.knowledge.suggestions import SuggestionService
 
 __all__ = [
@@ -24,5 +30,6 @@ __all__ = [
     "SuggestionService",
     "SyncReport",
     "bundled_playbook_text",
+    "consultation",
     "parse_markdown",
 ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from support_mcp.domain.models import parse_agent
@@ -168,6 +169,16 @@ class SearchHit:
     agents: tuple[str, ...]
     snippet: str
     rank: float
+
+
+def consultation(playbook: Sequence[SearchHit], others: Sequence[SearchHit], limit: int = 3) -> list[SearchHit]:
+    """What a run cites (playbook 1.2, "Wissensbasis konsultieren … sowie dieses Playbook"): the
+    playbook's best sections first, then the best of the whole knowledge base not yet included."""
+    hits = list(playbook[:limit])
+    for hit in others:
+        if len(hits) < limit and hit.section_id not in {h.section_id for h in hits}:
+            hits.append(hit)
+    return hits
 
 
 class KnowledgeSearch:
