@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from support_mcp.domain.errors import InvalidInput
-from support_mcp.domain.models import Language
+from support_mcp.domain.parsing import Language
 from support_mcp.domain.targets import FrontendTarget, HostTarget, SupabaseTarget, Targets
-from support_mcp.policy.host_diagnostics import checked_health_path
 
 ENV_PREFIX = "SUPPORT_MCP_"
 
@@ -143,7 +142,14 @@ def host_targets_from_env(get: Callable[[str], str | None]) -> tuple[HostTarget,
         units=(app, "caddy"), deploy_root=Path(get("DEPLOY_ROOT") or f"/var/www/{app}"),
         public_url=get("PUBLIC_URL"), caddyfile=Path(get("CADDYFILE") or "/etc/caddy/Caddyfile"),
         caddy_log=Path(caddy_log) if (caddy_log := get("CADDY_LOG")) else None,
-        health_path=checked_health_path(health) if (health := get("HEALTH_PATH")) else None,
+        health_path=_health_path(health) if (health := get("HEALTH_PATH")) else None,
         pm2_home=Path(pm2_home) if (pm2_home := get("PM2_HOME")) else None,
         app_dir=Path(app_dir) if (app_dir := get("APP_DIR")) else None,
     ),)
+
+
+def _health_path(value: str) -> str:
+    # The host command policy loads on demand: `kb` commands read settings too, and never a host.
+    from support_mcp.policy.host_diagnostics import checked_health_path
+
+    return checked_health_path(value)

@@ -17,10 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from support_mcp.domain.parsing import AGENT_ALIASES as AGENT_ALIASES
 from support_mcp.domain.parsing import AGENTS as AGENTS
 from support_mcp.domain.parsing import AgentName as AgentName
+from support_mcp.domain.parsing import Language as Language
 from support_mcp.domain.parsing import parse_agent as parse_agent
 from support_mcp.domain.parsing import parse_uuid as parse_uuid
 
-Language = Literal["de", "en"]
 MANUAL_FOLLOWUP = "manual_followup"
 
 

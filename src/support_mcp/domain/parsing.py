@@ -8,6 +8,8 @@ from typing import Literal
 
 from support_mcp.domain.errors import InvalidInput
 
+Language = Literal["de", "en"]
+
 AgentName = Literal["supabase-analyst-agent", "hetzner-ops-agent", "frontend-diagnostics-agent"]
 AGENTS: tuple[AgentName, ...] = (
     "supabase-analyst-agent",

@@ -13,12 +13,15 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from psycopg.types.json import Jsonb
 
 from support_mcp.domain.errors import NotFound
-from support_mcp.domain.models import Suggestion
 from support_mcp.store.database import Database, Row
+
+if TYPE_CHECKING:
+    from support_mcp.domain.models import Suggestion
 
 
 @dataclass(frozen=True)
@@ -226,6 +229,8 @@ def _any_of(queries: Sequence[str]) -> str | None:
 
 
 def _suggestion(row: Row) -> Suggestion:
+    from support_mcp.domain.models import Suggestion  # pydantic: only suggestion commands pay for it
+
     return Suggestion(**row)
 
 

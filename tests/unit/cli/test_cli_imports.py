@@ -44,3 +44,14 @@ def test_help_loads_no_heavy_module(argv: list[str]) -> None:
 def test_the_probe_sees_a_heavy_import() -> None:
     """The check can fail: a command that runs the services does load them."""
     assert "support_mcp.bootstrap" in _heavy(_loaded_after("import support_mcp.cli.app\nimport support_mcp.bootstrap"))
+
+
+def test_the_knowledge_commands_load_no_agent_ssh_browser_mcp_or_models() -> None:
+    """`kb search` opens the knowledge base alone (bootstrap.knowledge): the database driver, yes;
+    agents, executors, SSH, the browser, the MCP SDK and the pydantic domain models, no."""
+    loaded = _loaded_after("import support_mcp.bootstrap.knowledge")
+    unwanted = ("asyncssh", "playwright", "mcp", "pglast", "support_mcp.agents", "support_mcp.executors",
+                "support_mcp.mcp", "support_mcp.portal", "support_mcp.domain.models",
+                "support_mcp.policy.host_diagnostics", "support_mcp.bootstrap.services")
+    assert sorted(m for m in loaded if any(m == u or m.startswith(u + ".") for u in unwanted)) == []
+    assert "psycopg" in loaded  # the probe sees what is imported

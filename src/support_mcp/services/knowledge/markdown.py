@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from support_mcp.domain.errors import InvalidInput
-from support_mcp.domain.models import Language, parse_agent
+from support_mcp.domain.parsing import Language, parse_agent
 
 MAX_HEADING_LEVEL = 4
 ROOT_ANCHOR = "root"

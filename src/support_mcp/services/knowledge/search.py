@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from support_mcp.domain.models import parse_agent
+from support_mcp.domain.parsing import parse_agent
 from support_mcp.services.knowledge.synonyms import expansions
 from support_mcp.store.knowledge import Concept, KnowledgeStore, SectionQuery
 

@@ -8,12 +8,15 @@ someone edits the markdown and the next sync picks it up (playbook 7).
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from support_mcp.domain.clock import Clock, utc_now
 from support_mcp.domain.errors import Conflict, InvalidInput, NotFound
-from support_mcp.domain.models import Suggestion, parse_agent
+from support_mcp.domain.parsing import parse_agent
 from support_mcp.store.knowledge import KnowledgeStore
+
+if TYPE_CHECKING:
+    from support_mcp.domain.models import Suggestion
 
 SuggestionStatus = Literal["proposed", "accepted", "rejected"]
 _STATUSES: tuple[SuggestionStatus, ...] = ("proposed", "accepted", "rejected")
