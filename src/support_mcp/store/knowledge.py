@@ -146,12 +146,15 @@ with alt as (
     -- tsquery text quotes each lexeme ('it''s'); `:*` marks a prefix.
     select p.pid, p.ord, replace(m[1], '''''', '''') as lexeme, m[2] is not null as prefix
     from parts p cross join lateral regexp_matches(p.q::text, '''((?:[^'']|'''')*)''(:\*)?', 'g') as m
+), lex_df as (
+    -- A lexeme's frequency; a prefix's most frequent completion (top) and all of them (every).
+    select l.pid, coalesce(x.top, 0) as top, coalesce(x.every, 0) as every
+    from lex l cross join lateral (
+        select max(k.ndoc) as top, sum(k.ndoc) as every from knowledge_lexemes k
+        where k.lexeme >= l.lexeme
+          and k.lexeme <= case when l.prefix then l.lexeme || chr(1114111) else l.lexeme end) x
 ), part_df as (
-    select l.pid, min(coalesce(case
-        when l.prefix then (select max(k.ndoc) from knowledge_lexemes k
-                            where k.lexeme >= l.lexeme and k.lexeme < l.lexeme || chr(1114111))
-        else (select k.ndoc from knowledge_lexemes k where k.lexeme = l.lexeme) end, 0)) as df
-    from lex l group by l.pid
+    select pid, min(top) as df, min(every) as df_up from lex_df group by pid
 ), req as (
     select grp as ord, phraseto_tsquery(cfg.c, txt) as q
     from unnest(%(r_grp)s::int[], %(r_txt)s::text[]) as x(grp, txt)
@@ -161,14 +164,14 @@ with alt as (
     cross join (values ('german'::regconfig), ('english'::regconfig)) as cfg(c)
 )
 select 'concept' as kind, p.ord, string_agg('(' || p.q::text || ')', ' | ') as q,
-       coalesce(max(d.df), 0)::float8 as df
+       coalesce(max(d.df), 0)::float8 as df, coalesce(sum(d.df_up), 0)::float8 as df_up
     from parts p left join part_df d on d.pid = p.pid group by p.ord
 union all
-select 'required', ord, string_agg('(' || q::text || ')', ' | '), null from req where numnode(q) > 0 group by ord
+select 'required', ord, string_agg('(' || q::text || ')', ' | '), null, null from req where numnode(q) > 0 group by ord
 union all
-select 'excluded', ord, string_agg('(' || q::text || ')', ' | '), null from excl where numnode(q) > 0 group by ord
+select 'excluded', ord, string_agg('(' || q::text || ')', ' | '), null, null from excl where numnode(q) > 0 group by ord
 union all
-select 'total', 0, null, sections::float8 from knowledge_stats
+select 'total', 0, null, sections::float8, null from knowledge_stats
 """
 
 # Step 2: rank with every tsquery a constant, so the GIN index serves the filter. Ranking is two
@@ -423,18 +426,31 @@ class KnowledgeStore:
             # information — and the rest select, rarest first, until the budget is spent. In a
             # small index every word selects: ranking all its matches costs nothing.
             selective_limit = max(_COMMON_SHARE * total, _CANDIDATE_BUDGET)
-            by_rarity = sorted((n for n in ords if 0 < df[n] <= selective_limit), key=lambda n: df[n])
-            chosen: list[int] = []
-            for n in by_rarity:
-                if chosen and sum(df[c] for c in chosen) + df[n] > _CANDIDATE_BUDGET:
-                    break
-                chosen.append(n)
+            by_rarity = sorted((n for n in ords if 0 < df[n] <= selective_limit), key=lambda n: (df[n], n))
+            # Rounds of candidates: the rarest words within the budget, then (when they give
+            # fewer sections than asked for) the next ones within four times the budget, and so
+            # on: each round's GIN scan costs what its words match, not what all words match.
+            # A round's size is judged by the upper bound of its matches (every alternative and
+            # prefix completion added up), the weights by the best estimate (the largest one).
+            upper = {r["ord"]: min(float(r["df_up"]), total) for r in built if r["kind"] == "concept"}
+            if query.document is not None:
+                upper = df
+            rounds: list[list[int]] = []
+            budget, first = float(_CANDIDATE_BUDGET), 0
+            while first < len(by_rarity):
+                taken = [by_rarity[first]]
+                for n in by_rarity[first + 1:]:
+                    if sum(upper[c] for c in taken) + upper[n] > budget:
+                        break
+                    taken.append(n)
+                rounds.append(taken)
+                first += len(taken)
+                budget *= 4
+            chosen = rounds[0] if rounds else []
             filter_q = _any_of([concepts[n] for n in chosen]) if chosen else any_q
             # Only frequent words: most sections match, so the first _WIDE_SCAN of a sequential
             # scan are ranked (the scan stops there) instead of every match.
             dense = not chosen
-            # Too few sections with the chosen words: every selective word is tried.
-            wider_q = _any_of([concepts[n] for n in by_rarity]) if len(chosen) < len(by_rarity) else None
             start, stop = query.highlight
             params.update(
                 anyq=any_q,
@@ -467,10 +483,13 @@ class KnowledgeStore:
                                    + ("" if dense or query.document is not None else "; set local enable_seqscan = off"))
                 cur = await conn.execute(sql, {**params, "scan": _WIDE_SCAN if dense else None})
                 rows = await cur.fetchall()
-                if len(rows) < query.limit and wider_q is not None:
+                for extra in rounds[1:]:
+                    if len(rows) >= query.limit:
+                        break
                     # The free places go to sections with the more frequent words, ranked among
                     # the first _WIDE_SCAN of them: a section beyond those can be missed (it
                     # scores low: its words are frequent); the search stays bounded at 100,000.
+                    wider_q = _any_of([concepts[n] for n in extra])
                     cur = await conn.execute(sql, {**params, "filterq": wider_q, "scan": _WIDE_SCAN})
                     wide = await cur.fetchall()
                     seen = {row["id"] for row in rows}
