@@ -160,3 +160,6 @@ async def test_document_frequencies_stay_exact_through_create_update_remove(db: 
     await service.sync([], include_playbook=False)
     assert await _frequencies_drift(db) == []
     assert (await db.fetch_one("select sections from knowledge_stats")) == {"sections": 0}
+    await service.sync([str(docs)])
+    await db.execute("truncate knowledge_sections")  # an operator's reset
+    assert await _frequencies_drift(db) == []

@@ -55,6 +55,16 @@ drop trigger if exists knowledge_sections_lexemes_update_new on knowledge_sectio
 create trigger knowledge_sections_lexemes_update_new after update on knowledge_sections
     referencing new table as new_rows for each statement execute function knowledge_lexemes_add();
 
+create or replace function knowledge_lexemes_clear() returns trigger language plpgsql as $$
+begin
+    delete from knowledge_lexemes;
+    update knowledge_stats set sections = 0;
+    return null;
+end $$;
+drop trigger if exists knowledge_sections_lexemes_truncate on knowledge_sections;
+create trigger knowledge_sections_lexemes_truncate after truncate on knowledge_sections
+    for each statement execute function knowledge_lexemes_clear();
+
 -- What is indexed already.
 insert into knowledge_stats (sections) select count(*) from knowledge_sections on conflict (id) do nothing;
 insert into knowledge_lexemes (lexeme, ndoc)
