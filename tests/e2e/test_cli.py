@@ -190,3 +190,11 @@ def test_worker_prints_json_lines_per_run_and_the_count(fresh_dsn: str) -> None:
 
     idle = cli("worker", "--once", dsn=fresh_dsn)
     assert idle.returncode == 0 and idle.stdout.strip() == "0 runs done"
+
+
+def test_empty_lists_say_so_and_why(fresh_dsn: str) -> None:
+    plans = cli("plans", "list", dsn=fresh_dsn)
+    assert plans.returncode == 0 and plans.stdout.strip() == "no repair plans"
+    assert json.loads(cli("plans", "list", "--json", dsn=fresh_dsn).stdout) == []
+    repairs = cli("plans", "repairs", "--agent", "hetzner-ops", dsn=fresh_dsn)  # no host configured
+    assert repairs.returncode == 0 and "no configured target" in repairs.stdout

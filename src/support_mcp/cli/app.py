@@ -151,8 +151,11 @@ def db_migrate(json_out: JsonOpt = False) -> None:
     elif out["applied"]:
         console.print(f"{len(out['applied'])} Migration(en) angewendet: {', '.join(out['applied'])}")
     else:
-        console.print(f"Nichts ausstehend: {out['total']} Migrationen angewendet, die letzte am "
-                      f"{out['last_applied_at'] or '—'}")
+        from datetime import datetime
+
+        last = out["last_applied_at"]
+        when = f"{datetime.fromisoformat(last):%Y-%m-%d %H:%M} UTC" if last else "—"
+        console.print(f"Nichts ausstehend: {out['total']} Migrationen angewendet, die letzte am {when}")
 
 
 @kb_app.command("sync")

@@ -33,6 +33,8 @@ def plans_list(ticket: Annotated[str | None, typer.Option("--ticket", "-t")] = N
     plans = run_services(lambda s: s.repairs.list_plans(ticket_id))
     if json_out:
         render.print_json(console, plans)
+    elif not plans:
+        console.print("no repair plans" + (f" for ticket {ticket_id}" if ticket_id else ""))
     else:
         console.print(render.plans_table(plans))
 
@@ -86,8 +88,11 @@ def plans_repairs(agent: Annotated[str, typer.Option("--agent", "-a")], json_out
     if json_out:
         render.print_json(console, found)
     else:
-        for r in found or [{"repair": "—", "title": "no repairs for this agent yet"}]:
+        for r in found:
             console.print(f"{r['repair']}: {r['title']}")
+        if not found:
+            console.print(f"no repairs for {agent_name}: it has no configured target "
+                          "(README: Configure real targets)")
 
 
 @plans_app.command("approve")
