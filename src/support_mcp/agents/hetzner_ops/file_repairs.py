@@ -61,16 +61,10 @@ class ConfigFixRepair(HostRepair):
         return data.decode("utf-8")
 
     async def plan(self, ctx: CheckContext, params: dict[str, Any]) -> list[RepairStep]:
-        requested = str(params["path"])
+        requested, values = _config_params(params)  # checked before anything is read
         path, roots = await resolved_path(ctx, self.host, requested)  # links resolved on the host
         before = await self._current(ctx, path)
-        if "content" in params:
-            after = str(params["content"])
-        else:
-            values = {str(k): str(v) for k, v in dict(params["set"]).items()}
-            if any(not k.replace("_", "").isalnum() or "\n" in v for k, v in values.items()):
-                raise InvalidInput("config_fix: keys are letters, digits and '_', values are one line")
-            after = _set_keys(before, values)
+        after = str(params["content"]) if values is None else _set_keys(before, values)
         diff = "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), path, path))
         backup = hc.checked_path(self.host, f"{path}.bak-{utc_now().strftime('%Y%m%dT%H%M%SZ')}", roots)
         steps = [command_step(self.host, hc.copy_file(self.host, path, backup, roots)),
@@ -190,3 +184,28 @@ def hetzner_repairs(host: HostTarget) -> tuple[Repair, ...]:
 
 
 __all__ = ["ConfigFixRepair", "DeployRepair", "hetzner_repairs", "has_systemd"]
+
+
+def _config_params(params: dict[str, Any]) -> tuple[str, dict[str, str] | None]:
+    """`{path, set}` or `{path, content}`; `set` is a mapping or, from the command line
+    (`--param set=PORT=3000,HOST=0.0.0.0`), `KEY=VALUE` pairs separated by commas. Returns the
+    path and the values to set (None: `content` replaces the file)."""
+    path = params.get("path")
+    if not isinstance(path, str) or not path.strip():
+        raise InvalidInput("config_fix needs `path`: the file to change (e.g. --param path=/var/www/app/.env)")
+    if "content" in params:
+        if "set" in params:
+            raise InvalidInput("config_fix takes either `set` or `content`, not both")
+        return path, None
+    raw = params.get("set")
+    if isinstance(raw, str):
+        pairs = [item.partition("=") for item in raw.split(",") if item.strip()]
+        if not pairs or any(not sep for _, sep, _ in pairs):
+            raise InvalidInput(f"config_fix `set` takes KEY=VALUE pairs separated by commas, not {raw!r}")
+        raw = {key.strip(): value for key, _, value in pairs}
+    if not isinstance(raw, dict) or not raw:
+        raise InvalidInput("config_fix needs `set` (KEY=VALUE, …) or `content`")
+    values = {str(k): str(v) for k, v in raw.items()}
+    if any(not k or not k.replace("_", "").isalnum() or "\n" in v or "\r" in v for k, v in values.items()):
+        raise InvalidInput("config_fix: keys are letters, digits and '_', values are one line")
+    return path, values
