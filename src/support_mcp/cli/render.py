@@ -23,6 +23,10 @@ _VERDICT_STYLE = {"confirmed": "bold green", "refuted": "bold yellow", "inconclu
 
 def to_jsonable(value: Any) -> Any:
     """Domain objects, dataclasses and lists of them as plain JSON values."""
+    if hasattr(value, "plan_hash") and hasattr(value, "steps"):  # a repair plan
+        dumped = value.model_dump(mode="json")
+        # What a repair writes (a config value, a file) may hold a secret: redacted like any note.
+        return {**dumped, "params": _redacted(dumped["params"]), "steps": _redacted(dumped["steps"])}
     if hasattr(value, "model_dump"):  # a pydantic model
         return value.model_dump(mode="json")
     if isinstance(value, list | tuple):
@@ -34,6 +38,19 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     return str(value)
+
+
+def _redacted(value: Any) -> Any:
+    from support_mcp.policy.redaction import redact
+
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
+    if isinstance(value, dict):  # a value is judged with its key: {"DB_PASSWORD": "x"} is a secret
+        return {k: (redact(f"{k}={v}").partition("=")[2] if isinstance(v, str) else _redacted(v))
+                for k, v in value.items()}
+    return value
 
 
 def print_json(console: Console, value: Any) -> None:

@@ -20,8 +20,6 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-import yaml
-
 from support_mcp.domain.errors import InvalidInput
 from support_mcp.domain.parsing import Language, parse_agent
 
@@ -106,6 +104,8 @@ def _split_front_matter(text: str) -> tuple[dict[str, object], str]:
     for end in range(1, len(lines)):
         if lines[end].strip() in ("---", "..."):
             try:
+                import yaml  # only a sync parses documents; a search does not pay for it
+
                 meta = yaml.safe_load("\n".join(lines[1:end])) or {}
             except yaml.YAMLError as exc:
                 raise InvalidInput(f"front matter is not valid YAML: {exc}") from None
