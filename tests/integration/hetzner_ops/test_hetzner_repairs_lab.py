@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from helpers.hetzner_lab import HetznerLab, check_context, deployment_event
 from support_mcp.agents.hetzner_ops.file_repairs import ConfigFixRepair, DeployRepair
 from support_mcp.agents.hetzner_ops.repairs import CaddyReloadRepair, Pm2RestartRepair
+from support_mcp.domain.errors import Conflict
 from support_mcp.domain.models import CheckStatus
 from support_mcp.executors.ssh import SSHExecutor
 
@@ -100,3 +104,34 @@ async def test_caddy_reload_applies_the_config_on_disk(healthy: HetznerLab, ssh:
     assert dry.ok and "Valid configuration" in dry.output
     assert (await repair.apply(ctx, steps)).ok
     assert healthy.http_status() == 200
+
+
+async def test_a_config_fix_plan_holds_the_edit_and_a_redacted_diff_never_the_env_file(
+        healthy: HetznerLab, ssh: SSHExecutor) -> None:
+    """The plan's steps reach its row, every client and the ticket: the env file's other secrets
+    must not. Apply re-makes the content from the edit and writes exactly what was hashed."""
+    secret = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2lnbmF0dXJlLXNlY3JldA"
+    healthy.write_env(healthy.default_env + f"SUPABASE_SERVICE_ROLE_KEY={secret}\nSTRIPE_SECRET_KEY=sk_live_51Hzzzzzzzzzz\n")
+    repair = ConfigFixRepair(healthy.host_target())
+    ctx, _ = check_context(ssh)
+    steps = await repair.plan(ctx, {"path": str(healthy.env_file), "set": "FEATURE_X=1"})
+    shown = json.dumps([(s.display, s.payload) for s in steps])
+    assert secret not in shown and "sk_live_51Hzzzzzzzzzz" not in shown
+    assert "+FEATURE_X=1" in shown
+    assert (await repair.dry_run(ctx, steps)).ok
+
+    result = await repair.apply(ctx, steps)
+    assert result.ok, result.output
+    written = healthy.env_file.read_text()
+    assert "FEATURE_X=1" in written and f"SUPABASE_SERVICE_ROLE_KEY={secret}" in written
+    assert secret not in result.output
+
+
+async def test_apply_refuses_content_other_than_the_approved(healthy: HetznerLab, ssh: SSHExecutor) -> None:
+    repair = ConfigFixRepair(healthy.host_target())
+    ctx, _ = check_context(ssh)
+    steps = await repair.plan(ctx, {"path": str(healthy.env_file), "set": {"FEATURE_X": "1"}})
+    file_step = next(s for s in steps if s.kind == "file")
+    tampered = {**file_step.payload, "set": {"FEATURE_X": "2"}}  # a row edited after the approval
+    with pytest.raises(Conflict):
+        await repair.approved_content(ctx, tampered)

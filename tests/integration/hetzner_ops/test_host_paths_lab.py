@@ -100,7 +100,7 @@ async def test_a_link_inside_the_deploy_folder_is_followed_and_stays_a_link(
     assert file_step.payload["path"] == str(release / ".env.production")  # resolved on the host
     dry = await repair.dry_run(ctx, steps)
     assert dry.ok, dry.output
-    await ssh.write_file(file_step.payload["path"], file_step.payload["content"].encode())
+    await ssh.write_file(file_step.payload["path"], (await repair.approved_content(ctx, file_step.payload)).encode())
     assert current.is_symlink() and "FEATURE_X=1" in (release / ".env.production").read_text()
 
 

@@ -127,7 +127,9 @@ class CaddyRestoreRepair(ConfigFixRepair):
         if file_step.payload["backup"] == backup:
             # the broken file's backup would overwrite the one to restore (same second)
             raise InvalidInput(f"caddy_restore: {backup} was written this second; draft the plan again")
-        restored = dataclasses.replace(file_step, payload={**file_step.payload, "restore_from": backup,
+        # The row names the backup to copy, not its content (apply reads it and checks the hash).
+        payload = {k: v for k, v in file_step.payload.items() if k != "content"}
+        restored = dataclasses.replace(file_step, payload={**payload, "content_from": backup, "restore_from": backup,
                                                            "restore_sha256": hashlib.sha256(content.encode()).hexdigest()})
         return [restored if s is file_step else s for s in steps]
 

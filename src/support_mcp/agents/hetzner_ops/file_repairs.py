@@ -26,10 +26,11 @@ from support_mcp.agents.hetzner_ops.repairs import (
 )
 from support_mcp.agents.hetzner_ops.texts import text
 from support_mcp.domain.clock import utc_now
-from support_mcp.domain.errors import InvalidInput, PolicyViolation
+from support_mcp.domain.errors import Conflict, InvalidInput, PolicyViolation
 from support_mcp.domain.models import Finding
 from support_mcp.domain.targets import HostTarget
 from support_mcp.policy import host_commands as hc
+from support_mcp.policy.redaction import redact
 
 
 def _set_keys(content: str, values: dict[str, str]) -> str:
@@ -67,10 +68,14 @@ class ConfigFixRepair(HostRepair):
         after = str(params["content"]) if values is None else _set_keys(before, values)
         diff = "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), path, path))
         backup = hc.checked_path(self.host, f"{path}.bak-{utc_now().strftime('%Y%m%dT%H%M%SZ')}", roots)
+        # The plan (its row, every client, the ticket) holds the edit and the redacted diff, never
+        # the file: an env file's other secrets stay on the host. Apply re-reads the file, checks it
+        # is the one the diff was made from, and writes exactly the content that was hashed.
+        edit: dict[str, Any] = {"set": values} if values is not None else {"content": str(params["content"])}
         steps = [command_step(self.host, hc.copy_file(self.host, path, backup, roots)),
-                 RepairStep(kind="file", target=self.host.name, display=diff or f"(no change to {path})",
-                            payload={"path": path, "requested": requested, "content": after, "backup": backup,
-                                     "before_sha256": hashlib.sha256(before.encode()).hexdigest()})]
+                 RepairStep(kind="file", target=self.host.name, display=redact(diff) or f"(no change to {path})",
+                            payload={"path": path, "requested": requested, **edit, "backup": backup,
+                                     "before_sha256": _sha256(before), "after_sha256": _sha256(after)})]
         if path in (str(self.host.caddyfile), roots.caddyfile):
             steps += await CaddyReloadRepair(self.host).plan(ctx, {})
         else:
@@ -105,7 +110,8 @@ class ConfigFixRepair(HostRepair):
         for step in steps:
             if step.kind == "file":
                 file_step = step
-                await file_access(ctx, self.host).write_file(step.payload["path"], step.payload["content"].encode())
+                content = await self.approved_content(ctx, step.payload)
+                await file_access(ctx, self.host).write_file(step.payload["path"], content.encode())
                 outputs.append(f"wrote {step.payload['path']}:\n{step.display}")
                 continue
             ok, out = await self._run(ctx, step_operation(step))
@@ -118,6 +124,22 @@ class ConfigFixRepair(HostRepair):
             return await self._restore(ctx, steps, file_step, outputs)
         return ApplyResult(ok=True, output="\n".join(outputs), changed=[s.payload["path"] for s in steps
                                                                           if s.kind == "file"])
+
+    async def approved_content(self, ctx: CheckContext, payload: dict[str, Any]) -> str:
+        """The new content, made again from what the plan holds; refused unless it is byte for
+        byte what was drafted (same file before, same content after)."""
+        if "set" in payload:
+            before = await self._current(ctx, payload["path"])
+            if _sha256(before) != payload["before_sha256"]:
+                raise Conflict(f"{payload['path']} changed since the plan was drafted; draft it again")
+            after = _set_keys(before, {str(k): str(v) for k, v in payload["set"].items()})
+        elif "content_from" in payload:
+            after = await self._current(ctx, payload["content_from"])
+        else:
+            after = str(payload["content"])
+        if "after_sha256" in payload and _sha256(after) != payload["after_sha256"]:
+            raise Conflict(f"the content for {payload['path']} is not the one approved; draft the plan again")
+        return after
 
     async def _restore(self, ctx: CheckContext, steps: Sequence[RepairStep], file_step: RepairStep | None,
                        outputs: list[str]) -> ApplyResult:
@@ -209,3 +231,7 @@ def _config_params(params: dict[str, Any]) -> tuple[str, dict[str, str] | None]:
     if any(not k or not k.replace("_", "").isalnum() or "\n" in v or "\r" in v for k, v in values.items()):
         raise InvalidInput("config_fix: keys are letters, digits and '_', values are one line")
     return path, values
+
+
+def _sha256(text_: str) -> str:
+    return hashlib.sha256(text_.encode()).hexdigest()
