@@ -198,3 +198,35 @@ def test_empty_lists_say_so_and_why(fresh_dsn: str) -> None:
     assert json.loads(cli("plans", "list", "--json", dsn=fresh_dsn).stdout) == []
     repairs = cli("plans", "repairs", "--agent", "hetzner-ops", dsn=fresh_dsn)  # no host configured
     assert repairs.returncode == 0 and "no configured target" in repairs.stdout
+
+
+def test_ci_records_a_deployment_without_a_ticket(fresh_dsn: str, tmp_path: Path) -> None:
+    payload = tmp_path / "deploy.json"
+    payload.write_text('{"commit": "4f2a9c1", "pipeline": "gh-123"}', encoding="utf-8")
+    args = ("events", "add", "--type", "deployment", "--at", "2026-12-04T07:00:00+01:00",
+            "--payload", f"@{payload}", "--idempotency-key", "gh-123")
+    human = cli(*args, dsn=fresh_dsn)
+    assert human.returncode == 0, human.stderr
+    assert re.fullmatch(r"recorded deployment [0-9a-f-]{36}: succeeded at 2026-12-04 06:00:00 UTC\n", human.stdout)
+    again = json.loads(cli(*args, "--json", dsn=fresh_dsn).stdout)  # the pipeline retried
+    assert again["deployed_at"] == "2026-12-04T06:00:00Z" and again["payload"]["commit"] == "4f2a9c1"
+    listed = json.loads(cli("events", "deployments", "--json", dsn=fresh_dsn).stdout)
+    assert [d["id"] for d in listed] == [again["id"]]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--type", "deployment", "--at", "2026-12-04 07:00"), "needs a zone"),
+        (("--type", "deployment", "--at", "gestern"), "ISO 8601"),
+        (("--type", "note"), "only `deployment`"),
+        (("--type", "deployment", "--status", "ok"), "status is one of"),
+        (("--type", "deployment", "--payload", "[1, 2]"), "JSON object"),
+        (("--type", "deployment", "--payload", "{not json"), "not JSON"),
+        (("--type", "deployment", "--payload", "@/nonexistent/p.json"), "cannot read"),
+    ],
+)
+def test_a_bad_deployment_report_is_a_clear_error(fresh_dsn: str, args: tuple[str, ...], message: str) -> None:
+    result = cli("events", "add", *args, dsn=fresh_dsn)
+    assert result.returncode == 2 and message in result.stderr.replace("\n", " "), result.stderr
+    assert json.loads(cli("events", "deployments", "--json", dsn=fresh_dsn).stdout) == []

@@ -158,3 +158,24 @@ async def test_resources_and_prompts(connect: ClientFactory, services: Services)
         prompt = await c.get_prompt("hetzner-ops-agent", {"ticket_id": str(tid)})
         text = prompt.messages[0].content.text  # type: ignore[union-attr]
         assert "3.1 Diagnose" in text and "Gemeinsame Leitplanken" in text and "Supabase Analyst Agent" not in text
+
+
+async def test_ci_identity_records_deployments_and_nothing_else(connect: ClientFactory, services: Services) -> None:
+    async with connect("ci") as client:
+        assert {t.name for t in (await client.list_tools()).tools} == {"record_deployment"}
+        args = {"deployed_at": "2026-12-04T06:00:00+01:00", "payload": {"commit": "4f2a9c1"},
+                "idempotency_key": "gh-run-991"}
+        first = await client.call_tool("record_deployment", args)
+        again = await client.call_tool("record_deployment", args)  # a retried webhook
+        assert not first.is_error and "2026-12-04 05:00:00 UTC" in _text(first)
+        assert _text(first) == _text(again)
+        bad = await client.call_tool("record_deployment", {"deployed_at": "gestern"})
+        assert bad.is_error and "ISO 8601" in _text(bad)
+        refused = await client.call_tool("ticket_context", {"ticket_id": str(uuid.uuid4())})
+        assert refused.is_error and "lacks scope" in _text(refused)
+    async with connect("tier1") as client:
+        denied = await client.call_tool("record_deployment", {"deployed_at": "2026-12-04T06:00:00Z"})
+        assert denied.is_error and "lacks scope" in _text(denied)
+    [deployment] = await services.deployments.recent()
+    assert deployment.reported_by == "ci" and deployment.payload == {"commit": "4f2a9c1"}
+    assert deployment.deployed_at.isoformat() == "2026-12-04T05:00:00+00:00"

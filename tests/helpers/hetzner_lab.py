@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from support_mcp.agents.base import CheckContext
-from support_mcp.domain.models import AutomationEvent
+from support_mcp.domain.models import Deployment
 from support_mcp.executors.base import CommandResult
 from support_mcp.executors.ssh import SSHExecutor
 from support_mcp.labs.hetzner import (
@@ -40,10 +40,10 @@ class Recorder:
 
 
 def check_context(executor: SSHExecutor, *, language: str = "de",
-                  deploy_events: list[AutomationEvent] | None = None) -> tuple[CheckContext, Recorder]:
+                  deploy_events: list[Deployment] | None = None) -> tuple[CheckContext, Recorder]:
     recorder = Recorder()
 
-    async def events() -> list[AutomationEvent]:
+    async def events() -> list[Deployment]:
         return list(deploy_events or [])
 
     ctx = CheckContext(ticket_id=uuid.uuid4(), agent="hetzner-ops-agent", executors={TARGET: executor},
@@ -52,6 +52,6 @@ def check_context(executor: SSHExecutor, *, language: str = "de",
     return ctx, recorder
 
 
-def deployment_event(at: datetime) -> AutomationEvent:
-    return AutomationEvent(id=uuid.uuid4(), ticket_id=uuid.uuid4(), agent="ci", event_type="deployment",
-                           status="succeeded", payload={"commit": "4f2a9c1"}, created_at=at)
+def deployment_event(at: datetime) -> Deployment:
+    return Deployment(id=uuid.uuid4(), deployed_at=at, status="succeeded", source="support_mcp_deployments",
+                      reported_by="ci", payload={"commit": "4f2a9c1"})

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from support_mcp.domain.models import AutomationEvent, Finding, Language
+from support_mcp.domain.models import Deployment, Finding, Language
 from support_mcp.domain.targets import Targets
 from support_mcp.executors.base import CommandExecutor, CommandResult
 from support_mcp.policy.commands import Operation
@@ -33,7 +33,7 @@ class CheckContext:
     max_output_bytes: int = 1_048_576
     results: list[CommandResult] = field(default_factory=list)
     # hetzner-ops deploy_age: the newest `deployment` events of support_automation_events (read-only)
-    deploy_events: Callable[[], Awaitable[list[AutomationEvent]]] | None = None
+    deploy_events: Callable[[], Awaitable[list[Deployment]]] | None = None  # the last deployments
     # What the checks of one run found out about their targets and share (hetzner-ops: where the
     # app runs, see agents/hetzner_ops/layout.py); empty at the start of every run.
     facts: dict[object, Any] = field(default_factory=dict)

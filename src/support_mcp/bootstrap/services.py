@@ -13,7 +13,7 @@ from support_mcp.agents.base import Check, Repair
 from support_mcp.agents.registry import AgentResources, checks_for, explanations_for, repairs_for
 from support_mcp.bootstrap.settings import Settings
 from support_mcp.domain.clock import Clock, utc_now
-from support_mcp.domain.models import AutomationEvent
+from support_mcp.domain.models import Deployment
 from support_mcp.domain.targets import Targets
 from support_mcp.executors.local import LocalExecutor
 from support_mcp.executors.ssh import SSHExecutor, SSHSettings
@@ -25,6 +25,7 @@ from support_mcp.services.repairs import RepairService
 from support_mcp.services.routing import TriageService
 from support_mcp.services.runner import PlaybookRunner
 from support_mcp.store.database import Database
+from support_mcp.store.deployments import DeploymentStore
 from support_mcp.store.embedded import EmbeddedServer, start_embedded
 from support_mcp.store.knowledge import KnowledgeStore
 from support_mcp.store.migrate import migrate
@@ -59,6 +60,7 @@ class Services:
     repairs: RepairService
     contexts: ContextFactory
     triage: TriageService
+    deployments: DeploymentStore
     embedded: EmbeddedServer | None = None
 
 
@@ -107,8 +109,10 @@ async def open_services(
             # Used with ticket text (runner, triage): words only, no query syntax.
             return await knowledge.search(query, agent=agent, document=document, limit=limit, plain=True)
 
-        async def deploy_events() -> list[AutomationEvent]:
-            return await tickets.events(None, event_type="deployment", limit=20)
+        deployments = DeploymentStore(db)
+
+        async def deploy_events() -> list[Deployment]:
+            return await deployments.recent(20)
 
         contexts = ContextFactory(journal, executors or {"local": LocalExecutor(), **host_executors},
                                   settings.targets, settings.language, deploy_events=deploy_events)
@@ -126,7 +130,7 @@ async def open_services(
         yield Services(settings=settings, db=db, tickets=tickets, runs=runs, journal=journal,
                        context=context, knowledge=knowledge, suggestions=suggestions, runner=runner,
                        repairs=repair_service, contexts=contexts,
-                       triage=TriageService(context, search, journal),
+                       triage=TriageService(context, search, journal), deployments=deployments,
                        embedded=embedded)
     finally:
         for ssh in host_executors.values():

@@ -24,6 +24,7 @@ from .common import (
     run_services,
     settings_from_env,
 )
+from .events import events_app
 from .plans import plans_app
 
 if TYPE_CHECKING:  # commands import the services they run (support-mcp --help loads none of them)
@@ -40,6 +41,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(kb_app, name="kb")
 app.add_typer(tickets_app, name="tickets")
 app.add_typer(plans_app, name="plans")
+app.add_typer(events_app, name="events")
 
 
 @app.command()

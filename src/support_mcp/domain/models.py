@@ -76,6 +76,19 @@ class AutomationEvent(_Frozen):
     created_at: datetime
 
 
+class Deployment(_Frozen):
+    """A deploy of the app, as the hetzner-ops `deploy_age` check compares it with the build: from
+    a CI report without a ticket (`support_mcp_deployments`) or a ticket's `deployment` event."""
+
+    id: uuid.UUID
+    deployed_at: datetime  # when it happened: the report's time, else when the event was written
+    status: str
+    source: str  # "support_mcp_deployments" or "support_automation_events"
+    reported_by: str | None = None
+    payload: dict[str, Any] = Field(default_factory=dict)
+    ticket_id: uuid.UUID | None = None
+
+
 class CheckStatus(StrEnum):
     """Result states of a check, as HolmesGPT names them."""
 

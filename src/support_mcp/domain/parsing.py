@@ -4,11 +4,23 @@ command line can check its arguments without loading the domain models."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Literal
 
 from support_mcp.domain.errors import InvalidInput
 
 Language = Literal["de", "en"]
+
+
+def parse_instant(value: str, what: str = "time") -> datetime:
+    """An ISO 8601 time with its zone (`2026-12-04T07:23:00Z`, `…+01:00`), as UTC."""
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"{what} takes an ISO 8601 time with zone (2026-12-04T07:23:00Z), not {value!r}") from None
+    if when.tzinfo is None:
+        raise InvalidInput(f"{what} needs a zone (Z or +01:00): {value!r} could be any time")
+    return when.astimezone(UTC)
 
 AgentName = Literal["supabase-analyst-agent", "hetzner-ops-agent", "frontend-diagnostics-agent"]
 AGENTS: tuple[AgentName, ...] = (

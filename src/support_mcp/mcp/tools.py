@@ -7,6 +7,7 @@ fences. This module does not import the SDK; `server.py` registers these functio
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -23,6 +24,7 @@ from support_mcp.domain.models import (
     parse_agent,
     parse_uuid,
 )
+from support_mcp.domain.parsing import parse_instant
 from support_mcp.policy import scopes
 from support_mcp.policy.fencing import fence
 from support_mcp.services.context import timeline
@@ -191,6 +193,27 @@ class ToolBox(PlanTools, SupabaseTools, HostTools):
             parse_uuid(ticket_id), event_type, status=status, agent=acting_agent(agent), payload=payload or {},
             resolves_event_id=parse_uuid(resolves_event_id, "event id") if resolves_event_id else None)
         return f"event {event.id} written"
+
+    @tool(scopes.DEPLOYMENTS_WRITE, "Record a deployment")
+    async def record_deployment(
+        self,
+        deployed_at: Annotated[str, Field(description="When the deploy happened: ISO 8601 with zone, "
+                                                      "e.g. 2026-12-04T07:23:00Z.")],
+        status: Literal["succeeded", "failed", "started"] = "succeeded",
+        payload: Annotated[dict[str, Any] | None, Field(description="Commit, pipeline, release …")] = None,
+        idempotency_key: Annotated[str | None, Field(max_length=200, description="A retry with the same key "
+                                                                                 "is stored once.")] = None,
+    ) -> str:
+        """Record a deployment as CI reports it, without a ticket: the hetzner-ops-agent's deploy_age
+        check compares the running build with this time."""
+        data = payload or {}
+        if len(json.dumps(data, default=str)) > 64 * 1024:
+            raise InvalidInput("payload is limited to 64 KB")
+        deployment = await self.s.deployments.add(
+            deployed_at=parse_instant(deployed_at, "deployed_at"), status=status,
+            reported_by=current_identity.get().name, payload=data, idempotency_key=idempotency_key)
+        return (f"deployment {deployment.id} recorded: {deployment.status} at "
+                f"{deployment.deployed_at:%Y-%m-%d %H:%M:%S} UTC")
 
     # --- 1.5 Befunde, Urteil, nächste Schritte ------------------------------------------------
     @tool(scopes.TICKETS_WRITE, "Record findings and verdict")

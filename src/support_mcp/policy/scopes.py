@@ -27,6 +27,8 @@ SUPABASE_SQL = "supabase:sql"
 # Typed diagnostic operations on the Hetzner host (journal search, logs, grep/du under the deploy
 # folder, ports, health path); only the hetzner-ops-agent and the Tier-2 lead hold it.
 HOST_DIAGNOSE = "host:diagnose"
+# Report a deployment (no ticket): what a CI pipeline holds, and nothing else.
+DEPLOYMENTS_WRITE = "deployments:write"
 
 ALL_SCOPES = frozenset({TICKETS_READ, TICKETS_WRITE, KB_READ, KB_SUGGEST, RUNS_READ, RUNS_EXECUTE, PLANS_APPROVE,
                         KB_REVIEW})
@@ -37,7 +39,9 @@ ROLE_SCOPES: Mapping[str, frozenset[str]] = {
     **{agent: _AGENT_SCOPES for agent in AGENTS},
     "supabase-analyst-agent": _AGENT_SCOPES | {SUPABASE_SQL},
     "hetzner-ops-agent": _AGENT_SCOPES | {HOST_DIAGNOSE},
-    "tier2-lead": ALL_SCOPES | {SUPABASE_SQL, HOST_DIAGNOSE},
+    "tier2-lead": ALL_SCOPES | {SUPABASE_SQL, HOST_DIAGNOSE, DEPLOYMENTS_WRITE},
+    # A CI pipeline: reports its deployments (the hetzner-ops deploy_age check reads them).
+    "ci": frozenset({DEPLOYMENTS_WRITE}),
     # Tier 1 reads context and knowledge and proposes knowledge updates; it runs nothing.
     "tier1": frozenset({TICKETS_READ, KB_READ, RUNS_READ, KB_SUGGEST}),
 }

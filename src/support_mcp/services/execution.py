@@ -6,12 +6,12 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 
 from support_mcp.agents.base import CheckContext, CommandExecutor, CommandResult
-from support_mcp.domain.models import AutomationEvent, Language
+from support_mcp.domain.models import Deployment, Language
 from support_mcp.domain.targets import Targets
 from support_mcp.policy.commands import Operation
 from support_mcp.services.journal import TicketJournal
 
-DeployEvents = Callable[[], Awaitable[list[AutomationEvent]]]
+DeployEvents = Callable[[], Awaitable[list[Deployment]]]
 
 
 class CommandLogger:
@@ -44,7 +44,7 @@ class ContextFactory:
 
     def __init__(self, journal: TicketJournal, executors: Mapping[str, CommandExecutor], targets: Targets,
                  language: Language, deploy_events: DeployEvents | None = None) -> None:
-        self._deploy_events = deploy_events  # hetzner-ops deploy_age: the last `deployment` events
+        self._deploy_events = deploy_events  # hetzner-ops deploy_age: the last deployments
         self._journal = journal
         self._executors = dict(executors)
         self._targets = targets

@@ -501,20 +501,20 @@ class DeployAgeCheck(_OpsCheck):
                 build = p.parse_build_id(read.stdout)
             except InvalidInput:
                 build = "?"
-        events = await ctx.deploy_events() if ctx.deploy_events else []
-        deployments = sorted((e for e in events if e.event_type == "deployment"), key=lambda e: e.created_at)
+        # Each deployment at the time it happened (a CI report's time, not when it was written).
+        deployments = sorted(await ctx.deploy_events() if ctx.deploy_events else [], key=lambda d: d.deployed_at)
         data: dict[str, Any] = {"build_id": build, "built_at": stat.modified_at.isoformat()}
         evidence = [result.stdout.strip()]
         if not deployments:
             return [self._finding(CheckStatus.OK, text(lang, "deploy.no_events", build=build,
                                                        built=_when(stat.modified_at)), op, evidence, data)]
         last = deployments[-1]
-        data.update(deployed_at=last.created_at.isoformat(), deploy_event_id=str(last.id),
-                    age_s=round((last.created_at - stat.modified_at).total_seconds()))
-        evidence.append(f"support_automation_events {last.id}: deployment {last.status} at {_when(last.created_at)} "
+        data.update(deployed_at=last.deployed_at.isoformat(), deploy_event_id=str(last.id),
+                    age_s=round((last.deployed_at - stat.modified_at).total_seconds()))
+        evidence.append(f"{last.source} {last.id}: deployment {last.status} at {_when(last.deployed_at)} "
                         f"{last.payload}")
-        values = {"build": build, "built": _when(stat.modified_at), "deployed": _when(last.created_at)}
-        if stat.modified_at < last.created_at:
+        values = {"build": build, "built": _when(stat.modified_at), "deployed": _when(last.deployed_at)}
+        if stat.modified_at < last.deployed_at:
             data["stale"] = True
             return [self._finding(CheckStatus.FAIL, text(lang, "deploy.stale", **values), op, evidence, data)]
         return [self._finding(CheckStatus.OK, text(lang, "deploy.current", **values), op, evidence, data)]
