@@ -1,5 +1,5 @@
 """Pure parsers for the hetzner-ops commands: `pm2 jlist`, `pm2 logs --nostream`, `journalctl -o
-short-iso`, `systemctl status`, `ss -tulpen`, `caddy validate`, `ufw status`, `nft list ruleset`,
+short-iso`, `systemctl status`, `ss -tulpen`, `caddy validate`, `caddy adapt`, `ufw status`, `nft list ruleset`,
 and `stat` of the build's BUILD_ID. Output that does not have the expected shape raises
 InvalidInput instead of yielding half-parsed data.
 """
@@ -319,6 +319,65 @@ def parse_caddy_validate(output: str, exit_code: int | None) -> CaddyValidation:
     return CaddyValidation(False, error)
 
 
+
+
+@dataclass(frozen=True)
+class CaddyUpstream:
+    """One `reverse_proxy` upstream of the adapted config, with the site and paths it serves."""
+
+    dial: str  # "localhost:3000", "127.0.0.1:4000", "unix//run/app/app.sock"
+    hosts: tuple[str, ...] = ()  # site names matched; empty: any host
+    paths: tuple[str, ...] = ()  # path matchers; empty: every path
+    listen: tuple[str, ...] = ()  # the server's addresses (":443", ":80")
+
+    @property
+    def socket(self) -> str | None:
+        return self.dial.removeprefix("unix/") if self.dial.startswith("unix/") else None
+
+    @property
+    def port(self) -> int | None:
+        """The TCP port dialled; None for a unix socket or a placeholder (`{$UPSTREAM}`)."""
+        if self.socket is not None:
+            return None
+        _, _, port = self.dial.rpartition(":")
+        return int(port) if port.isdigit() else None
+
+
+def parse_caddy_adapt(text: str) -> list[CaddyUpstream]:
+    """The upstreams of `caddy adapt --config <Caddyfile>` (Caddy's own JSON of the Caddyfile:
+    snippets imported, `to` blocks, matchers and `handle` subroutes already resolved)."""
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError:
+        raise _fail("caddy adapt output", text) from None
+    if not isinstance(config, dict):
+        raise _fail("caddy adapt output", text)
+    found: list[CaddyUpstream] = []
+
+    def walk(routes: object, hosts: tuple[str, ...], paths: tuple[str, ...], listen: tuple[str, ...]) -> None:
+        for route in routes if isinstance(routes, list) else []:
+            if not isinstance(route, dict):
+                continue
+            route_hosts, route_paths = hosts, paths
+            for matcher in route.get("match") or []:
+                if isinstance(matcher, dict):
+                    route_hosts += tuple(str(h) for h in matcher.get("host") or [])
+                    route_paths += tuple(str(p) for p in matcher.get("path") or [])
+            for handler in route.get("handle") or []:
+                if not isinstance(handler, dict):
+                    continue
+                if handler.get("handler") == "reverse_proxy":
+                    for upstream in handler.get("upstreams") or []:
+                        if isinstance(upstream, dict) and upstream.get("dial"):
+                            found.append(CaddyUpstream(str(upstream["dial"]), route_hosts, route_paths, listen))
+                elif handler.get("handler") == "subroute":
+                    walk(handler.get("routes"), route_hosts, route_paths, listen)
+
+    servers = ((config.get("apps") or {}).get("http") or {}).get("servers") or {}
+    for server in servers.values() if isinstance(servers, dict) else []:
+        if isinstance(server, dict):
+            walk(server.get("routes"), (), (), tuple(str(a) for a in server.get("listen") or []))
+    return found
 
 
 def caddy_backups(listing: str, caddyfile: str) -> list[str]:

@@ -262,3 +262,36 @@ def test_backups_named_by_date_are_backups_and_sorted_by_time() -> None:
     assert p.caddy_backups(listing, "/etc/caddy/Caddyfile") == [
         "/etc/caddy/Caddyfile.bak-20261203T080000Z", "/etc/caddy/Caddyfile.bak-2026-12-02",
         "/etc/caddy/Caddyfile.bak.20261201", "/etc/caddy/Caddyfile.backup-2026-11-30_1200"]
+
+
+# --- caddy adapt: recorded from caddy 2.6.2 on the Caddyfiles beside each JSON (caddy_adapt/) ----
+
+def _adapted(name: str) -> list[tuple[str, int | None, tuple[str, ...], tuple[str, ...]]]:
+    from support_mcp.agents.hetzner_ops.parsers import parse_caddy_adapt
+
+    return [(u.dial, u.port, u.hosts, u.paths) for u in parse_caddy_adapt(fixture(f"caddy_adapt/{name}.json"))]
+
+
+def test_caddy_adapt_upstreams_of_five_caddyfile_shapes() -> None:
+    assert _adapted("simple") == [("localhost:3000", 3000, ("example.com",), ())]
+    assert _adapted("matchers") == [("127.0.0.1:4000", 4000, (), ("/api/*",)),
+                                    ("127.0.0.1:3000", 3000, (), ()), ("127.0.0.1:3001", 3001, (), ())]
+    # a snippet imported into a site with two names, upstream in a `to` line of a block
+    assert _adapted("snippet") == [("localhost:3107", 3107, ("bot.example.com", "www.bot.example.com"), ())]
+    # `handle` blocks become subroutes; `http://` is dropped by Caddy itself
+    assert _adapted("handle") == [("localhost:4000", 4000, (), ("/api/*",)), ("localhost:3000", 3000, (), ())]
+
+
+def test_caddy_adapt_unix_socket_upstream_has_no_port() -> None:
+    from support_mcp.agents.hetzner_ops.parsers import parse_caddy_adapt
+
+    [upstream] = parse_caddy_adapt(fixture("caddy_adapt/unix.json"))
+    assert upstream.socket == "/run/app/app.sock" and upstream.port is None
+
+
+def test_caddy_adapt_error_output_is_refused() -> None:
+    from support_mcp.agents.hetzner_ops.parsers import parse_caddy_adapt
+
+    with pytest.raises(InvalidInput, match="unparseable caddy adapt"):
+        parse_caddy_adapt("Error: Caddyfile:2 - Error during parsing: Unexpected EOF")
+    assert parse_caddy_adapt('{"apps": {}}') == []
