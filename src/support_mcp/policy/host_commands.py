@@ -323,7 +323,7 @@ def kill_pid(host: HostTarget, pid: int) -> Operation:
 
 
 def build_id_stat(host: HostTarget) -> Operation:
-    """`stat -c '%Y %s %n' <deploy>/frontend/.next/BUILD_ID`: the build's modification time."""
+    """`stat -c '%Y %s %n' <app folder>/.next/BUILD_ID`: the build's modification time."""
     return _op(host, "build_id_stat", ["stat", "-c", "%Y %s %n", build_id_path(host)], 10.0)
 
 
