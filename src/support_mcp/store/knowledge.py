@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from support_mcp.domain.errors import NotFound
@@ -231,6 +232,53 @@ def _any_of(queries: Sequence[str]) -> str | None:
     return " | ".join(f"({q})" for q in queries) if queries else None
 
 
+def candidate_rounds(by_rarity: Sequence[int], matches: dict[int, float], budget: float) -> list[list[int]]:
+    """Concepts (rarest first) in rounds of candidate selection: the first round takes concepts
+    while their matches add up to `budget` (at least one), each next round to four times the
+    last. A round's GIN scan costs what its concepts match, not what all of them match; the
+    search runs the next round only when the ones before gave fewer sections than asked for.
+    `matches` is an upper bound per concept (every alternative and prefix completion added up)."""
+    rounds: list[list[int]] = []
+    first = 0
+    while first < len(by_rarity):
+        taken = [by_rarity[first]]
+        for n in by_rarity[first + 1:]:
+            if sum(matches[c] for c in taken) + matches[n] > budget:
+                break
+            taken.append(n)
+        rounds.append(taken)
+        first += len(taken)
+        budget *= 4
+    return rounds
+
+
+async def _document_ids(conn: AsyncConnection[Row], document: str) -> list[uuid.UUID]:
+    """A document by key, source or id (unique indexes each), so that its sections are then read
+    by (document_id, ordinal): a join on the OR is estimated as a hundred documents by the planner,
+    which then scans every section."""
+    try:
+        as_id: uuid.UUID | None = uuid.UUID(document)
+    except ValueError:
+        as_id = None
+    cur = await conn.execute("select id from knowledge_documents where key = %s or source = %s or id = %s",
+                             (document, document, as_id))
+    return [r["id"] for r in await cur.fetchall()]
+
+
+async def _frequencies_within(conn: AsyncConnection[Row], ords: Sequence[int],
+                              params: dict[str, object]) -> tuple[float, dict[int, float]] | None:
+    """Sections and per-concept frequencies within the documents `params["doc_ids"]` (None when
+    they hold no section): inside one document a word weighs by how rare it is there, so 10,000
+    sections of other runbooks do not decide which of the playbook's sections ranks first."""
+    counts = ", ".join(f"count(*) filter (where s.search_vector @@ %(q{n})s::tsquery) as df{n}" for n in ords)
+    cur = await conn.execute(f"""select count(*) as total, {counts} from knowledge_sections s
+                                 where s.document_id = any(%(doc_ids)s::uuid[])""", params)
+    local = await cur.fetchone()
+    if local is None or not local["total"]:
+        return None
+    return float(local["total"]), {n: float(local[f"df{n}"]) for n in ords}
+
+
 def _suggestion(row: Row) -> Suggestion:
     from support_mcp.domain.models import Suggestion  # pydantic: only suggestion commands pay for it
 
@@ -387,34 +435,14 @@ class KnowledgeStore:
             df = {r["ord"]: float(r["df"]) for r in built if r["kind"] == "concept"}
             total = max([1.0, *(float(r["df"]) for r in built if r["kind"] == "total"), *df.values()])
             params: dict[str, object] = {f"q{n}": concepts[n] for n in ords}
+            upper = {r["ord"]: min(float(r["df_up"]), total) for r in built if r["kind"] == "concept"}
             if query.document is not None:
-                # The document first (key, source or id: unique indexes), so its sections are
-                # read by (document_id, ordinal); a join on the OR would be estimated as a
-                # hundred documents and scan every section.
-                try:
-                    as_id: uuid.UUID | None = uuid.UUID(query.document)
-                except ValueError:
-                    as_id = None
-                cur = await conn.execute(
-                    "select id from knowledge_documents where key = %s or source = %s or id = %s",
-                    (query.document, query.document, as_id),
-                )
-                params["doc_ids"] = [r["id"] for r in await cur.fetchall()]
-                # Within one document, a word's weight is how rare it is there: 10,000 sections of
-                # other runbooks must not decide which of the playbook's sections ranks first.
-                counts = ", ".join(f"count(*) filter (where s.search_vector @@ %(q{n})s::tsquery) as df{n}"
-                                   for n in ords)
-                cur = await conn.execute(
-                    f"""select count(*) as total, {counts} from knowledge_sections s
-                        where s.document_id = any(%(doc_ids)s::uuid[])""",
-                    params,
-                )
-                local = await cur.fetchone()
-                assert local is not None
-                if not local["total"]:
+                params["doc_ids"] = await _document_ids(conn, query.document)
+                local = await _frequencies_within(conn, ords, params)
+                if local is None:
                     return []
-                total = float(local["total"])
-                df = {n: float(local[f"df{n}"]) for n in ords}
+                total, df = local
+                upper = df
             for n in ords:
                 params[f"idf{n}"] = query.concepts[n].weight * math.log(1 + (total - df[n] + 0.5) / (df[n] + 0.5))
             for i, q in enumerate(required):
@@ -427,25 +455,7 @@ class KnowledgeStore:
             # small index every word selects: ranking all its matches costs nothing.
             selective_limit = max(_COMMON_SHARE * total, _CANDIDATE_BUDGET)
             by_rarity = sorted((n for n in ords if 0 < df[n] <= selective_limit), key=lambda n: (df[n], n))
-            # Rounds of candidates: the rarest words within the budget, then (when they give
-            # fewer sections than asked for) the next ones within four times the budget, and so
-            # on: each round's GIN scan costs what its words match, not what all words match.
-            # A round's size is judged by the upper bound of its matches (every alternative and
-            # prefix completion added up), the weights by the best estimate (the largest one).
-            upper = {r["ord"]: min(float(r["df_up"]), total) for r in built if r["kind"] == "concept"}
-            if query.document is not None:
-                upper = df
-            rounds: list[list[int]] = []
-            budget, first = float(_CANDIDATE_BUDGET), 0
-            while first < len(by_rarity):
-                taken = [by_rarity[first]]
-                for n in by_rarity[first + 1:]:
-                    if sum(upper[c] for c in taken) + upper[n] > budget:
-                        break
-                    taken.append(n)
-                rounds.append(taken)
-                first += len(taken)
-                budget *= 4
+            rounds = candidate_rounds(by_rarity, upper, _CANDIDATE_BUDGET)
             chosen = rounds[0] if rounds else []
             filter_q = _any_of([concepts[n] for n in chosen]) if chosen else any_q
             # Only frequent words: most sections match, so the first _WIDE_SCAN of a sequential
@@ -458,7 +468,6 @@ class KnowledgeStore:
                 excl=excluded,
                 highlight_q=_any_of([q for q in (any_q, *required) if q]),
                 agent=query.agent,
-                document=query.document,
                 limit=query.limit,
                 candidates=max(_MIN_CANDIDATES, 8 * query.limit),
                 scan=None,
