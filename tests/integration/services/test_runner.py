@@ -268,3 +268,16 @@ async def test_a_crowded_knowledge_base_does_not_push_the_playbook_out(settings:
         assert consulted["anchors"][0] == "31-diagnose"
         assert len(consulted["anchors"]) == 3
         assert any(sec.startswith("Disk Runbook") for sec in consulted["sections"])
+
+
+async def test_a_long_subject_never_fails_a_confirmed_run(pressure_services: Services) -> None:
+    """Issue 13: a subject of 500 characters reached the knowledge suggestion's title limit."""
+    s = pressure_services
+    t = await s.tickets.create_ticket(subject="Dashboard extrem langsam " + "und noch viel mehr Text " * 20,
+                                      customer="acme")
+    await s.tickets.add_message(t.id, body="Server extrem langsam, no space left on device",
+                                author_kind=AuthorKind.CUSTOMER, internal_only=False)
+    report = await s.runner.run(t.id, AGENT)
+    assert report.verdict == Verdict.CONFIRMED and report.faults == []
+    [suggestion] = await s.suggestions.list_suggestions()
+    assert len(suggestion.title) <= 200
