@@ -130,8 +130,11 @@ _IMPERATIVES = re.compile(
     r"|\b(?:please\s+)?(?:run|execute|exec|type|enter)\b\s+(?:" + _COMMAND_WORDS + r")\b[^.!?\n]*"
     r"|\b(?:ignor(?:e|iere|ieren sie)|vergiss|forget|disregard)\b[^.!?\n]*"
     r"|\b(?:you are now|du bist jetzt|act as|system\s*:)[^.!?\n]*"
-    # claimed authority (a forged approval or release, to the end of its line) is no symptom either
-    r"|\b(?:(?:genehmigt|freigegeben|approved|authori[sz]ed) (?:von|by|durch)|freigabe erteilt)\b[^\n]*",
+    # claimed authority (a forged approval or release, to the end of its line: "approved by …",
+    # a smuggled "X-Approved-By: …" header) or a claimed resolution ("Status: resolved by agent")
+    # is no symptom either
+    r"|\b(?:(?:genehmigt|freigegeben|approved|authori[sz]ed)[ -](?:von|by|durch)|freigabe erteilt)\b[^\n]*"
+    r"|\b(?:status|state|zustand)\s*:\s*(?:resolved|closed|done|fixed|erledigt|gelöst|geschlossen|behoben)\b[^\n]*",
     re.IGNORECASE)
 # Markup a reader never sees: HTML comments.
 _HIDDEN = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)

@@ -178,10 +178,9 @@ select 'total', 0, null, sections::float8, null from knowledge_stats
 # Step 2: rank with every tsquery a constant, so the GIN index serves the filter. Ranking is two
 # passes: every candidate gets its coverage, `Σ idf` of the concepts it contains (one `@@` per
 # concept on one vector), and only the best %(candidates)s by coverage get the full score, a sum of
-# one `idf × weight × field` term per concept (field: breadcrumb 1.0, sub-headings 0.6, body 0.3)
-# plus a tenth of `ts_rank`. The full score is at most the coverage (+ 0.1), so a section left out
-# had a coverage no higher than the last one taken. Both are built from fixed fragments and
-# parameters.
+# one `idf × (field + ts_rank / 10)` term per concept (field: breadcrumb 1.0, sub-headings 0.6,
+# body 0.3). The full score is at most 1.1 × the coverage, so a section left out had a coverage
+# no higher than the last one taken. Both are built from fixed fragments and parameters.
 _RANK_SQL = """
 with matching as (
     select s.id, s.search_vector
@@ -196,7 +195,7 @@ with matching as (
     limit %(candidates)s
 ), hits as (
     select s.id, s.document_id, s.heading, s.breadcrumb, s.anchor, s.body, s.language, s.agents, s.ordinal,
-           {score} + 0.1 * ts_rank('{{0.1, 0.3, 0.6, 1.0}}', s.search_vector, %(anyq)s::tsquery) as score
+           {score} as score
     from candidates c join knowledge_sections s on s.id = c.id
     order by score desc, s.ordinal
     limit %(limit)s
@@ -221,10 +220,15 @@ _COMMON_SHARE = 0.25
 # their frequencies add up to this; the others still score every candidate. Ranking costs per
 # candidate, so this bounds a search at 100,000 sections the way it is bounded at 1,000.
 _CANDIDATE_BUDGET = 1500
+# Per concept: idf × (field + a tenth of its own ts_rank: how often and where the section has it).
+# The rank is per concept, not over the whole query, so a word no section contains changes no
+# section's score (ts_rank over an OR of all words is divided by their number: a customer's extra
+# "bitte probieren" reordered near-equal sections and with them triage's agents).
 _CONCEPT_SCORE = (
-    "(%(idf{n})s::float8 * case when s.breadcrumb_vector @@ %(q{n})s::tsquery then 1.0"
+    "(%(idf{n})s::float8 * (case when s.breadcrumb_vector @@ %(q{n})s::tsquery then 1.0"
     " when s.subheading_vector @@ %(q{n})s::tsquery then 0.6"
-    " when s.search_vector @@ %(q{n})s::tsquery then 0.3 else 0 end)"
+    " when s.search_vector @@ %(q{n})s::tsquery then 0.3 else 0 end"
+    " + 0.1 * ts_rank('{{0.1, 0.3, 0.6, 1.0}}', s.search_vector, %(q{n})s::tsquery)))"
 )
 
 
