@@ -13,6 +13,7 @@ from support_mcp.domain.errors import InvalidInput, SupportMCPError
 
 if TYPE_CHECKING:  # the services (database, agents, executors) are imported by the commands that run them
     from support_mcp.bootstrap import KnowledgeServices, Services, Settings
+    from support_mcp.store.database import Database
 
 T = TypeVar("T")
 
@@ -56,6 +57,19 @@ def run_knowledge(work: Callable[[KnowledgeServices], Awaitable[T]], *,
     async def main() -> T:
         async with open_knowledge(settings_from_env(), sync_knowledge=sync_knowledge) as services:
             return await work(services)
+
+    return run_async(main())
+
+
+def run_database(work: Callable[[Database], Awaitable[T]]) -> T:
+    """Like `run_services` for commands that need the (migrated) database and nothing else."""
+    from support_mcp.bootstrap import open_database
+    from support_mcp.store.migrate import migrate
+
+    async def main() -> T:
+        async with open_database(settings_from_env()) as db:
+            await migrate(db)
+            return await work(db)
 
     return run_async(main())
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -14,7 +14,10 @@ from support_mcp.domain.errors import InvalidInput
 from support_mcp.domain.parsing import parse_instant, parse_uuid
 
 from . import render
-from .common import JsonOpt, console, run_async, settings_from_env
+from .common import JsonOpt, console, run_database
+
+if TYPE_CHECKING:
+    from support_mcp.store.database import Database
 
 events_app = typer.Typer(help="Automation events: deployments reported by CI, events on a ticket.",
                          no_args_is_help=True)
@@ -67,23 +70,19 @@ def events_add(
     if ticket_id is None and event_type != "deployment":
         raise InvalidInput(f"without --ticket only `deployment` can be recorded, not {event_type!r}")
 
-    async def work() -> Any:
-        from support_mcp.bootstrap import open_database
+    async def work(db: Database) -> Any:
         from support_mcp.store.deployments import DeploymentStore
-        from support_mcp.store.migrate import migrate
         from support_mcp.store.tickets import TicketStore
 
-        async with open_database(settings_from_env()) as db:
-            await migrate(db)
-            if ticket_id is None:
-                return await DeploymentStore(db).add(deployed_at=when, status=status, reported_by="cli",
-                                                     payload=data, idempotency_key=key)
-            # the deploy's own time travels in the payload: deploy_age reads it from there
-            extra = {"deployed_at": when.isoformat()} if event_type == "deployment" else {}
-            return await TicketStore(db).add_event(ticket_id, event_type=event_type, status=status,
-                                                   payload={**data, **extra}, idempotency_key=key)
+        if ticket_id is None:
+            return await DeploymentStore(db).add(deployed_at=when, status=status, reported_by="cli",
+                                                 payload=data, idempotency_key=key)
+        # the deploy's own time travels in the payload: deploy_age reads it from there
+        extra = {"deployed_at": when.isoformat()} if event_type == "deployment" else {}
+        return await TicketStore(db).add_event(ticket_id, event_type=event_type, status=status,
+                                               payload={**data, **extra}, idempotency_key=key)
 
-    recorded = run_async(work())
+    recorded = run_database(work)
     if json_out:
         render.print_json(console, recorded)
     elif ticket_id is None:
@@ -97,16 +96,12 @@ def events_add(
 def events_deployments(limit: Annotated[int, typer.Option(min=1, max=200)] = 10, json_out: JsonOpt = False) -> None:
     """The last deployments (CI reports and tickets' deployment events) as deploy_age sees them."""
 
-    async def work() -> Any:
-        from support_mcp.bootstrap import open_database
+    async def work(db: Database) -> Any:
         from support_mcp.store.deployments import DeploymentStore
-        from support_mcp.store.migrate import migrate
 
-        async with open_database(settings_from_env()) as db:
-            await migrate(db)
-            return await DeploymentStore(db).recent(limit)
+        return await DeploymentStore(db).recent(limit)
 
-    found = run_async(work())
+    found = run_database(work)
     if json_out:
         render.print_json(console, found)
         return
