@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import typer
@@ -59,6 +60,16 @@ def run_knowledge(work: Callable[[KnowledgeServices], Awaitable[T]], *,
             return await work(services)
 
     return run_async(main())
+
+
+def read_at_file(value: str) -> str:
+    """A command-line value, or the text of the file it names with a leading `@` (`@fix.diff`)."""
+    if not value.startswith("@"):
+        return value
+    try:
+        return Path(value[1:]).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read {value[1:]}: {exc}") from None
 
 
 def run_database(work: Callable[[Database], Awaitable[T]]) -> T:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -14,7 +13,7 @@ from support_mcp.domain.errors import InvalidInput
 from support_mcp.domain.parsing import parse_instant, parse_uuid
 
 from . import render
-from .common import JsonOpt, console, run_database
+from .common import JsonOpt, console, read_at_file, run_database
 
 if TYPE_CHECKING:
     from support_mcp.store.database import Database
@@ -35,11 +34,7 @@ def parse_payload(value: str | None) -> dict[str, Any]:
     """A JSON object, given inline or as `@file`."""
     if value is None:
         return {}
-    if value.startswith("@"):
-        try:
-            value = Path(value[1:]).read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InvalidInput(f"cannot read {value[1:]}: {exc}") from None
+    value = read_at_file(value)
     if len(value.encode()) > MAX_PAYLOAD_BYTES:
         raise InvalidInput(f"--payload is limited to {MAX_PAYLOAD_BYTES // 1024} KB")
     try:

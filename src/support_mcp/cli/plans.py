@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -14,7 +13,7 @@ if TYPE_CHECKING:
     from support_mcp.bootstrap import Services
 
 from . import render
-from .common import JsonOpt, console, run_services
+from .common import JsonOpt, console, read_at_file, run_services
 
 plans_app = typer.Typer(help="Repair plans: draft, dry-run, approve, apply, validate.", no_args_is_help=True)
 
@@ -62,12 +61,7 @@ def plans_draft(
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise InvalidInput(f"--param takes key=value or key=@file, not {item!r}")
-        if value.startswith("@"):  # e.g. patch=@hotfix.diff
-            try:
-                value = Path(value[1:]).read_text("utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise InvalidInput(f"cannot read {value[1:]}: {exc}") from None
-        params[key.strip()] = value
+        params[key.strip()] = read_at_file(value)  # e.g. patch=@hotfix.diff
 
     async def work(s: Services) -> Any:
         plan = await s.repairs.draft(ticket_id, agent_name, repair, params)

@@ -467,7 +467,6 @@ class KnowledgeStore:
             dense = not chosen
             start, stop = query.highlight
             params.update(
-                anyq=any_q,
                 filterq=filter_q,
                 excl=excluded,
                 highlight_q=_any_of([q for q in (any_q, *required) if q]),
