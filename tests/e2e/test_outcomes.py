@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -167,10 +168,16 @@ def _then_nothing(inject: Callable[[HetznerLab], object]) -> Callable[[HetznerLa
 HETZNER_FAULTS: dict[str, tuple[str, str, Callable[[HetznerLab], Callable[[], None]], Cause]] = {
     "crash_loop": ("Bot nicht erreichbar", "Seit 10 Minuten nur 502 Bad Gateway, pm2 zeigt errored?",
                    _then_nothing(HetznerLab.inject_crash_loop), Cause("pm2_status", {"restart_loop": True})),
+    # a hand-made backup of the env file still holds the variable the app's error names: restore it
     "missing_supabase_url": ("Bot offline", "Die Seite zeigt 502 Bad Gateway.",
-                             _then_nothing(HetznerLab.inject_missing_supabase_url),
-                             Cause("pm2_logs", {"errors": lambda errors: any(
-                                 "supabaseUrl is required" in e["message"] for e in errors or ())})),
+                             _then_nothing(lambda lab: lab.inject_missing_supabase_url(backup=True)),
+                             Cause("pm2_logs", {"env_restore": lambda restore: [r["key"] for r in restore or ()]
+                                                == ["SUPABASE_URL"]})),
+    # no copy holds it: the value is the customer's, handed over with the evidence
+    "missing_supabase_url_no_backup": ("Bot offline", "Die Seite zeigt 502 Bad Gateway.",
+                                       _then_nothing(HetznerLab.inject_missing_supabase_url),
+                                       Cause("pm2_logs", {"errors": lambda errors: any(
+                                           "supabaseUrl is required" in e["message"] for e in errors or ())})),
     "stopped": ("502 Bad Gateway", "Seite offline, 502", _then_nothing(HetznerLab.inject_stopped),
                 Cause("pm2_status", {"status": "stopped"})),
     "port_conflict": ("Bot offline", "Die Seite zeigt 502 Bad Gateway.",
@@ -198,7 +205,8 @@ HETZNER_FAULTS: dict[str, tuple[str, str, Callable[[HetznerLab], Callable[[], No
 
 # the repair each scenario's run drafts, on both host labs ([]: handed over or escalated, no host repair)
 HETZNER_PLANS: dict[str, list[str]] = {
-    "crash_loop": ["config_fix"], "missing_supabase_url": [], "stopped": ["pm2_restart"],
+    "crash_loop": ["config_fix"], "missing_supabase_url": ["config_fix"], "missing_supabase_url_no_backup": [],
+    "stopped": ["pm2_restart"],
     "port_conflict": ["free_app_port"], "port_conflict_root": [], "caddy_down": ["caddy_start"],
     "invalid_caddyfile": ["caddy_restore"], "invalid_caddyfile_no_backup": [], "stale_deploy": ["deploy"],
     "health_degraded": [], "stale_proxy_config": ["caddy_reload"],
@@ -226,11 +234,41 @@ def test_hetzner_fault_is_named_through_the_cli(hetzner_lab: HetznerLab, fresh_d
         subject, message = (subject, message) if ticket == "scenario" else NEUTRAL
         lab = "hetzner_alt" if isinstance(hetzner_lab, HetznerAltLab) else "hetzner"
         outcome = cli.run_ticket((lab, fault, ticket), HETZNER, subject, message, before_run=deployed)
+        assert_outcome(outcome, cause)
+        assert outcome.plans == HETZNER_PLANS[fault], f"{outcome.lab}/{fault}: drafted {outcome.plans}"
+        if outcome.plans and ticket == "scenario":
+            _approve_apply_and_prove(cli, hetzner_lab, outcome)
     finally:
         undo()
         hetzner_lab.heal()
-    assert_outcome(outcome, cause)
-    assert outcome.plans == HETZNER_PLANS[fault], f"{outcome.lab}/{fault}: drafted {outcome.plans}"
+
+
+STABLE_S = 15.0  # after a repair: 200 through Caddy and on the health path, PM2's restart counter still
+
+
+def _approve_apply_and_prove(cli: Cli, lab: HetznerLab, outcome: Outcome) -> None:
+    """The agent's own plan, approved by a person, applied and validated through the CLI; then,
+    independently of the agent, the lab itself for STABLE_S: 200 through Caddy and on the health
+    path, the app online in PM2 with a restart counter that does not move."""
+    where = f"{outcome.lab}/{outcome.scenario}"
+    [plan] = cli.json("plans", "list", "--ticket", outcome.ticket_id)
+    cli.json("plans", "approve", plan["id"], "--hash", plan["plan_hash"], "--approver", "Erika Muster")
+    applied = cli.json("plans", "apply", plan["id"], "--hash", plan["plan_hash"])
+    assert applied["status"] == "applied", f"{where}: {applied['status']}\n{applied.get('apply_output')}"
+    validated = cli.json("plans", "validate", plan["id"])
+    assert validated["plan"]["status"] == "validated", f"{where}: {validated['findings']}"
+    health = lab.public_url.rstrip("/") + lab.health_path
+    first = lab.pm2_state()
+    deadline = time.monotonic() + STABLE_S
+    while True:
+        state = lab.pm2_state()
+        assert state["status"] == "online" and state["restart_time"] == first["restart_time"], \
+            f"{where}: not stable after the repair: {first} -> {state}"
+        assert lab.http_status() == 200, f"{where}: {lab.http_status()} through Caddy after the repair"
+        assert httpx.get(health, timeout=3.0).status_code == 200, f"{where}: health path not 200 after the repair"
+        if time.monotonic() > deadline:
+            break
+        time.sleep(1.0)
 
 
 # --- frontend: one deployed scenario per fault, shared by its two tickets -----------------------

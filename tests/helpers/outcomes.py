@@ -91,6 +91,7 @@ class Outcome:
     report: dict[str, Any]
     tags: set[str]
     plans: list[str]
+    ticket_id: str = ""
 
     @property
     def conclusion(self) -> dict[str, Any]:
@@ -145,7 +146,7 @@ class Cli:
         timeline = self.json("tickets", "show", ticket_id)["timeline"]
         tags = {t for entry in timeline if entry["kind"] == "message" for t in entry["tags"]}
         plans = [p["repair"] for p in self.json("plans", "list", "--ticket", ticket_id)]
-        outcome = Outcome(lab, scenario, ticket, run.returncode, run.stderr, report, tags, plans)
+        outcome = Outcome(lab, scenario, ticket, run.returncode, run.stderr, report, tags, plans, ticket_id)
         outcome.record()
         return outcome
 

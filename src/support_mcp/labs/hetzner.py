@@ -298,9 +298,17 @@ class HetznerLab:
         self.as_user(["pm2", "restart", self.app])
         wait_until(lambda: self.pm2_state().get("status") == "errored", "pm2 status errored", 30)
 
-    def inject_missing_supabase_url(self) -> None:
+    def inject_missing_supabase_url(self, backup: bool = False) -> None:
         """A deploy lost SUPABASE_URL: the app dies at start with supabase-js's error (a cause in
-        the Supabase layer, seen first as a 502 on the host)."""
+        the Supabase layer, seen first as a 502 on the host). With `backup`, a copy of the good
+        env file made by hand the day before (`.env.production.bak-YYYY-MM-DD`) still holds it."""
+        self.remove_env_backups()
+        if backup:
+            copy = self.env_file.with_name(f"{self.env_file.name}.bak-{time.strftime('%Y-%m-%d', time.gmtime())}")
+            good = self.default_env if "SUPABASE_URL=" in self.default_env else \
+                f"{self.default_env}SUPABASE_URL=https://{self.app}.supabase.co\n"
+            copy.write_text(good)
+            shutil.chown(copy, LAB_USER, LAB_USER)
         self.write_env(re.sub(r"(?m)^SUPABASE_URL=.*\n?", "", self.default_env) + "SUPABASE_URL=\n")
         self.as_user(["pm2", "restart", self.app])
         wait_until(lambda: self.pm2_state().get("status") == "errored", "pm2 status errored", 30)
@@ -360,6 +368,13 @@ class HetznerLab:
     def caddy_backups(self) -> list[Path]:
         return sorted(self.caddyfile.parent.glob(f"{self.caddyfile.name}.bak-*"))
 
+    def env_backups(self) -> list[Path]:
+        return sorted(p for p in self.env_file.parent.glob(f"{self.env_file.name}.ba*") if p.is_file())
+
+    def remove_env_backups(self) -> None:
+        for path in self.env_backups():
+            path.unlink()
+
     def remove_caddy_backups(self) -> None:
         for path in self.caddy_backups():
             path.unlink()
@@ -393,7 +408,9 @@ class HetznerLab:
         (self.frontend / ".health-down").unlink(missing_ok=True)
         self.stop_squatter()
         self.write_env(self.default_env)
+        self.remove_env_backups()
         if "caddy" not in self._procs or self._procs["caddy"].poll() is not None:
+            self.stop_daemon_caddy()  # one a repair started (`caddy start`) holds the port: stop it
             self.start_caddy()
         if not self.pm2_daemon_homes() and self.ecosystem is not None:
             self.as_user(["pm2", "start", str(self.ecosystem)])

@@ -121,7 +121,7 @@ HOST_PROGRAMS: dict[str, ProgramSpec] = {
     "diff": ProgramSpec(flags=frozenset({"-u"}), positional=validate_absolute_path, max_positionals=2),
     "ps": ProgramSpec(valued={"-o": _words("user:32=,args="), "-p": _pid}),
     "kill": ProgramSpec(flags=frozenset({"-TERM"}), positional=_pid, max_positionals=1),
-    "ls": ProgramSpec(flags=frozenset({"-1"}), positional=validate_absolute_path, max_positionals=1),
+    "ls": ProgramSpec(flags=frozenset({"-1", "-A"}), positional=validate_absolute_path, max_positionals=1),
 }
 
 
@@ -217,8 +217,7 @@ def escaped_path(host: HostTarget, path: str, resolved: str, link: str | None, l
 
 def is_caddy_backup(host: HostTarget, path: str) -> bool:
     """`path` is a timestamped backup of the configured Caddyfile (same folder, `.bak-<ts>`)."""
-    caddyfile = str(host.caddyfile)
-    return path.startswith(caddyfile) and BACKUP_SUFFIX_RE.fullmatch(path[len(caddyfile):]) is not None
+    return is_backup_of(path, str(host.caddyfile))
 
 
 def caddy_dir(host: HostTarget) -> str:
@@ -299,6 +298,16 @@ def caddy_validate(host: HostTarget, path: str | None = None) -> Operation:
 def caddy_dir_listing(host: HostTarget) -> Operation:
     """`ls -1 <folder of the Caddyfile>`: to find the Caddyfile's timestamped backups."""
     return _op(host, "caddy_dir_listing", ["ls", "-1", caddy_dir(host)], 10.0)
+
+
+def backup_listing(host: HostTarget, file: str, resolved: ResolvedRoots | None = None) -> Operation:
+    """`ls -1 -A <folder of file>` (env files are dot files), a file in the deploy folder: to find its backups."""
+    return _op(host, "backup_listing", ["ls", "-1", "-A", checked_path(host, posixpath.dirname(file), resolved)], 10.0)
+
+
+def is_backup_of(path: str, file: str) -> bool:
+    """`path` is a timestamped backup of `file` (same folder, `<name>.bak-<ts>` and the like)."""
+    return path.startswith(file) and BACKUP_SUFFIX_RE.fullmatch(path[len(file):]) is not None
 
 
 def unix_listeners(host: HostTarget) -> Operation:

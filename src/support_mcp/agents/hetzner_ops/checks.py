@@ -176,11 +176,13 @@ class Pm2LogsCheck(_OpsCheck):
             return [self._parse_error(ctx, op, result, exc)]
         errors = p.error_lines(lines)
         problems = await self._env_problems(ctx, lines, app)
+        restore = await self._env_restore(ctx, errors, app) if errors and not problems else []
         if not errors and not problems:
             return [self._finding(CheckStatus.OK, text(lang, "pm2_logs.clean", lines=len(lines)), op,
                                   [ln.line for ln in lines[-5:]], {"lines": len(lines), "errors": []})]
         data: dict[str, Any] = {
-            "lines": len(lines), "env_problems": problems,
+            "lines": len(lines), "env_problems": problems, "env_restore": [r.as_data() for r in restore],
+            "env_changed": bool(restore),
             "errors": [{"timestamp": e.timestamp.isoformat() if e.timestamp else None, "stream": e.stream,
                         "message": e.message} for e in errors[-10:]]}
         last = errors[-1] if errors else None
@@ -188,7 +190,18 @@ class Pm2LogsCheck(_OpsCheck):
                      when=_when(last.timestamp if last else None),
                      message=(last.message if last else problems[-1]["line"])[:200])
         evidence = [e.line for e in errors[-10:]] + [f"{x['key']}: {x['line']}" for x in problems]
-        return [self._finding(CheckStatus.WARN, title, op, evidence, data)]
+        evidence += [text(lang, f"pm2_logs.env_{r.state}", name=r.key, path=r.path, backup=r.backup) for r in restore]
+        detail = "\n".join([op.display(), *evidence[len(evidence) - len(restore):]]) if restore else None
+        return [self._finding(CheckStatus.WARN, title, op, evidence, data, detail)]
+
+    async def _env_restore(self, ctx: CheckContext, errors: list[p.LogLine],
+                           app: p.Pm2Process | None) -> list[Any]:
+        """Variables the app's errors name that its env file lost and a backup of it still holds."""
+        from support_mcp.agents.hetzner_ops.env_files import restorable  # env_files imports repairs
+
+        if app is None:
+            return []
+        return await restorable(ctx, self.host, [e.message for e in errors[-10:]], app.env_file_candidates())
 
     async def _env_problems(self, ctx: CheckContext, lines: list[p.LogLine],
                             app: p.Pm2Process | None) -> list[dict[str, Any]]:
@@ -384,7 +397,7 @@ class CaddyCheck(_OpsCheck):
         if isinstance(listing, Finding) or listing.exit_code != 0:
             return None, []
         tried: list[tuple[str, bool]] = []
-        for path in p.caddy_backups(listing.stdout, str(self.host.caddyfile))[:MAX_BACKUPS_TRIED]:
+        for path in p.file_backups(listing.stdout, str(self.host.caddyfile))[:MAX_BACKUPS_TRIED]:
             result = await self._execute(ctx, hc.caddy_validate(self.host, path), allow_fail=True)
             if isinstance(result, Finding):
                 continue

@@ -14,6 +14,13 @@ HETZNER_EXPLANATIONS: tuple[Explanation, ...] = (
     # A busy CPU is the weakest sign: it is as often the effect of a fault as its cause.
     Explanation("resource_pressure", "host.load", {"de": "CPU-Last über der Zahl der Kerne",
                                                    "en": "CPU load above the number of cores"}, weight=1),
+    # the env file lost what the app's error names (a backup still has it): the cause is on this host,
+    # however the error is worded (supabase-js, Prisma, t3-env) and whichever layer its words name
+    Explanation("bad_gateway", "pm2_logs", {"de": "Die Env-Datei hat eine Variable verloren, die der Fehler der App "
+                                                  "nennt (ein Backup enthält sie noch)",
+                                            "en": "The env file lost a variable the app's error names (a backup "
+                                                  "still holds it)"},
+                weight=5, when=(("env_changed", True),)),
     Explanation("bad_gateway", "port_3000", {"de": "Ein fremder Prozess belegt den App-Port (EADDRINUSE)",
                                              "en": "Another process holds the app port (EADDRINUSE)"},
                 weight=4, when=(("conflict", True),)),

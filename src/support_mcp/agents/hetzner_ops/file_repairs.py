@@ -10,6 +10,7 @@ from typing import Any
 
 from support_mcp.agents.base import ApplyResult, CheckContext, DryRun, Repair, RepairStep
 from support_mcp.agents.hetzner_ops import checks as c
+from support_mcp.agents.hetzner_ops.env_files import backup_value, same_folder_backup
 from support_mcp.agents.hetzner_ops.paths import resolved_path, resolved_roots
 from support_mcp.agents.hetzner_ops.repairs import (
     MAX_CONFIG_BYTES,
@@ -62,16 +63,19 @@ class ConfigFixRepair(HostRepair):
         return data.decode("utf-8")
 
     async def plan(self, ctx: CheckContext, params: dict[str, Any]) -> list[RepairStep]:
-        requested, values = _config_params(params)  # checked before anything is read
+        requested, values, sources = _config_params(params)  # checked before anything is read
         path, roots = await resolved_path(ctx, self.host, requested)  # links resolved on the host
         before = await self._current(ctx, path)
+        if sources is not None:
+            values = await self._backup_values(ctx, path, sources)
         after = str(params["content"]) if values is None else _set_keys(before, values)
         diff = "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), path, path))
         backup = hc.checked_path(self.host, f"{path}.bak-{utc_now().strftime('%Y%m%dT%H%M%SZ')}", roots)
         # The plan (its row, every client, the ticket) holds the edit and the redacted diff, never
         # the file: an env file's other secrets stay on the host. Apply re-reads the file, checks it
         # is the one the diff was made from, and writes exactly the content that was hashed.
-        edit: dict[str, Any] = {"set": values} if values is not None else {"content": str(params["content"])}
+        edit: dict[str, Any] = {"set_from": sources} if sources is not None else \
+            {"set": values} if values is not None else {"content": str(params["content"])}
         steps = [command_step(self.host, hc.copy_file(self.host, path, backup, roots)),
                  RepairStep(kind="file", target=self.host.name, display=redact(diff) or f"(no change to {path})",
                             payload={"path": path, "requested": requested, **edit, "backup": backup,
@@ -81,6 +85,19 @@ class ConfigFixRepair(HostRepair):
         else:
             steps += await Pm2RestartRepair(self.host).plan(ctx, {})
         return steps
+
+    async def _backup_values(self, ctx: CheckContext, path: str, sources: dict[str, str]) -> dict[str, str]:
+        """The values `{KEY: backup}` names, each read from that backup of `path` (a timestamped
+        copy in the same folder; the value stays on the host and in the file, never in the plan)."""
+        values = {}
+        for key, backup in sources.items():
+            if not same_folder_backup(backup, path):
+                raise PolicyViolation(f"config_fix: {backup!r} is not a backup of {path!r}")
+            value = backup_value(await self._current(ctx, backup), key)
+            if value is None:
+                raise Conflict(f"{backup} holds no value for {key}; draft the plan again")
+            values[key] = value
+        return values
 
     async def dry_run(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> DryRun:
         file_step = next(s for s in steps if s.kind == "file")
@@ -133,6 +150,11 @@ class ConfigFixRepair(HostRepair):
             if _sha256(before) != payload["before_sha256"]:
                 raise Conflict(f"{payload['path']} changed since the plan was drafted; draft it again")
             after = _set_keys(before, {str(k): str(v) for k, v in payload["set"].items()})
+        elif "set_from" in payload:
+            before = await self._current(ctx, payload["path"])
+            if _sha256(before) != payload["before_sha256"]:
+                raise Conflict(f"{payload['path']} changed since the plan was drafted; draft it again")
+            after = _set_keys(before, await self._backup_values(ctx, payload["path"], dict(payload["set_from"])))
         elif "content_from" in payload:
             after = await self._current(ctx, payload["content_from"])
         else:
@@ -208,29 +230,40 @@ def hetzner_repairs(host: HostTarget) -> tuple[Repair, ...]:
 __all__ = ["ConfigFixRepair", "DeployRepair", "hetzner_repairs", "has_systemd"]
 
 
-def _config_params(params: dict[str, Any]) -> tuple[str, dict[str, str] | None]:
-    """`{path, set}` or `{path, content}`; `set` is a mapping or, from the command line
-    (`--param set=PORT=3000,HOST=0.0.0.0`), `KEY=VALUE` pairs separated by commas. Returns the
-    path and the values to set (None: `content` replaces the file)."""
-    path = params.get("path")
-    if not isinstance(path, str) or not path.strip():
-        raise InvalidInput("config_fix needs `path`: the file to change (e.g. --param path=/var/www/app/.env)")
-    if "content" in params:
-        if "set" in params:
-            raise InvalidInput("config_fix takes either `set` or `content`, not both")
-        return path, None
-    raw = params.get("set")
+def _pairs(name: str, raw: object) -> dict[str, str]:
+    """A mapping, or from the command line `KEY=VALUE` pairs separated by commas."""
     if isinstance(raw, str):
         pairs = [item.partition("=") for item in raw.split(",") if item.strip()]
         if not pairs or any(not sep for _, sep, _ in pairs):
-            raise InvalidInput(f"config_fix `set` takes KEY=VALUE pairs separated by commas, not {raw!r}")
+            raise InvalidInput(f"config_fix `{name}` takes KEY=VALUE pairs separated by commas, not {raw!r}")
         raw = {key.strip(): value for key, _, value in pairs}
     if not isinstance(raw, dict) or not raw:
-        raise InvalidInput("config_fix needs `set` (KEY=VALUE, …) or `content`")
+        raise InvalidInput("config_fix needs `set` (KEY=VALUE, …), `set_from` (KEY=<backup>, …) or `content`")
     values = {str(k): str(v) for k, v in raw.items()}
     if any(not k or not k.replace("_", "").isalnum() or "\n" in v or "\r" in v for k, v in values.items()):
         raise InvalidInput("config_fix: keys are letters, digits and '_', values are one line")
-    return path, values
+    return values
+
+
+def _config_params(params: dict[str, Any]) -> tuple[str, dict[str, str] | None, dict[str, str] | None]:
+    """`{path, set}`, `{path, set_from}` or `{path, content}`; `set` is a mapping or, from the
+    command line (`--param set=PORT=3000,HOST=0.0.0.0`), `KEY=VALUE` pairs separated by commas;
+    `set_from` maps keys to a backup of the file to take each value from. Returns the path, the
+    values to set and the backups to take values from (both None: `content` replaces the file)."""
+    path = params.get("path")
+    if not isinstance(path, str) or not path.strip():
+        raise InvalidInput("config_fix needs `path`: the file to change (e.g. --param path=/var/www/app/.env)")
+    given = [k for k in ("set", "set_from", "content") if k in params]
+    if len(given) > 1:
+        raise InvalidInput(f"config_fix takes one of `set`, `set_from` or `content`, not {' and '.join(given)}")
+    if "content" in params:
+        return path, None, None
+    if "set_from" in params:
+        sources = _pairs("set_from", params["set_from"])
+        if any(not v.startswith("/") for v in sources.values()):
+            raise InvalidInput("config_fix `set_from` names each key's backup by its absolute path")
+        return path, None, sources
+    return path, _pairs("set", params.get("set")), None
 
 
 def _sha256(text_: str) -> str:

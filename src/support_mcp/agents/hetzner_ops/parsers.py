@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -380,10 +381,11 @@ def parse_caddy_adapt(text: str) -> list[CaddyUpstream]:
     return found
 
 
-def caddy_backups(listing: str, caddyfile: str) -> list[str]:
-    """The backups `<Caddyfile>.bak-<time>` (our own and hand-made names by date, see
-    `host_commands.BACKUP_SUFFIX_RE`) in an `ls -1` of its folder, newest first."""
-    folder, _, name = caddyfile.rpartition("/")
+def file_backups(listing: str, path: str) -> list[str]:
+    """The backups `<file>.bak-<time>` of `path` (the Caddyfile, an env file; our own and
+    hand-made names by date, see `host_commands.BACKUP_SUFFIX_RE`) in an `ls -1` of its folder,
+    newest first."""
+    folder, _, name = path.rpartition("/")
     found = []
     for line in listing.splitlines():
         entry = line.strip()
@@ -542,3 +544,40 @@ def env_problems(messages: list[str]) -> list[EnvProblem]:
                 found[m["key"]] = EnvProblem(key=m["key"], got=groups.get("got"), allowed=_allowed(groups.get("allowed")),
                                              path=groups.get("path"), line=message.strip()[:300])
     return list(found.values())
+
+
+# --- env files and the variables an error names ----------------------------------------------------
+
+_DOTENV_LINE = re.compile(r"^\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?P<value>.*?)\s*$")
+
+
+def parse_dotenv(text: str) -> dict[str, str]:
+    """KEY=VALUE lines of a dotenv file (`export ` allowed, one pair of quotes stripped, comments
+    and blank lines skipped); a key set twice keeps its last value, as dotenv loaders do."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.lstrip().startswith("#") or not (m := _DOTENV_LINE.match(line)):
+            continue
+        value = m["value"]
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        out[m["key"]] = value
+    return out
+
+
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{2,63}")
+
+
+def named_keys(message: str, keys: Iterable[str]) -> list[str]:
+    """The env keys among `keys` that an error message names: as written (`SUPABASE_URL is not
+    set`), in camelCase as libraries name their options (supabase-js: `supabaseUrl is required.`),
+    or as the tail of a prefixed key (`NEXT_PUBLIC_SUPABASE_URL` for either). A single word names
+    a key only when written in capitals (`PORT`), so "Invalid URL" names no `*_URL`."""
+    names: set[str] = set()
+    for word in _NAME.findall(message):
+        snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", word).upper()
+        if "_" in snake or word.isupper():
+            names.add(snake)
+    return [k for k in keys if k in names or any("_" in n and k.endswith("_" + n) for n in names)]

@@ -51,12 +51,19 @@ class FileAccess(Protocol):
 def config_hint(findings: Sequence[Finding]) -> dict[str, Any] | None:
     """`{path, set: {KEY: VALUE}}` when the app's own validation rejected a variable and lists the
     values it accepts (the first is proposed; the human approving sees the diff), and the env file
-    that sets it is known. A variable that is missing with no value given proposes nothing."""
+    that sets it is known; else `{path, set_from: {KEY: backup}}` when the app's error names a
+    variable its env file lost and a backup of the file holds (the value is read from the backup).
+    A variable that is missing with no value anywhere proposes nothing."""
     for finding in _bad(findings, "pm2_logs"):
         for problem in reversed(finding.data.get("env_problems") or []):
             allowed = [v for v in problem.get("allowed") or [] if _SAFE_VALUE.fullmatch(v)]
             if allowed and problem.get("path"):
                 return {"path": problem["path"], "set": {problem["key"]: allowed[0]}}
+    for finding in _bad(findings, "pm2_logs"):
+        # a variable the app's error names that its env file lost and a backup still holds
+        if restore := finding.data.get("env_restore"):
+            path = restore[0]["path"]
+            return {"path": path, "set_from": {r["key"]: r["backup"] for r in restore if r["path"] == path}}
     return None
 
 

@@ -24,6 +24,17 @@ _TEXTS: dict[str, dict[Language, str]] = {
     "pm2_logs.title": {"de": "PM2-Logs der App", "en": "PM2 logs of the app"},
     "pm2_logs.errors": {"de": "{count} Fehlerzeilen in den letzten {lines} Logzeilen, zuletzt {when}: {message}",
                         "en": "{count} error lines in the last {lines} log lines, last at {when}: {message}"},
+    "pm2_logs.env_missing": {"de": "{name}, den der Fehler der App nennt, fehlt in {path}; das Backup {backup} "
+                                   "enthält einen Wert",
+                             "en": "{name}, named by the app's error, is missing from {path}; the backup {backup} "
+                                   "holds a value"},
+    "pm2_logs.env_empty": {"de": "{name}, den der Fehler der App nennt, ist in {path} leer; das Backup {backup} "
+                                 "enthält einen Wert",
+                           "en": "{name}, named by the app's error, is empty in {path}; the backup {backup} holds "
+                                 "a value"},
+    "pm2_logs.env_changed": {"de": "{name}, den der Fehler der App nennt, hat in {path} einen anderen Wert als im "
+                                   "Backup {backup}",
+                             "en": "{name}, named by the app's error, differs in {path} from the backup {backup}"},
     "pm2_logs.clean": {"de": "Keine Fehlerzeilen in den letzten {lines} Logzeilen",
                        "en": "No error lines in the last {lines} log lines"},
     "journal.title": {"de": "Journal (journalctl)", "en": "Journal (journalctl)"},

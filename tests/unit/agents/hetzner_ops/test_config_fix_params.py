@@ -15,15 +15,19 @@ from support_mcp.domain.errors import InvalidInput
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
-        ({"path": "/var/www/app/.env", "set": {"PORT": 3000}}, ("/var/www/app/.env", {"PORT": "3000"})),
-        ({"path": "/var/www/app/.env", "set": "PORT=3000"}, ("/var/www/app/.env", {"PORT": "3000"})),
-        ({"path": ".env", "set": "PORT=3000, HOST=0.0.0.0"}, (".env", {"PORT": "3000", "HOST": "0.0.0.0"})),
+        ({"path": "/var/www/app/.env", "set": {"PORT": 3000}}, ("/var/www/app/.env", {"PORT": "3000"}, None)),
+        ({"path": "/var/www/app/.env", "set": "PORT=3000"}, ("/var/www/app/.env", {"PORT": "3000"}, None)),
+        ({"path": ".env", "set": "PORT=3000, HOST=0.0.0.0"}, (".env", {"PORT": "3000", "HOST": "0.0.0.0"}, None)),
         ({"path": ".env", "set": "SUPABASE_URL=https://x.supabase.co/?a=b"},
-         (".env", {"SUPABASE_URL": "https://x.supabase.co/?a=b"})),
-        ({"path": "/etc/caddy/Caddyfile", "content": ":80 {\n}\n"}, ("/etc/caddy/Caddyfile", None)),
+         (".env", {"SUPABASE_URL": "https://x.supabase.co/?a=b"}, None)),
+        ({"path": "/etc/caddy/Caddyfile", "content": ":80 {\n}\n"}, ("/etc/caddy/Caddyfile", None, None)),
+        ({"path": ".env", "set_from": {"SUPABASE_URL": "/srv/.env.bak-2026-12-02"}},
+         (".env", None, {"SUPABASE_URL": "/srv/.env.bak-2026-12-02"})),
+        ({"path": ".env", "set_from": "A_B=/srv/.env.bak-2026-12-02,C=/srv/.env.bak.20261201"},
+         (".env", None, {"A_B": "/srv/.env.bak-2026-12-02", "C": "/srv/.env.bak.20261201"})),
     ],
 )
-def test_understood_shapes(params: dict[str, Any], expected: tuple[str, dict[str, str] | None]) -> None:
+def test_understood_shapes(params: dict[str, Any], expected: tuple[str, dict[str, str] | None, dict[str, str] | None]) -> None:
     assert _config_params(params) == expected
 
 
@@ -38,7 +42,10 @@ def test_understood_shapes(params: dict[str, Any], expected: tuple[str, dict[str
         ({"path": ".env", "set": {"PO RT": "1"}}, "keys are letters"),
         ({"path": ".env", "set": {"PORT": "1\nEVIL=1"}}, "values are one line"),
         ({"path": ".env", "set": "$(id)=1"}, "keys are letters"),
-        ({"path": ".env", "set": {"A": "1"}, "content": "x"}, "not both"),
+        ({"path": ".env", "set": {"A": "1"}, "content": "x"}, "not set and content"),
+        ({"path": ".env", "set": {"A": "1"}, "set_from": {"A": "/b"}}, "not set and set_from"),
+        ({"path": ".env", "set_from": {"A": ".env.bak-2026-12-02"}}, "absolute path"),
+        ({"path": ".env", "set_from": {"A": "/x\n/y"}}, "values are one line"),
         ({"path": ".env", "set": ["PORT=1"]}, "needs `set`"),
     ],
 )

@@ -151,7 +151,7 @@ def test_stat_and_build_id() -> None:
 def test_caddy_backups_newest_first_only_timestamped_copies_of_the_caddyfile() -> None:
     listing = ("Caddyfile\nCaddyfile.bak-20250101T120000Z\nCaddyfile.bak-20250301T080000Z\nCaddyfile.bak\n"
                "Caddyfile.bak-2025\nOther.bak-20250401T000000Z\nCaddyfile.bak-20250201T000000Z.orig\n")
-    assert p.caddy_backups(listing, "/etc/caddy/Caddyfile") == [
+    assert p.file_backups(listing, "/etc/caddy/Caddyfile") == [
         "/etc/caddy/Caddyfile.bak-20250301T080000Z", "/etc/caddy/Caddyfile.bak-20250101T120000Z"]
 
 
@@ -259,7 +259,7 @@ def test_backups_named_by_date_are_backups_and_sorted_by_time() -> None:
     listing = "\n".join(["Caddyfile", "Caddyfile.bak-2026-12-02", "Caddyfile.bak-20261203T080000Z",
                          "Caddyfile.backup-2026-11-30_1200", "Caddyfile.bak.20261201", "Caddyfile.old",
                          "Caddyfile.bak-latest", "Caddyfile.orig"])
-    assert p.caddy_backups(listing, "/etc/caddy/Caddyfile") == [
+    assert p.file_backups(listing, "/etc/caddy/Caddyfile") == [
         "/etc/caddy/Caddyfile.bak-20261203T080000Z", "/etc/caddy/Caddyfile.bak-2026-12-02",
         "/etc/caddy/Caddyfile.bak.20261201", "/etc/caddy/Caddyfile.backup-2026-11-30_1200"]
 
