@@ -138,6 +138,17 @@ def _stale_proxy_config(lab: HetznerLab) -> Callable[[], None]:
     return lambda: lab.as_user(["caddy", "reload", "--config", str(lab.caddyfile), "--adapter", "caddyfile"])
 
 
+def _port_mismatch(lab: HetznerLab) -> Callable[[], None]:
+    original = lab.inject_port_mismatch()
+
+    def undo() -> None:
+        lab.caddyfile.write_text(original)
+        lab.as_user(["caddy", "reload", "--config", str(lab.caddyfile), "--adapter", "caddyfile"])
+        lab.remove_caddy_backups()
+
+    return undo
+
+
 def _invalid_caddyfile(backup: bool) -> Callable[[HetznerLab], Callable[[], None]]:
     def inject(lab: HetznerLab) -> Callable[[], None]:
         lab.remove_caddy_backups()
@@ -198,6 +209,8 @@ HETZNER_FAULTS: dict[str, tuple[str, str, Callable[[HetznerLab], Callable[[], No
                         Cause("health_path", {"unhealthy": True})),
     "stale_proxy_config": ("502 seit dem Proxy-Update", "Seit dem Update am Proxy nur 502, die App läuft laut PM2.",
                            _stale_proxy_config, Cause("http_smoke", {"proxy_error": True})),
+    "port_mismatch": ("502 nach Port-Umstellung", "Seit der Umstellung am Server nur noch 502 Bad Gateway.",
+                      _port_mismatch, Cause("caddy_upstream", {"mismatch": True})),
     "pm2_down": ("Nach Server-Neustart offline", "Seit dem Neustart des Servers heute Nacht nur 502 Bad Gateway.",
                  _then_nothing(HetznerLab.inject_pm2_down), Cause("pm2_status", {"no_daemon": True})),
 }
@@ -209,7 +222,7 @@ HETZNER_PLANS: dict[str, list[str]] = {
     "stopped": ["pm2_restart"],
     "port_conflict": ["free_app_port"], "port_conflict_root": [], "caddy_down": ["caddy_start"],
     "invalid_caddyfile": ["caddy_restore"], "invalid_caddyfile_no_backup": [], "stale_deploy": ["deploy"],
-    "health_degraded": [], "stale_proxy_config": ["caddy_reload"],
+    "health_degraded": [], "stale_proxy_config": ["caddy_reload"], "port_mismatch": ["caddy_upstream"],
     "pm2_down": [],  # no daemon, no process list: escalated with the evidence (a restart would start an empty one)
 }
 

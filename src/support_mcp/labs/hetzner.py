@@ -418,6 +418,16 @@ class HetznerLab:
         wait_until(self.app_healthy, "app answering 200 through Caddy")
         self.as_user(["pm2", "flush", self.app])
 
+    def inject_port_mismatch(self) -> str:
+        """The Caddyfile on disk dials another port than the app's (an edit after a port change,
+        reloaded): 502 while the app and Caddy both run. Returns the good Caddyfile."""
+        original = self.caddyfile.read_text()
+        self.caddyfile.write_text(original.replace(self._upstream(),
+                                                   self._upstream().replace(str(self.app_port), str(free_port()))))
+        self.as_user(["caddy", "reload", "--config", str(self.caddyfile), "--adapter", "caddyfile"])
+        wait_until(lambda: self.http_status() == 502, "Caddy answering 502")
+        return original
+
     def inject_stale_proxy_config(self) -> str:
         """Caddy runs a config pointing at a wrong upstream (502) while the Caddyfile on disk is right."""
         original = self.caddyfile.read_text()

@@ -108,7 +108,7 @@ HOST_PROGRAMS: dict[str, ProgramSpec] = {
     "ufw": ProgramSpec(positional=_words("status", "verbose"), max_positionals=2),
     "nft": ProgramSpec(positional=_words("list", "ruleset"), max_positionals=2),
     "caddy": ProgramSpec(valued={"--config": validate_absolute_path, "--adapter": _words("caddyfile")},
-                         positional=_words("validate", "reload", "start"), max_positionals=1),
+                         positional=_words("validate", "reload", "start", "adapt"), max_positionals=1),
     "stat": ProgramSpec(valued={"-c": _words("%Y %s %n")}, positional=validate_absolute_path, max_positionals=1),
     "cat": ProgramSpec(positional=validate_absolute_path, max_positionals=1),
     "npm": ProgramSpec(flags=frozenset({"--omit=dev", "--legacy-peer-deps", "--no-audit", "--no-fund"}),
@@ -295,6 +295,13 @@ def caddy_validate(host: HostTarget, path: str | None = None) -> Operation:
                                         "--adapter", "caddyfile"], 30.0)
 
 
+def caddy_adapt(host: HostTarget) -> Operation:
+    """`caddy adapt --config <Caddyfile> --adapter caddyfile`: Caddy's own JSON of the file on disk
+    (snippets imported, `to` blocks resolved); read-only, it starts and loads nothing."""
+    return _op(host, "caddy_adapt", ["caddy", "adapt", "--config", checked_path(host, str(host.caddyfile)),
+                                     "--adapter", "caddyfile"], 30.0)
+
+
 def caddy_dir_listing(host: HostTarget) -> Operation:
     """`ls -1 <folder of the Caddyfile>`: to find the Caddyfile's timestamped backups."""
     return _op(host, "caddy_dir_listing", ["ls", "-1", caddy_dir(host)], 10.0)
@@ -302,7 +309,8 @@ def caddy_dir_listing(host: HostTarget) -> Operation:
 
 def backup_listing(host: HostTarget, file: str, resolved: ResolvedRoots | None = None) -> Operation:
     """`ls -1 -A <folder of file>` (env files are dot files), a file in the deploy folder: to find its backups."""
-    return _op(host, "backup_listing", ["ls", "-1", "-A", checked_path(host, posixpath.dirname(file), resolved)], 10.0)
+    folder = checked_path(host, posixpath.dirname(file), resolved)
+    return _op(host, "backup_listing", ["ls", "-1", "-A", folder], 10.0)
 
 
 def is_backup_of(path: str, file: str) -> bool:

@@ -6,12 +6,15 @@ the last Caddyfile backup that validates when the Caddyfile on disk is broken.
 - `caddy_restore`: a `config_fix` of the Caddyfile whose new content is the newest
   `<Caddyfile>.bak-<ts>` that passes `caddy validate` (the check found it; the dry-run validates it
   again): backup of the broken file, the diff, restore, `caddy validate`, reload
+- `caddy_upstream`: a `config_fix` of the Caddyfile that points its upstream at the port the app
+  listens on (as PM2 has it), when Caddy dials another one
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,7 +36,7 @@ from support_mcp.agents.hetzner_ops.repairs import (
     step_operation,
 )
 from support_mcp.agents.hetzner_ops.texts import text
-from support_mcp.domain.errors import InvalidInput, PolicyViolation
+from support_mcp.domain.errors import Conflict, InvalidInput, PolicyViolation
 from support_mcp.domain.models import Finding
 from support_mcp.policy import host_commands as hc
 
@@ -159,3 +162,62 @@ class CaddyRestoreRepair(ConfigFixRepair):
 
 
 __all__ = ["CaddyRestoreRepair", "CaddyStartRepair"]
+
+
+def _dial_pattern(dial: str) -> re.Pattern[str]:
+    """`dial` (`127.0.0.1:3001`, `localhost:3001`) as a Caddyfile writes an upstream: with or
+    without the host and a scheme, never as a part of a longer address or port."""
+    host, _, port = dial.rpartition(":")
+    hosts = "|".join(re.escape(h) for h in dict.fromkeys((host, "127.0.0.1", "localhost", "[::1]")) if h)
+    return re.compile(r"(?<![\w.:\[\]-])((?:https?://)?(?:" + hosts + r")?):" + re.escape(port) + r"(?![\w.:-])")
+
+
+class CaddyUpstreamRepair(ConfigFixRepair):
+    """Point the Caddyfile's upstream at the port the app listens on: params `{dials: [..], port}`
+    (the check found both; the deploy — PM2's args or env PORT — says which port is right, and the
+    app answers there). A config_fix of the Caddyfile: backup, diff, `caddy validate`, reload."""
+
+    name = "caddy_upstream"
+    title = "Caddy-Upstream auf den App-Port setzen"
+
+    def proposes(self, findings: Sequence[Finding]) -> dict[str, Any] | None:
+        app_listens = any(f.check == "port_3000" and f.status == "ok" for f in findings)
+        for finding in _bad(findings, "caddy_upstream"):
+            if finding.data.get("mismatch") and app_listens:
+                return {"dials": list(finding.data["dials"]), "port": int(finding.data["app_port"])}
+        return None
+
+    def _edit(self, before: str, dials: Sequence[str], port: int) -> str:
+        after = before
+        for dial in dials:
+            after, count = _dial_pattern(str(dial)).subn(lambda m: f"{m[1]}:{port}", after)
+            if not count:
+                raise InvalidInput(f"caddy_upstream: {dial} is not written in {self.host.caddyfile}")
+        return after
+
+    async def plan(self, ctx: CheckContext, params: dict[str, Any]) -> list[RepairStep]:
+        dials, port = params.get("dials"), params.get("port")
+        if not isinstance(dials, list) or not dials or not isinstance(port, int) or not 0 < port < 65536:
+            raise InvalidInput("caddy_upstream needs `dials` (the upstreams to change) and `port` (the app's)")
+        caddyfile = (await resolved_roots(ctx, self.host)).caddyfile
+        after = self._edit(await self._current(ctx, caddyfile), [str(d) for d in dials], port)
+        steps = await super().plan(ctx, {"path": str(self.host.caddyfile), "content": after})
+        # The row names the edit, not the file (apply makes it again from the file as it is then).
+        file_step = next(s for s in steps if s.kind == "file")
+        payload = {k: v for k, v in file_step.payload.items() if k != "content"}
+        edited = dataclasses.replace(file_step, payload={**payload, "dials": [str(d) for d in dials], "port": port})
+        return [edited if s is file_step else s for s in steps]
+
+    async def approved_content(self, ctx: CheckContext, payload: dict[str, Any]) -> str:
+        before = await self._current(ctx, payload["path"])
+        if hashlib.sha256(before.encode()).hexdigest() != payload["before_sha256"]:
+            raise Conflict(f"{payload['path']} changed since the plan was drafted; draft it again")
+        after = self._edit(before, payload["dials"], int(payload["port"]))
+        if hashlib.sha256(after.encode()).hexdigest() != payload["after_sha256"]:
+            raise Conflict(f"the content for {payload['path']} is not the one approved; draft the plan again")
+        return after
+
+    async def validate(self, ctx: CheckContext, params: dict[str, Any]) -> list[Finding]:
+        from support_mcp.agents.hetzner_ops.health_checks import CaddyUpstreamCheck
+
+        return [*await CaddyUpstreamCheck(self.host).run(ctx), *await super().validate(ctx, params)]

@@ -536,14 +536,18 @@ class DeployAgeCheck(_OpsCheck):
 def hetzner_checks(host: HostTarget) -> tuple[Check, ...]:
     """All checks of the hetzner-ops-agent on `host` (host basics are added by the registry)."""
     # health_checks builds on _OpsCheck above, so it can only be imported once this module is.
-    from support_mcp.agents.hetzner_ops.health_checks import DeployLinksCheck, HealthPathCheck
+    from support_mcp.agents.hetzner_ops.health_checks import (
+        CaddyUpstreamCheck,
+        DeployLinksCheck,
+        HealthPathCheck,
+    )
 
     return (Pm2StatusCheck(host), Pm2LogsCheck(host), JournalCheck(host), AppPortCheck(host), CaddyCheck(host),
-            HttpSmokeCheck(host), HealthPathCheck(host), FirewallCheck(host), DeployAgeCheck(host),
-            DeployLinksCheck(host))
+            CaddyUpstreamCheck(host), HttpSmokeCheck(host), HealthPathCheck(host), FirewallCheck(host),
+            DeployAgeCheck(host), DeployLinksCheck(host))
 
 
 # Names of the checks above (they need a HostTarget to be built; the playbook mapping names them).
 HETZNER_CHECK_NAMES: tuple[str, ...] = tuple(cls.name for cls in (
     Pm2StatusCheck, Pm2LogsCheck, JournalCheck, AppPortCheck, CaddyCheck, HttpSmokeCheck, FirewallCheck,
-    DeployAgeCheck)) + ("health_path", "deploy_links")
+    DeployAgeCheck)) + ("health_path", "deploy_links", "caddy_upstream")

@@ -220,11 +220,15 @@ class DeployRepair(HostRepair):
 def hetzner_repairs(host: HostTarget) -> tuple[Repair, ...]:
     """The repairs the hetzner-ops-agent may propose on `host` (most specific first)."""
     # caddy_repairs builds on ConfigFixRepair above, so it can only be imported once this module is.
-    from support_mcp.agents.hetzner_ops.caddy_repairs import CaddyRestoreRepair, CaddyStartRepair
+    from support_mcp.agents.hetzner_ops.caddy_repairs import (
+        CaddyRestoreRepair,
+        CaddyStartRepair,
+        CaddyUpstreamRepair,
+    )
     from support_mcp.agents.hetzner_ops.port_repairs import FreeAppPortRepair
 
     return (CaddyRestoreRepair(host), ConfigFixRepair(host), DeployRepair(host), FreeAppPortRepair(host),
-            Pm2RestartRepair(host), CaddyStartRepair(host), CaddyReloadRepair(host))
+            Pm2RestartRepair(host), CaddyStartRepair(host), CaddyUpstreamRepair(host), CaddyReloadRepair(host))
 
 
 __all__ = ["ConfigFixRepair", "DeployRepair", "hetzner_repairs", "has_systemd"]

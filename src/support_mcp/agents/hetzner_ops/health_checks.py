@@ -2,20 +2,25 @@
 
 The app's own health endpoint through Caddy (`SUPPORT_MCP_HEALTH_PATH`, e.g. `/api/health`):
 a page can answer 200 while the app behind it is degraded (its database unreachable), and only
-the health endpoint says so. And the links in the deploy folder: one that leads out of it is a
-finding before any plan could be drafted on it."""
+the health endpoint says so. The links in the deploy folder: one that leads out of it is a
+finding before any plan could be drafted on it. And Caddy's upstream against the port the app
+listens on: a Caddyfile dialling another port answers 502 while app and Caddy both run."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from support_mcp.agents.base import CheckContext
 from support_mcp.agents.hetzner_ops import diagnostics
+from support_mcp.agents.hetzner_ops import parsers as p
 from support_mcp.agents.hetzner_ops.checks import _OpsCheck
+from support_mcp.agents.hetzner_ops.layout import app_layout
 from support_mcp.agents.hetzner_ops.paths import resolved_roots, resolver
 from support_mcp.agents.hetzner_ops.texts import text
-from support_mcp.domain.errors import ExecutionError
+from support_mcp.domain.errors import ExecutionError, InvalidInput
 from support_mcp.domain.models import CheckStatus, Finding
+from support_mcp.policy import host_commands as hc
 from support_mcp.policy import host_diagnostics as hd
 
 
@@ -93,3 +98,55 @@ class DeployLinksCheck(_OpsCheck):
             return [self._finding(CheckStatus.WARN, text(lang, "links.outside", count=len(outside),
                                                          first=outside[0]), op, outside, data)]
         return [self._finding(CheckStatus.OK, text(lang, "links.inside", count=len(links)), op, links[:10], data)]
+
+
+_LOOPBACK = ("", "127.0.0.1", "localhost", "[::1]", "::1", "0.0.0.0")
+
+
+class CaddyUpstreamCheck(_OpsCheck):
+    """`caddy adapt` of the Caddyfile on disk: do its `reverse_proxy` upstreams on this host dial
+    the port the app listens on (as PM2 says: its args or env PORT)? Skipped when the app's port
+    was not found on the host (then a configured default would be compared, not the deploy)."""
+
+    name = "caddy_upstream"
+    _title_key = "upstream.title"
+    title = "Caddy-Upstream und App-Port"
+    tools: Sequence[str] = ("caddy", "pm2")
+
+    async def check(self, ctx: CheckContext) -> list[Finding]:
+        lang = ctx.language
+        layout = await app_layout(ctx, self.host)
+        if "app_port" not in layout.sources:
+            reason = "no_daemon" if layout.no_daemon else "not_found"
+            return [self._finding(CheckStatus.SKIPPED, text(lang, f"upstream.port_{reason}", app=self.host.app), None,
+                                  list(layout.notes)[:5])]
+        op = hc.caddy_adapt(self.host)
+        result = await self._execute(ctx, op, allow_fail=True)
+        if isinstance(result, Finding):
+            return [result]
+        if result.exit_code != 0:  # an invalid Caddyfile: caddy_status says so
+            return [self._finding(CheckStatus.SKIPPED, text(lang, "upstream.unadaptable"), op,
+                                  (result.stderr or result.stdout).splitlines()[-3:])]
+        try:
+            upstreams = p.parse_caddy_adapt(result.stdout)
+        except InvalidInput as exc:
+            return [self._parse_error(ctx, op, result, exc)]
+        local = [u for u in upstreams if u.port is not None and u.dial.rpartition(":")[0] in _LOOPBACK]
+        port = self.host.app_port
+        data: dict[str, Any] = {"app_port": port, "port_source": layout.sources["app_port"],
+                                "upstreams": [u.dial for u in upstreams]}
+        evidence = [f"{u.dial} ({', '.join(u.hosts) or '*'}{''.join(u.paths)})" for u in upstreams]
+        evidence.append(f"{self.host.app}: port {port} [{layout.sources['app_port']}]")
+        if not local:
+            return [self._finding(CheckStatus.SKIPPED, text(lang, "upstream.none_local", count=len(upstreams)), op,
+                                  evidence, data)]
+        pages = [u for u in local if not u.paths] or local  # the catch-all route serves the pages
+        if any(u.port == port for u in pages):
+            return [self._finding(CheckStatus.OK, text(lang, "upstream.ok", dial=pages[0].dial, port=port), op,
+                                  evidence, data)]
+        # the upstreams that serve the pages dial another port than the app's: Caddy answers 502
+        wrong = sorted({u.dial for u in pages})
+        data.update({"mismatch": True, "dials": wrong})
+        return [self._finding(CheckStatus.FAIL, text(lang, "upstream.mismatch", dials=", ".join(wrong), port=port,
+                                                     app=self.host.app, source=layout.sources["app_port"]),
+                              op, evidence, data)]

@@ -222,7 +222,8 @@ class CaddyReloadRepair(HostRepair):
         app_fine = not _bad(findings, "pm2_status") and not _bad(findings, "port_3000")
         valid = any(f.check == "caddy_status" and f.data.get("valid") for f in findings)
         proxy_error = any(f.data.get("proxy_error") for f in _bad(findings, "http_smoke"))
-        return {"unit": "caddy"} if app_fine and valid and proxy_error else None
+        on_disk_wrong = bool(_bad(findings, "caddy_upstream"))  # a reload would load the wrong upstream again
+        return {"unit": "caddy"} if app_fine and valid and proxy_error and not on_disk_wrong else None
 
     def _reload(self, systemd: bool) -> Operation:
         return hc.systemctl_reload(self.host, "caddy") if systemd else hc.caddy_reload(self.host)
