@@ -209,6 +209,8 @@ HETZNER_FAULTS: dict[str, tuple[str, str, Callable[[HetznerLab], Callable[[], No
                         Cause("health_path", {"unhealthy": True})),
     "stale_proxy_config": ("502 seit dem Proxy-Update", "Seit dem Update am Proxy nur 502, die App läuft laut PM2.",
                            _stale_proxy_config, Cause("http_smoke", {"proxy_error": True})),
+    "memory_loop": ("Bot ständig kurz weg", "Alle paar Sekunden 502, dann geht es wieder, dann wieder 502.",
+                    _then_nothing(HetznerLab.inject_memory_loop), Cause("pm2_status", {"memory_loop": True})),
     "port_mismatch": ("502 nach Port-Umstellung", "Seit der Umstellung am Server nur noch 502 Bad Gateway.",
                       _port_mismatch, Cause("caddy_upstream", {"mismatch": True})),
     "pm2_down": ("Nach Server-Neustart offline", "Seit dem Neustart des Servers heute Nacht nur 502 Bad Gateway.",
@@ -223,6 +225,7 @@ HETZNER_PLANS: dict[str, list[str]] = {
     "port_conflict": ["free_app_port"], "port_conflict_root": [], "caddy_down": ["caddy_start"],
     "invalid_caddyfile": ["caddy_restore"], "invalid_caddyfile_no_backup": [], "stale_deploy": ["deploy"],
     "health_degraded": [], "stale_proxy_config": ["caddy_reload"], "port_mismatch": ["caddy_upstream"],
+    "memory_loop": [],  # a leak: neither a restart nor a higher limit fixes it; escalated with PM2's own log lines
     "pm2_down": [],  # no daemon, no process list: escalated with the evidence (a restart would start an empty one)
 }
 

@@ -64,4 +64,11 @@ if (process.env.LAB_ROLE === 'squatter') {
     process.exit(1);
   });
   server.listen(port, host, () => console.log(`> Ready on http://${host}:${port}`));
+
+  // A memory leak for the max_memory_restart scenario: with `.memory-hog` in the app folder the
+  // process keeps 8 MB more every 100 ms (up to 1 GB), until PM2 restarts it over its limit.
+  if (fs.existsSync(path.join(cwd, '.memory-hog'))) {
+    const kept = [];
+    const grow = setInterval(() => { kept.push(Buffer.alloc(8 * 1024 * 1024, 1)); if (kept.length > 128) clearInterval(grow); }, 100);
+  }
 }

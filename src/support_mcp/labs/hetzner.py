@@ -241,7 +241,9 @@ class HetznerLab:
         user = pwd.getpwnam(LAB_USER)
         return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": user.pw_dir, "LANG": "C.UTF-8",
                 "PM2_HOME": str(self.pm2_home), "XDG_DATA_HOME": str(self.root / "xdg-data"),
-                "XDG_CONFIG_HOME": str(self.root / "xdg-config")}
+                "XDG_CONFIG_HOME": str(self.root / "xdg-config"),
+                # PM2 compares memory with max_memory_restart every 30 s; the lab's daemon every 2 s
+                "PM2_WORKER_INTERVAL": "2000"}
 
     def _spawn_as_user(self, argv: Sequence[str], log: str) -> subprocess.Popen[bytes]:
         user = pwd.getpwnam(LAB_USER)
@@ -312,6 +314,16 @@ class HetznerLab:
         self.write_env(re.sub(r"(?m)^SUPABASE_URL=.*\n?", "", self.default_env) + "SUPABASE_URL=\n")
         self.as_user(["pm2", "restart", self.app])
         wait_until(lambda: self.pm2_state().get("status") == "errored", "pm2 status errored", 30)
+
+    def inject_memory_loop(self) -> None:
+        """A memory leak: the app grows past its `max_memory_restart` and PM2 restarts it, again
+        and again (each time it answers for a moment, then is killed)."""
+        before = int(self.pm2_state().get("restart_time", 0))  # type: ignore[call-overload]
+        (self.frontend / ".memory-hog").write_text("leak\n")
+        shutil.chown(self.frontend / ".memory-hog", LAB_USER, LAB_USER)
+        self.as_user(["pm2", "restart", self.app])
+        wait_until(lambda: int(self.pm2_state().get("restart_time", 0)) >= before + 3,  # type: ignore[call-overload]
+                   "PM2 restarting the app over its memory limit", 60)
 
     def inject_stopped(self) -> None:
         self.as_user(["pm2", "stop", self.app])
@@ -406,6 +418,7 @@ class HetznerLab:
     def heal(self) -> None:
         """Back to healthy: valid config, no squatter, Caddy and the app running, 200 through Caddy."""
         (self.frontend / ".health-down").unlink(missing_ok=True)
+        (self.frontend / ".memory-hog").unlink(missing_ok=True)
         self.stop_squatter()
         self.write_env(self.default_env)
         self.remove_env_backups()

@@ -258,6 +258,12 @@ def pm2_logs(host: HostTarget, app: str | None = None, lines: int = 200) -> Oper
                                   "--nostream"], 20.0)
 
 
+def pm2_daemon_log(host: HostTarget, lines: int = 200) -> Operation:
+    """`pm2 logs PM2 --lines N --nostream`: the last N lines of PM2's own log (pm2.log in its
+    PM2_HOME), where it records restarts over `max_memory_restart`; no app's output."""
+    return _op(host, "pm2_daemon_log", ["pm2", "logs", "PM2", "--lines", _lines(str(lines)), "--nostream"], 20.0)
+
+
 def journalctl(host: HostTarget, unit: str, since_minutes: int = 30) -> Operation:
     """`journalctl -u <unit> --since -Nmin -o short-iso --no-pager`."""
     if isinstance(since_minutes, bool) or not isinstance(since_minutes, int):  # True, 1.9, "1_0": refused

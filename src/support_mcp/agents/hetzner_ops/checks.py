@@ -28,6 +28,7 @@ from support_mcp.policy import host_commands as hc
 from support_mcp.policy.commands import Operation
 
 RESTART_LOOP_MIN_RESTARTS = 3
+MEMORY_LOOP_MIN_RESTARTS = 2  # restarts over max_memory_restart since the last start by hand
 LOG_LINES = 200
 JOURNAL_SINCE_MIN = 30
 CADDY_JOURNAL_SINCE_MIN = 15
@@ -138,6 +139,17 @@ class Pm2StatusCheck(_OpsCheck):
         # online app that restarted recently is reported with its counters but not judged.
         looping = app.restarts >= RESTART_LOOP_MIN_RESTARTS and app.status in ("errored", "waiting restart",
                                                                                 "launching")
+        if app.max_memory_restart and (memory := await self._memory_restarts(ctx, app)) is not None:
+            data.update({"memory": app.memory, "max_memory_restart": app.max_memory_restart,
+                         "memory_restarts": memory.count})
+            if memory.count >= MEMORY_LOOP_MIN_RESTARTS:
+                # a leak: PM2 kills the app over its limit again and again. A restart cannot help and
+                # a higher limit only delays it; a human decides (the evidence is on the ticket).
+                data["memory_loop"] = True
+                title = text(lang, "pm2_status.memory_loop", app=app.name, count=memory.count,
+                             memory=_mib(memory.memory), limit=_mib(app.max_memory_restart), now=_mib(app.memory))
+                return [self._finding(CheckStatus.FAIL, title, hc.pm2_daemon_log(self.host),
+                                      [*evidence, memory.last_line or ""], data, detail)]
         if app.status == "online":
             title = text(lang, "pm2_status.online", app=app.name, pid=app.pid, restarts=app.restarts)
             return [self._finding(CheckStatus.OK, title, op, evidence, data, detail)]
@@ -148,6 +160,18 @@ class Pm2StatusCheck(_OpsCheck):
             return [self._finding(status, title, op, evidence, data, detail)]
         title = text(lang, "pm2_status.down", app=app.name, status=app.status, exit_code=app.exit_code)
         return [self._finding(CheckStatus.FAIL, title, op, evidence, data, detail)]
+
+
+    async def _memory_restarts(self, ctx: CheckContext, app: p.Pm2Process) -> p.MemoryRestarts | None:
+        """PM2's restarts of the app over its memory limit, from PM2's own log (None: unreadable)."""
+        result = await self._execute(ctx, hc.pm2_daemon_log(self.host), allow_fail=True)
+        if isinstance(result, Finding) or result.exit_code != 0:
+            return None
+        return p.memory_restarts(result.stdout, app.pm_id, app.name)
+
+
+def _mib(value: int | None) -> str:
+    return f"{value / 1048576:.0f} MiB" if value is not None else "?"
 
 
 class Pm2LogsCheck(_OpsCheck):

@@ -35,6 +35,11 @@ HETZNER_EXPLANATIONS: tuple[Explanation, ...] = (
     Explanation("bad_gateway", "pm2_status", {"de": "Kein PM2-Daemon läuft (Neustart des Servers ohne PM2-Dienst?)",
                                               "en": "No PM2 daemon runs (server restarted without a PM2 service?)"},
                 weight=3, when=(("no_daemon", True),)),
+    Explanation("bad_gateway", "pm2_status", {"de": "Speicherleck: PM2 startet die App immer wieder über ihrem "
+                                                    "max_memory_restart neu",
+                                              "en": "Memory leak: PM2 restarts the app over its max_memory_restart "
+                                                    "again and again"},
+                weight=4, when=(("memory_loop", True),)),
     Explanation("bad_gateway", "pm2_status", {"de": "PM2-Prozess in Neustart-Schleife: die App stürzt beim Start ab",
                                               "en": "PM2 process in a restart loop: the app crashes on start"},
                 weight=3, when=(("restart_loop", True),)),

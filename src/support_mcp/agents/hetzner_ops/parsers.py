@@ -44,6 +44,7 @@ class Pm2Process:
     max_memory_restart: int | None = None  # bytes; PM2 restarts the app above it
     log_date_format: str | None = None  # the log's timestamp format, when the ecosystem file sets one
     args: tuple[str, ...] = ()  # the script's arguments (`next start -p 3100`)
+    memory: int | None = None  # bytes (monit), now
 
     def listen_port(self) -> int | None:
         """The port the app listens on as PM2 starts it: `-p N`/`--port N` in its arguments, else env PORT."""
@@ -111,6 +112,7 @@ def parse_pm2_jlist(text: str) -> list[Pm2Process]:
                 max_memory_restart=_int_or_none(env.get("max_memory_restart")),
                 log_date_format=_text_or_none(env.get("log_date_format")),
                 args=_args(env.get("args")),
+                memory=_int_or_none((item.get("monit") or {}).get("memory")),
             ))
         except (KeyError, TypeError, ValueError):
             raise _fail("pm2 jlist entry", json.dumps(item)[:200]) from None
@@ -581,3 +583,38 @@ def named_keys(message: str, keys: Iterable[str]) -> list[str]:
         if "_" in snake or word.isupper():
             names.add(snake)
     return [k for k in keys if k in names or any("_" in n and k.endswith("_" + n) for n in names)]
+
+
+# --- PM2's own log (`pm2 logs PM2 --nostream`): restarts over max_memory_restart ------------------
+
+_MEMORY_RESTART = re.compile(r"Process (?P<id>\d+) restarted because it exceeds --max-memory-restart value "
+                             r"\(current_memory=(?P<current>\d+) max_memory_limit=(?P<limit>\d+)")
+
+
+@dataclass(frozen=True)
+class MemoryRestarts:
+    """PM2's restarts of one app over its memory limit since it was last started by hand."""
+
+    count: int
+    last_line: str | None = None
+    memory: int | None = None  # bytes at the last one
+    limit: int | None = None
+
+
+def memory_restarts(text: str, pm_id: int, name: str) -> MemoryRestarts:
+    """Count `[PM2][WORKER] Process <id> restarted because it exceeds --max-memory-restart` in
+    PM2's daemon log for the app, since the last stop that was not one of them (a `pm2 restart`
+    by hand ends the episode: PM2 logs "Stopping app:<name>" without the worker line before it)."""
+    count, last, recent_memory_kill = 0, None, 0
+    stopping = f"Stopping app:{name} id:{pm_id}"
+    for line in text.splitlines():
+        if (m := _MEMORY_RESTART.search(line)) and int(m["id"]) == pm_id:
+            count, last, recent_memory_kill = count + 1, (line, int(m["current"]), int(m["limit"])), 3
+            continue
+        if stopping in line and not recent_memory_kill:
+            count, last = 0, None  # stopped or restarted by hand: what came before is over
+        recent_memory_kill = max(recent_memory_kill - 1, 0)
+    if last is None:
+        return MemoryRestarts(0)
+    line, memory, limit = last
+    return MemoryRestarts(count, line.split("| ", 1)[-1].strip(), memory, limit)

@@ -186,6 +186,8 @@ class Pm2RestartRepair(HostRepair):
             return None  # a foreign process holds the port: a restart only fails again
         if config_hint(findings) is not None:
             return None  # the config fix restarts after fixing the cause
+        if any(f.data.get("memory_loop") for f in _bad(findings, "pm2_status")):
+            return None  # PM2 restarts it over its memory limit already: one more restart changes nothing
         if any(f.data.get("no_daemon") for f in _bad(findings, "pm2_status")):
             return None  # no PM2 daemon: `pm2 restart` would start an empty one and find no app
         if _bad(findings, "pm2_status") or _bad(findings, "port_3000"):

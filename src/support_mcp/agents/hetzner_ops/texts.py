@@ -18,6 +18,10 @@ _TEXTS: dict[str, dict[Language, str]] = {
                                    "called, it would have started an empty daemon)"},
     "pm2_logs.no_daemon": {"de": "Kein PM2-Daemon läuft für Benutzer {user}: keine PM2-Logs zu lesen",
                            "en": "No PM2 daemon runs for user {user}: no PM2 logs to read"},
+    "pm2_status.memory_loop": {"de": "{app} wird von PM2 immer wieder über dem Speicherlimit neu gestartet ({count}× "
+                                     "seit dem letzten Start von Hand; zuletzt {memory} bei Limit {limit}, jetzt {now})",
+                               "en": "PM2 restarts {app} over its memory limit again and again ({count}× since it was "
+                                     "last started by hand; last at {memory} with a limit of {limit}, now {now})"},
     "pm2_status.missing": {"de": "{app} ist in PM2 nicht registriert", "en": "{app} is not registered in PM2"},
     "pm2_status.detail": {"de": "Neustarts: {restarts}, instabile Neustarts: {unstable}; läuft seit {since}.",
                           "en": "Restarts: {restarts}, unstable restarts: {unstable}; up since {since}."},
