@@ -325,6 +325,17 @@ class HetznerLab:
         wait_until(lambda: int(self.pm2_state().get("restart_time", 0)) >= before + 3,  # type: ignore[call-overload]
                    "PM2 restarting the app over its memory limit", 60)
 
+    def inject_failed_build(self) -> None:
+        """A deploy whose `next build` failed: `.next` was cleared and no BUILD_ID written; the app
+        runs on, answering 500 (no build to serve)."""
+        shutil.rmtree(self.frontend / ".next")
+        self.as_user(["pm2", "restart", self.app])
+        wait_until(lambda: self.http_status() == 500, "the app answering 500 without a build")
+
+    def _heal_build(self) -> None:
+        if not (self.frontend / ".next" / "BUILD_ID").exists():
+            self.rebuild()
+
     def inject_stopped(self) -> None:
         self.as_user(["pm2", "stop", self.app])
         wait_until(lambda: self.http_status() == 502, "Caddy answering 502")
@@ -422,6 +433,7 @@ class HetznerLab:
         self.stop_squatter()
         self.write_env(self.default_env)
         self.remove_env_backups()
+        self._heal_build()
         if "caddy" not in self._procs or self._procs["caddy"].poll() is not None:
             self.stop_daemon_caddy()  # one a repair started (`caddy start`) holds the port: stop it
             self.start_caddy()

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 from support_mcp.domain.targets import HostTarget
-from support_mcp.labs.hetzner import LAB_USER, REPO, TARGET, HetznerLab
+from support_mcp.labs.hetzner import LAB_USER, REPO, TARGET, HetznerLab, wait_until
 
 ALT_SOURCES = REPO / "labs" / "hetzner_alt"
 ALT_APP = "botbau-web"
@@ -104,6 +105,27 @@ class HetznerAltLab(HetznerLab):
     def caddy_backup_name(self) -> str:
         """Backups made by hand are named by date."""
         return f"{self.caddyfile.name}.bak-{time.strftime('%Y-%m-%d', time.gmtime(time.time() - 86400))}"
+
+    FAILED_RELEASE: ClassVar[str] = "20261204080000"
+
+    def inject_failed_build(self) -> None:
+        """A deploy that made a new release, linked `current` to it and restarted, while its
+        `next build` failed: the release has no `.next`; the one before it still has its build."""
+        release = self.release(self.FAILED_RELEASE)
+        shutil.copytree(self.sources / "app", release, dirs_exist_ok=True)
+        os.symlink("../../shared/.env.production", release / ".env.production")
+        subprocess.run(["chown", "-R", f"{LAB_USER}:{LAB_USER}", str(release)], check=True)
+        self.frontend.unlink()
+        os.symlink(f"releases/{self.FAILED_RELEASE}", self.frontend)
+        self.as_user(["pm2", "restart", self.app])
+        wait_until(lambda: self.http_status() == 500, "the app answering 500 without a build")
+
+    def _heal_build(self) -> None:
+        """`current` back on the newest good release, the failed one gone."""
+        if os.readlink(self.frontend) != f"releases/{RELEASES[-1]}":
+            self.frontend.unlink()
+            os.symlink(f"releases/{RELEASES[-1]}", self.frontend)
+        shutil.rmtree(self.release(self.FAILED_RELEASE), ignore_errors=True)
 
     def worker_restarts(self) -> int:
         return int(self.pm2_states()[WORKER]["restart_time"])

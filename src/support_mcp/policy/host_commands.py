@@ -122,6 +122,7 @@ HOST_PROGRAMS: dict[str, ProgramSpec] = {
     "ps": ProgramSpec(valued={"-o": _words("user:32=,args="), "-p": _pid}),
     "kill": ProgramSpec(flags=frozenset({"-TERM"}), positional=_pid, max_positionals=1),
     "ls": ProgramSpec(flags=frozenset({"-1", "-A"}), positional=validate_absolute_path, max_positionals=1),
+    "ln": ProgramSpec(flags=frozenset({"-sfn"}), positional=validate_absolute_path, max_positionals=2),
 }
 
 
@@ -315,8 +316,13 @@ def caddy_dir_listing(host: HostTarget) -> Operation:
 
 def backup_listing(host: HostTarget, file: str, resolved: ResolvedRoots | None = None) -> Operation:
     """`ls -1 -A <folder of file>` (env files are dot files), a file in the deploy folder: to find its backups."""
-    folder = checked_path(host, posixpath.dirname(file), resolved)
-    return _op(host, "backup_listing", ["ls", "-1", "-A", folder], 10.0)
+    return folder_listing(host, posixpath.dirname(file), resolved, name="backup_listing")
+
+
+def folder_listing(host: HostTarget, folder: str, resolved: ResolvedRoots | None = None,
+                   name: str = "folder_listing") -> Operation:
+    """`ls -1 -A <folder>`, a folder in the deploy folder (the releases beside the current one)."""
+    return _op(host, name, ["ls", "-1", "-A", checked_path(host, folder, resolved)], 10.0)
 
 
 def is_backup_of(path: str, file: str) -> bool:
@@ -348,6 +354,21 @@ def kill_pid(host: HostTarget, pid: int) -> Operation:
 def build_id_stat(host: HostTarget) -> Operation:
     """`stat -c '%Y %s %n' <app folder>/.next/BUILD_ID`: the build's modification time."""
     return _op(host, "build_id_stat", ["stat", "-c", "%Y %s %n", build_id_path(host)], 10.0)
+
+
+def file_stat(host: HostTarget, path: str, resolved: ResolvedRoots | None = None) -> Operation:
+    """`stat -c '%Y %s %n' <path>` of a file in the deploy folder (another release's BUILD_ID)."""
+    return _op(host, "file_stat", ["stat", "-c", "%Y %s %n", checked_path(host, path, resolved)], 10.0)
+
+
+def switch_release(host: HostTarget, release: str, resolved: ResolvedRoots | None = None) -> Operation:
+    """`ln -sfn <release> <app folder>`: point the link the app runs from (PM2's cwd, e.g.
+    `…/current`) at another release folder beside the one it points at now; nothing else is
+    linked, and only a configured or discovered app folder."""
+    if host.app_dir is None:
+        raise PolicyViolation("switch_release: the app folder (PM2's cwd) is not known")
+    link = checked_path(host, str(host.app_dir), resolved)
+    return _op(host, "switch_release", ["ln", "-sfn", checked_path(host, release, resolved), link], 10.0, True)
 
 
 def build_id_read(host: HostTarget) -> Operation:

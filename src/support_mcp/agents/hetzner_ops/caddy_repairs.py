@@ -5,7 +5,8 @@ the last Caddyfile backup that validates when the Caddyfile on disk is broken.
   --adapter caddyfile`; the dry-run only runs `caddy validate` (nothing is started)
 - `caddy_restore`: a `config_fix` of the Caddyfile whose new content is the newest
   `<Caddyfile>.bak-<ts>` that passes `caddy validate` (the check found it; the dry-run validates it
-  again): backup of the broken file, the diff, restore, `caddy validate`, reload
+  again): backup of the broken file, the diff, restore, `caddy validate`, reload — or, when Caddy
+  is down (no admin API to reload through), `caddy validate` and start
 - `caddy_upstream`: a `config_fix` of the Caddyfile that points its upstream at the port the app
   listens on (as PM2 has it), when Caddy dials another one
 """
@@ -110,9 +111,11 @@ class CaddyRestoreRepair(ConfigFixRepair):
     title = "Letzte gültige Caddy-Konfiguration wiederherstellen"
 
     def proposes(self, findings: Sequence[Finding]) -> dict[str, Any] | None:
+        down = any(f.data.get("caddy_down") for f in _bad(findings, "http_smoke"))
         for finding in _bad(findings, "caddy_status"):
             if finding.data.get("valid") is False and finding.data.get("last_valid_backup"):
-                return {"backup": str(finding.data["last_valid_backup"])}
+                # with Caddy down the restored file is validated and Caddy started, not reloaded
+                return {"backup": str(finding.data["last_valid_backup"]), **({"start": True} if down else {})}
         return None  # no backup validates: nothing to restore, the run goes to a human
 
     async def _backup(self, ctx: CheckContext, params: dict[str, Any]) -> str:
@@ -125,7 +128,8 @@ class CaddyRestoreRepair(ConfigFixRepair):
     async def plan(self, ctx: CheckContext, params: dict[str, Any]) -> list[RepairStep]:
         backup = await self._backup(ctx, params)
         content = await self._current(ctx, backup)
-        steps = await super().plan(ctx, {"path": str(self.host.caddyfile), "content": content})
+        steps = await super().plan(ctx, {"path": str(self.host.caddyfile), "content": content,
+                                         "start_caddy": bool(params.get("start"))})
         file_step = next(s for s in steps if s.kind == "file")
         if file_step.payload["backup"] == backup:
             # the broken file's backup would overwrite the one to restore (same second)

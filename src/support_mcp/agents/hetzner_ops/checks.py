@@ -525,8 +525,17 @@ class DeployAgeCheck(_OpsCheck):
         if isinstance(result, Finding):
             return [result]
         if result.exit_code != 0:
+            from support_mcp.agents.hetzner_ops.releases import previous_release  # releases imports repairs
+
+            data: dict[str, Any] = {"missing": True}
+            evidence, detail = _lines(result.stderr), None
+            if release := await previous_release(ctx, self.host):
+                data["previous_release"] = release.as_data()
+                detail = text(lang, "deploy.previous_release", link=release.link, current=release.current,
+                              release=release.path, stat=release.build_stat)
+                evidence.append(detail)
             return [self._finding(CheckStatus.FAIL, text(lang, "deploy.missing", path=hc.build_id_path(self.host)), op,
-                                  _lines(result.stderr), {"missing": True})]
+                                  evidence, data, detail)]
         try:
             stat = p.parse_stat(result.stdout)
         except InvalidInput as exc:
@@ -540,7 +549,7 @@ class DeployAgeCheck(_OpsCheck):
                 build = "?"
         # Each deployment at the time it happened (a CI report's time, not when it was written).
         deployments = sorted(await ctx.deploy_events() if ctx.deploy_events else [], key=lambda d: d.deployed_at)
-        data: dict[str, Any] = {"build_id": build, "built_at": stat.modified_at.isoformat()}
+        data = {"build_id": build, "built_at": stat.modified_at.isoformat()}
         evidence = [result.stdout.strip()]
         if not deployments:
             return [self._finding(CheckStatus.OK, text(lang, "deploy.no_events", build=build,

@@ -80,7 +80,15 @@ class ConfigFixRepair(HostRepair):
                  RepairStep(kind="file", target=self.host.name, display=redact(diff) or f"(no change to {path})",
                             payload={"path": path, "requested": requested, **edit, "backup": backup,
                                      "before_sha256": _sha256(before), "after_sha256": _sha256(after)})]
-        if path in (str(self.host.caddyfile), roots.caddyfile):
+        if path in (str(self.host.caddyfile), roots.caddyfile) and params.get("start_caddy"):
+            # Caddy is down: its admin API is gone, so no reload can load the file; validate, then start
+            from support_mcp.agents.hetzner_ops.caddy_repairs import (
+                CaddyStartRepair,  # it imports this module
+            )
+
+            steps += [command_step(self.host, hc.caddy_validate(self.host)),
+                      *await CaddyStartRepair(self.host).plan(ctx, {})]
+        elif path in (str(self.host.caddyfile), roots.caddyfile):
             steps += await CaddyReloadRepair(self.host).plan(ctx, {})
         else:
             steps += await Pm2RestartRepair(self.host).plan(ctx, {})
@@ -184,6 +192,8 @@ class DeployRepair(HostRepair):
 
     def proposes(self, findings: Sequence[Finding]) -> dict[str, Any] | None:
         stale = [f for f in _bad(findings, "deploy_age") if f.data.get("stale") or f.data.get("missing")]
+        if any(f.data.get("previous_release") for f in stale):
+            return None  # the release before has a build: roll back to it rather than build the failed one again
         return {"reason": "stale" if stale[0].data.get("stale") else "missing"} if stale else None
 
     async def plan(self, ctx: CheckContext, params: dict[str, Any]) -> list[RepairStep]:
@@ -226,8 +236,9 @@ def hetzner_repairs(host: HostTarget) -> tuple[Repair, ...]:
         CaddyUpstreamRepair,
     )
     from support_mcp.agents.hetzner_ops.port_repairs import FreeAppPortRepair
+    from support_mcp.agents.hetzner_ops.releases import RollbackRepair
 
-    return (CaddyRestoreRepair(host), ConfigFixRepair(host), DeployRepair(host), FreeAppPortRepair(host),
+    return (CaddyRestoreRepair(host), ConfigFixRepair(host), RollbackRepair(host), DeployRepair(host), FreeAppPortRepair(host),
             Pm2RestartRepair(host), CaddyStartRepair(host), CaddyUpstreamRepair(host), CaddyReloadRepair(host))
 
 

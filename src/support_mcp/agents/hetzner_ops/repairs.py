@@ -186,6 +186,8 @@ class Pm2RestartRepair(HostRepair):
             return None  # a foreign process holds the port: a restart only fails again
         if config_hint(findings) is not None:
             return None  # the config fix restarts after fixing the cause
+        if any(f.data.get("missing") for f in _bad(findings, "deploy_age")):
+            return None  # no build: a restart starts onto nothing (rollback or deploy instead)
         if any(f.data.get("memory_loop") for f in _bad(findings, "pm2_status")):
             return None  # PM2 restarts it over its memory limit already: one more restart changes nothing
         if any(f.data.get("no_daemon") for f in _bad(findings, "pm2_status")):

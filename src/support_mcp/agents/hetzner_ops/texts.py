@@ -123,6 +123,10 @@ _TEXTS: dict[str, dict[Language, str]] = {
                        "en": "Build {build} of {built} is current (last deployment: {deployed})"},
     "deploy.no_events": {"de": "Build {build} vom {built}; keine Deployments in support_automation_events",
                          "en": "Build {build} of {built}; no deployments in support_automation_events"},
+    "deploy.previous_release": {"de": "{link} zeigt auf {current} (ohne Build); das vorige Release {release} hat "
+                                      "einen Build ({stat})",
+                                "en": "{link} points at {current} (no build); the previous release {release} has one "
+                                      "({stat})"},
     "deploy.missing": {"de": "Kein Build: {path} fehlt", "en": "No build: {path} is missing"},
     "error.exit": {"de": "{title}: Befehl fehlgeschlagen (Exit-Code {code})",
                    "en": "{title}: command failed (exit code {code})"},

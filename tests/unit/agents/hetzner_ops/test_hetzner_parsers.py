@@ -219,7 +219,7 @@ def test_pm2_logs_with_the_ecosystems_own_file_names_and_date_format() -> None:
     ("2026-12-03T10:15:00.123Z", "2026-12-03T10:15:00.123000+00:00"),
     ("2026-12-03 10:15:00,123 Z", "2026-12-03T10:15:00.123000+00:00"),
 ])
-def test_pm2_date_formats_arefixture(prefix: str, iso: str) -> None:
+def test_pm2_date_formats_real_ecosystems_set(prefix: str, iso: str) -> None:
     text = f"/x/app-out.log last 1 lines:\n0|app | {prefix}: hello\n"
     [line] = p.parse_pm2_logs(text)
     assert line.timestamp is not None and line.timestamp.astimezone(UTC).isoformat() == iso

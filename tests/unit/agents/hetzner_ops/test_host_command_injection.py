@@ -168,3 +168,24 @@ def test_kill_outside_the_builder_is_refused(argv: list[str]) -> None:
 
     with pytest.raises(PolicyViolation):
         validate_argv(argv)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_the_new_file_operations_name_only_paths_in_the_deploy_folder(path: str) -> None:
+    """Listings, stats and the release switch take the same paths as the rest, nothing else."""
+    host = replace(HOST, app_dir=Path("/var/www/whatsapp-bot-builder/current"))
+    for build in (lambda: hc.folder_listing(host, path), lambda: hc.backup_listing(host, path + "/.env"),
+                  lambda: hc.file_stat(host, path), lambda: hc.switch_release(host, path)):
+        with pytest.raises(PolicyViolation):
+            build()
+
+
+def test_the_release_switch_links_only_the_app_folder() -> None:
+    assert hc.switch_release(replace(HOST, app_dir=Path("/var/www/whatsapp-bot-builder/current")),
+                             "/var/www/whatsapp-bot-builder/releases/20261203").argv == (
+        "ln", "-sfn", "/var/www/whatsapp-bot-builder/releases/20261203", "/var/www/whatsapp-bot-builder/current")
+    with pytest.raises(PolicyViolation, match="app folder"):
+        hc.switch_release(HOST, "/var/www/whatsapp-bot-builder/releases/20261203")  # no app folder known
+    assert hc.pm2_daemon_log(HOST).argv == ("pm2", "logs", "PM2", "--lines", "200", "--nostream")
+    assert hc.caddy_adapt(replace(HOST, caddyfile=Path("/etc/caddy/Caddyfile"))).argv == (
+        "caddy", "adapt", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile")
