@@ -303,6 +303,7 @@ def _approve_apply_and_prove(cli: Cli, lab: HetznerLab, outcome: Outcome) -> Non
         if time.monotonic() > deadline:
             break
         time.sleep(1.0)
+    outcome.record_healed()
 
 
 # --- frontend: one deployed scenario per fault, shared by its two tickets -----------------------

@@ -103,6 +103,13 @@ class Outcome:
     def summary(self) -> list[tuple[str, str, str]]:
         return [(f["check"], f["status"], f["title"]) for f in self.report.get("findings", [])]
 
+    def record_healed(self) -> None:
+        """Append that this run's plan, approved and applied, left the target healthy."""
+        if path := os.environ.get(OUTCOMES_FILE):
+            with Path(path).open("a", encoding="utf-8") as out:
+                out.write(json.dumps({"lab": self.lab, "scenario": self.scenario, "ticket": self.ticket,
+                                      "healed": True}) + "\n")
+
     def record(self) -> None:
         """Append this run to SUPPORT_MCP_OUTCOMES_FILE when that is set."""
         path = os.environ.get(OUTCOMES_FILE)
@@ -153,7 +160,8 @@ class Cli:
 
 def render_table(lines: list[dict[str, Any]]) -> str:
     """The README's outcome table: one row per scenario, its own ticket beside the neutral one."""
-    runs = {(o["lab"], o["scenario"], o["ticket"]): o for o in lines}
+    runs = {(o["lab"], o["scenario"], o["ticket"]): o for o in lines if "healed" not in o}
+    healed = {(o["lab"], o["scenario"], o["ticket"]) for o in lines if o.get("healed")}
 
     def cell(o: dict[str, Any] | None) -> str:
         if o is None:
@@ -163,7 +171,8 @@ def render_table(lines: list[dict[str, Any]]) -> str:
         end = ("hand-over → " + o["handover_to"].removesuffix("-agent") if o.get("handover_to")
                else "escalated" if o["escalated"] else "Tier 1")
         plans = ", ".join(f"`{p}`" for p in o["plans"]) or "no plan"
-        return f"{o['verdict']}: {o['cause'] or '—'} · {plans} · {end}"
+        after = " · healthy after approval" if (o["lab"], o["scenario"], o["ticket"]) in healed else ""
+        return f"{o['verdict']}: {o['cause'] or '—'} · {plans} · {end}{after}"
 
     rows = ["| lab | scenario | its own ticket | neutral ticket |", "|---|---|---|---|"]
     for lab, scenario in dict.fromkeys((k[0], k[1]) for k in runs):
