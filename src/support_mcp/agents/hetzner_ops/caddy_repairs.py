@@ -34,7 +34,6 @@ from support_mcp.agents.hetzner_ops.repairs import (
     digest,
     file_access,
     has_systemd,
-    step_operation,
 )
 from support_mcp.agents.hetzner_ops.texts import text
 from support_mcp.domain.errors import Conflict, InvalidInput, PolicyViolation
@@ -95,12 +94,9 @@ class CaddyStartRepair(HostRepair):
         return digest(self.name, hashlib.sha256(data or b"").hexdigest(), await self._running(ctx))
 
     async def apply(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> ApplyResult:
-        outputs = []
-        for step in steps:
-            ok, out = await self._run(ctx, step_operation(step))
-            outputs.append(out)
-            if not ok:
-                return ApplyResult(ok=False, output="\n".join(outputs))
+        ok, outputs = await self._run_steps(ctx, steps)
+        if not ok:
+            return ApplyResult(ok=False, output="\n".join(outputs))
         return ApplyResult(ok=True, output="\n".join(outputs), changed=["caddy"])
 
 

@@ -214,12 +214,9 @@ class DeployRepair(HostRepair):
         return digest(self.name, await self._build_stat(ctx))
 
     async def apply(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> ApplyResult:
-        outputs = []
-        for step in steps:
-            ok, out = await self._run(ctx, step_operation(step))
-            outputs.append(out)
-            if not ok:
-                return ApplyResult(ok=False, output="\n".join(outputs))
+        ok, outputs = await self._run_steps(ctx, steps)
+        if not ok:
+            return ApplyResult(ok=False, output="\n".join(outputs))
         settled = await self._settled(ctx)
         return ApplyResult(ok=settled, output="\n".join(outputs), changed=["build", f"pm2:{self.host.app}"])
 

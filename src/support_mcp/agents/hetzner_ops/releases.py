@@ -122,16 +122,9 @@ class RollbackRepair(HostRepair):
         return digest(self.name, await self._where(ctx), release, await _build_stat(ctx, self.host, release))
 
     async def apply(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> ApplyResult:
-        outputs = []
-        for step in steps:
-            ok, out = await self._run(ctx, step_operation(step))
-            outputs.append(out)
-            if not ok:
-                break
-        else:
-            if await self._settled(ctx):
-                return ApplyResult(ok=True, output="\n".join(outputs),
-                                   changed=[str(self.host.app_dir), f"pm2:{self.host.app}"])
+        ok, outputs = await self._run_steps(ctx, steps)
+        if ok and await self._settled(ctx):
+            return ApplyResult(ok=True, output="\n".join(outputs), changed=[str(self.host.app_dir), f"pm2:{self.host.app}"])
         # the app did not come up on the release: the link goes back to where it pointed
         switch = steps[0]
         undo = step_operation(RepairStep(kind="command", target=switch.target, display="",

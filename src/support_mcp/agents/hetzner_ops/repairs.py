@@ -131,6 +131,16 @@ class HostRepair:
         out = (result.stdout + result.stderr).strip()
         return result.exit_code == 0, f"$ {op.display()}  (exit {result.exit_code}, {result.duration_ms:.0f} ms)\n{out[-2000:]}"
 
+    async def _run_steps(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> tuple[bool, list[str]]:
+        """The command steps in order, stopping at the first that fails: (all ran fine, their outputs)."""
+        outputs = []
+        for step in steps:
+            ok, out = await self._run(ctx, step_operation(step))
+            outputs.append(out)
+            if not ok:
+                return False, outputs
+        return True, outputs
+
     async def _app_state(self, ctx: CheckContext) -> p.Pm2Process | None:
         result = await ctx.execute(hc.pm2_jlist(self.host))
         try:
@@ -206,12 +216,9 @@ class Pm2RestartRepair(HostRepair):
                       fingerprint=await self.fingerprint(ctx, steps))
 
     async def apply(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> ApplyResult:
-        outputs = []
-        for step in steps:
-            ok, out = await self._run(ctx, step_operation(step))
-            outputs.append(out)
-            if not ok:
-                return ApplyResult(ok=False, output="\n".join(outputs))
+        ok, outputs = await self._run_steps(ctx, steps)
+        if not ok:
+            return ApplyResult(ok=False, output="\n".join(outputs))
         settled = await self._settled(ctx)
         return ApplyResult(ok=settled, output="\n".join(outputs), changed=[f"pm2:{self.host.app}"])
 
@@ -247,12 +254,9 @@ class CaddyReloadRepair(HostRepair):
         return digest(self.name, hashlib.sha256(data or b"").hexdigest())
 
     async def apply(self, ctx: CheckContext, steps: Sequence[RepairStep]) -> ApplyResult:
-        outputs = []
-        for step in steps:
-            ok, out = await self._run(ctx, step_operation(step))
-            outputs.append(out)
-            if not ok:
-                return ApplyResult(ok=False, output="\n".join(outputs))
+        ok, outputs = await self._run_steps(ctx, steps)
+        if not ok:
+            return ApplyResult(ok=False, output="\n".join(outputs))
         return ApplyResult(ok=True, output="\n".join(outputs), changed=["caddy"])
 
 
