@@ -356,6 +356,16 @@ def test_a_crash_naming_supabase_is_handed_over_to_the_analyst(healthy: HetznerL
     bodies = json.dumps(shown, ensure_ascii=False)
     assert "Übergabe an supabase-analyst-agent: Die App scheitert an Supabase" in bodies
     assert "agent_handover" in bodies
+    # the analyst starts from the host's evidence; no Supabase target here, so it cannot confirm it
+    assert "Übergabe von hetzner-ops-agent" in analyst["hypothesis"]["suspected_cause"]
+    lead = out["lead"]
+    assert lead["layer"] == "supabase-analyst-agent" and not lead["confirmed"]
+    assert lead["unconfirmed_by"].startswith("supabase-analyst-agent: keine Befunde")
+    assert lead["chain"][0]["agent"] == AGENT and lead["chain"][0]["check"] == "pm2_logs"
+    assert lead["chain"][0]["notes"] and "Gesamtbefund (Lead-Run, 2 Agenten)" in bodies
+    # one Tier-1 handover for the ticket (the context repeats the newest one: count the timeline)
+    assert [e["who"] for e in shown["timeline"]
+            if "tier1_handover" in (e.get("tags") or [])] == ["supabase-analyst-agent"], shown["timeline"][-3:]
 
 
 async def test_a_healthy_lab_gives_no_warning_and_says_where_the_app_runs(healthy: HetznerLab, fresh_dsn: str) -> None:

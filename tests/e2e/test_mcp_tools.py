@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -142,6 +143,27 @@ async def test_start_run_and_checklist_through_tools(connect: ClientFactory, ser
         unknown = await c.call_tool("tick_checklist", {"run_id": run_id, "item": "Kaffee gekocht?"})
         assert unknown.is_error
         assert "- [x] Logs auf Fehler geprüft?" in _text(await c.call_tool("read_checklist", {"run_id": run_id}))
+
+
+async def test_a_lead_run_through_the_tool_names_the_layer_and_cites_command_notes(
+        connect: ClientFactory, services: Services) -> None:
+    tid = await _ticket(services, "Server extrem langsam, Festplatte voll")
+    async with connect("hetzner-ops-agent") as c:  # one agent cannot lead a run across agents
+        refused = await c.call_tool("start_run", {"ticket_id": str(tid), "agent": "auto"})
+    assert refused.is_error and "crosses agents" in _text(refused)
+    assert await services.runs.runs_for_ticket(tid) == []
+    async with connect("tier2-lead") as c:
+        result = await c.call_tool("start_run", {"ticket_id": str(tid), "agent": "auto"})
+    assert not result.is_error, _text(result)
+    out = json.loads(_text(result))
+    assert [r["agent"] for r in out["runs"]] == ["hetzner-ops-agent"]
+    lead = out["lead"]
+    assert lead["confirmed"] and lead["layer"] == "hetzner-ops-agent" and "untrusted-data" in lead["cause"]
+    assert {"host.disk", "host.memory"} <= {link["check"] for link in lead["chain"]}
+    notes = {str(m.id): m for m in await services.tickets.messages(tid, internal_only=True, limit=500)}
+    cited = [notes[n] for link in lead["chain"] for n in link["notes"]]
+    assert cited and all("command" in m.tags for m in cited)
+    assert "lead_conclusion" in notes[lead["note_id"]].tags
 
 
 async def test_resources_and_prompts(connect: ClientFactory, services: Services) -> None:

@@ -78,8 +78,8 @@ async def _outcome(services: Services, connect: ClientFactory, ticket_fields: di
     ticket = await _ticket(services, ticket_fields)
     executor = services.contexts.executor("local")
     before = len(executor.calls)
-    routed = await services.triage.triage_ticket(ticket.id)
-    reports = await services.runner.run_in_order(ticket.id, routed.agents)
+    routed = await services.triage.triage_ticket(ticket.id, record=False)
+    reports = (await services.lead.run(ticket.id, order=routed.agents)).runs
     notes = [m.body for m in await services.tickets.messages(ticket.id, internal_only=True, limit=500)
              if m.author_kind != AuthorKind.STAFF]
     titles = [s.title for s in await services.suggestions.list_suggestions() if s.ticket_id == ticket.id]

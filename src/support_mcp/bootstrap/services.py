@@ -21,6 +21,7 @@ from support_mcp.services.context import ContextService
 from support_mcp.services.execution import ContextFactory
 from support_mcp.services.journal import TicketJournal
 from support_mcp.services.knowledge import KnowledgeService, SearchHit, SuggestionService
+from support_mcp.services.lead import LeadRunner
 from support_mcp.services.repairs import RepairService
 from support_mcp.services.routing import TriageService
 from support_mcp.services.runner import PlaybookRunner
@@ -61,6 +62,7 @@ class Services:
     contexts: ContextFactory
     triage: TriageService
     deployments: DeploymentStore
+    lead: LeadRunner
     embedded: EmbeddedServer | None = None
 
 
@@ -127,10 +129,12 @@ async def open_services(
             contexts=contexts, repairs=repair_service, explanations_for=explanations_for, language=settings.language,
             oncall_assignee=settings.oncall_assignee, suggest=suggest, clock=clock,
         )
+        triage_service = TriageService(context, search, journal)
         yield Services(settings=settings, db=db, tickets=tickets, runs=runs, journal=journal,
                        context=context, knowledge=knowledge, suggestions=suggestions, runner=runner,
-                       repairs=repair_service, contexts=contexts,
-                       triage=TriageService(context, search, journal), deployments=deployments,
+                       repairs=repair_service, contexts=contexts, triage=triage_service, deployments=deployments,
+                       lead=LeadRunner(runner=runner, triage=triage_service, tickets=tickets, journal=journal,
+                                       language=settings.language),
                        embedded=embedded)
     finally:
         for ssh in host_executors.values():

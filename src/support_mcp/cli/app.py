@@ -362,21 +362,20 @@ def run_cmd(
 
 
 def _run_auto(ticket_id: Any, language: str | None, json_out: bool) -> None:
-    async def work(s: Services) -> dict[str, Any]:
-        result = await s.triage.triage_ticket(ticket_id)
-        order = result.agents if result.ambiguous else result.agents[:1]
+    async def work(s: Services) -> Any:
         with console.status("Playbook läuft …") as status:
-            reports = await s.runner.run_in_order(
-                ticket_id, order, progress=None if json_out else lambda st, x: status.update(f"{st} ({x})"))
-        return {"triage": result.reason, "ambiguous": result.ambiguous, "runs": reports}
+            return await s.lead.run(ticket_id, progress=None if json_out else lambda st, x: status.update(f"{st} ({x})"))
 
     out = run_services(work, language=language, sync_knowledge=True)
     if json_out:
-        render.print_json(console, out)
+        render.print_json(console, {"triage": out.triage, "ambiguous": out.ambiguous, "runs": out.runs,
+                                    "lead": {**out.conclusion.to_dict(), "note_id": out.note_id,
+                                             "escalated": out.escalated}})
         return
-    console.print(f"Triage: {out['triage']}")
-    for report in out["runs"]:
+    console.print(f"Triage: {out.triage}")
+    for report in out.runs:
         console.print(render.report_panel(report))
+    console.print(render.lead_panel(out.conclusion, out.note_id))
 
 
 @app.command()

@@ -15,6 +15,7 @@ from rich.text import Text
 if TYPE_CHECKING:  # annotations only: rendering needs none of these modules loaded
     from support_mcp.domain.models import Plan, Ticket
     from support_mcp.services.context import ContextBundle, TimelineEntry
+    from support_mcp.services.lead import LeadConclusion
     from support_mcp.services.runner import RunReport
 
 _STATUS_STYLE = {"ok": "green", "warn": "yellow", "fail": "red", "error": "magenta", "skipped": "dim"}
@@ -136,6 +137,13 @@ def report_panel(report: RunReport) -> Panel:
     lines += [f"  \\[{'x' if done else ' '}] {escape(line)}" for line, done in report.checklist.items()]
     title = f"Lauf {report.run_id} · {report.agent}" + (" (fortgesetzt)" if report.resumed else "")
     return Panel("\n".join(lines), title=title)
+
+
+def lead_panel(conclusion: LeadConclusion, note_id: object) -> Panel:
+    """The lead run's conclusion as the note on the ticket says it."""
+    from support_mcp.services.lead import render_lead
+
+    return Panel(escape(render_lead(conclusion)), title=f"Gesamtbefund · Notiz {note_id}")
 
 
 def plans_table(plans: Sequence[Plan]) -> Table:

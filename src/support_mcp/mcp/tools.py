@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from support_mcp.bootstrap import Services
-from support_mcp.domain.errors import InvalidInput, NotFound
+from support_mcp.domain.errors import InvalidInput, NotFound, PolicyViolation
 from support_mcp.domain.models import (
     CheckStatus,
     Finding,
@@ -30,6 +30,7 @@ from support_mcp.policy.fencing import fence
 from support_mcp.services.context import timeline
 from support_mcp.services.journal import Blocker, HumanHandover
 from support_mcp.services.playbook import checklist_for
+from support_mcp.services.runner import RunReport
 
 from .host_tools import HostTools
 from .plan_tools import PlanTools, plan_text
@@ -312,24 +313,34 @@ class ToolBox(PlanTools, SupabaseTools, HostTools):
 
     # --- runs and checklists ----------------------------------------------------------------------
     @tool(scopes.RUNS_EXECUTE, "Start playbook run")
-    async def start_run(self, ticket_id: TicketId, agent: AgentArg = None) -> str:
+    async def start_run(
+        self, ticket_id: TicketId,
+        agent: Annotated[str | None, Field(description=(
+            "Agent to run (supabase-analyst-agent, hetzner-ops-agent, frontend-diagnostics-agent; agent "
+            "identities may omit it), or \"auto\": a lead run — triage's agent first, then the agents its "
+            "findings hand over to, each once, and one conclusion with the chain of evidence."))] = None,
+    ) -> str:
         """Run the agent's playbook on the ticket (context → knowledge → hypothesis → checks →
         conclusion → repair plans → communication); resumes a crashed run; one run per ticket at a
         time. The conclusion names the cause the findings show, the evidence (check names), whether
-        the first hypothesis was refuted, and the agent to hand over to when the cause lies there."""
-        report = await self.s.runner.run(parse_uuid(ticket_id), acting_agent(agent))  # type: ignore[arg-type]
-        return dump({
-            "run_id": str(report.run_id), "verdict": str(report.verdict), "escalated": report.escalated,
-            "hypothesis": report.hypothesis.suspected_cause, "checklist": report.checklist,
-            # the cause may quote a finding's title (log text): fenced like the details
-            "conclusion": {"cause": fence(report.conclusion["cause"], "conclusion-cause")
-                           if report.conclusion.get("cause") else None,
-                           "symptom": report.conclusion.get("symptom"), "revised": report.conclusion.get("revised"),
-                           "evidence": report.conclusion.get("evidence", [])},
-            "handover_to": report.handover_to, "faults": report.faults,
-            "findings": [{"check": f.check, "status": str(f.status), "title": f.title,
-                          "detail": fence(f.detail, "finding-detail") if f.detail else ""} for f in report.findings],
-        })
+        the first hypothesis was refuted, and the agent to hand over to when the cause lies there.
+        With agent "auto" the result holds every run and the lead's conclusion (root cause, layer,
+        chain of evidence citing command notes)."""
+        ticket = parse_uuid(ticket_id)
+        if (agent or "").strip().lower() == "auto":
+            if me().is_agent:
+                raise PolicyViolation(f"identity {me().name!r} is one agent; a lead run (agent 'auto') crosses "
+                                      "agents and needs a Tier-2 or operator identity")
+            lead = await self.s.lead.run(ticket)
+            return dump({"triage": lead.triage, "runs": [_run_summary(r) for r in lead.runs],
+                         "lead": {**lead.conclusion.to_dict(),
+                                  "cause": fence(lead.conclusion.cause, "conclusion-cause")
+                                  if lead.conclusion.cause else None,
+                                  "chain": [{**link.to_dict(), "title": fence(link.title, "finding-title")}
+                                            for link in lead.conclusion.chain],
+                                  "note_id": str(lead.note_id), "escalated": lead.escalated}})
+        report = await self.s.runner.run(ticket, acting_agent(agent))  # type: ignore[arg-type]
+        return dump(_run_summary(report))
 
     @tool(scopes.RUNS_READ, "Inspect run", read_only=True)
     async def inspect_run(self, run_id: Annotated[str, Field(description="Run id (UUID).")]) -> str:
@@ -381,3 +392,18 @@ async def ticket_resource(services: Services, ticket_id: str) -> str:
         head = f"[{e.at.isoformat()}] {e.kind} {fence(e.who, 'author') if e.who else '-'} {e.title} tags={list(e.tags)}"
         lines.append(head + (f"\n{fence(e.body, 'ticket-message')}" if e.body else ""))
     return "\n".join(lines)
+
+
+def _run_summary(report: RunReport) -> dict[str, Any]:
+    return {
+        "run_id": str(report.run_id), "agent": report.agent, "verdict": str(report.verdict),
+        "escalated": report.escalated, "hypothesis": report.hypothesis.suspected_cause, "checklist": report.checklist,
+        # the cause may quote a finding's title (log text): fenced like the details
+        "conclusion": {"cause": fence(report.conclusion["cause"], "conclusion-cause")
+                       if report.conclusion.get("cause") else None,
+                       "symptom": report.conclusion.get("symptom"), "revised": report.conclusion.get("revised"),
+                       "evidence": report.conclusion.get("evidence", [])},
+        "handover_to": report.handover_to, "faults": report.faults,
+        "findings": [{"check": f.check, "status": str(f.status), "title": f.title,
+                      "detail": fence(f.detail, "finding-detail") if f.detail else ""} for f in report.findings],
+    }

@@ -60,8 +60,11 @@ class Communication:
     async def conclude_run(
         self, ticket_id: uuid.UUID, agent: str, run_id: uuid.UUID, *, subject: str, hypothesis: Hypothesis,
         findings: Sequence[Finding], conclusion: dict[str, Any], plans: Sequence[dict[str, Any]],
-        faults: Sequence[dict[str, Any]],
+        faults: Sequence[dict[str, Any]], defer: bool = False,
     ) -> dict[str, Any]:
+        """Next steps, then the hand-over to another agent, a human or Tier 1. `defer`: a lead run
+        goes on with another agent, which speaks to Tier 1 (or escalates) for the whole ticket;
+        this run writes its next steps and its hand-over note only."""
         lang = self._lang
         key = f"run:{run_id}"
         verdict = Verdict(conclusion["verdict"])
@@ -90,7 +93,9 @@ class Communication:
                 await self._journal.event(ticket_id, "agent_handover", status="info", agent=agent,
                                           payload={"to": handover_to, "cause": cause, "run_id": str(run_id)},
                                           key=f"{key}:agent_handover:event")
-            elif not plans:
+            if defer:
+                return {"escalated": False, "handover_to": handover_to, "deferred": True}
+            if not handover_to and not plans:
                 # Cause known, but no repair this agent may plan (a foreign process on the port,
                 # no valid backup, a patch someone must write): a human has to act (playbook 5.1).
                 await self._journal.escalate(
@@ -116,6 +121,8 @@ class Communication:
         )
         await self._journal.next_steps(ticket_id, agent, verdict, steps=fault_steps, blocker=blocker,
                                        key=f"{key}:next")
+        if defer:
+            return {"escalated": False, "deferred": True}
         await self._journal.escalate(
             ticket_id, agent, blocker.blocker,
             {"run_id": str(run_id), "verdict": str(verdict), "hypothesis": hypothesis.suspected_cause},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 
 from support_mcp.agents.base import CheckContext, CommandExecutor, CommandResult
 from support_mcp.domain.models import Deployment, Language
@@ -13,11 +14,17 @@ from support_mcp.services.journal import TicketJournal
 
 DeployEvents = Callable[[], Awaitable[list[Deployment]]]
 
+# The check whose commands are being run; set by the runner around each check (checks run
+# concurrently, each in its own task and so with its own value).
+CURRENT_CHECK: ContextVar[str | None] = ContextVar("current_check", default=None)
+
 
 class CommandLogger:
     """The recorder of a CheckContext: one internal note per command (playbook 1.4).
 
     Keys are `<prefix>:cmd:<operation>:<n>`, so a resumed run re-logs nothing it logged before.
+    Each note's metadata names the prefix (`run`) and the check that ran it (`check`), so a
+    conclusion can cite the command note its evidence came from.
     """
 
     def __init__(self, journal: TicketJournal, ticket_id: uuid.UUID, key_prefix: str) -> None:
@@ -36,6 +43,7 @@ class CommandLogger:
             exit_code=result.exit_code, duration_ms=result.duration_ms, output=result.stdout + stderr,
             started_at=result.started_at, timed_out=result.timed_out,
             key=f"{self._prefix}:cmd:{op.name}:{self._counters[op.name]}",
+            source={"run": self._prefix, **({"check": check} if (check := CURRENT_CHECK.get()) else {})},
         )
 
 

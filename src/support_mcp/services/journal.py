@@ -169,8 +169,10 @@ class TicketJournal:
         timed_out: bool = False,
         language: Language | None = None,
         key: str | None = None,
+        source: dict[str, str] | None = None,
     ) -> Message:
-        """Playbook 1.4: one internal message per executed command, output redacted and capped."""
+        """Playbook 1.4: one internal message per executed command, output redacted and capped.
+        `source` says which run and check ran it (metadata: a conclusion cites the note by it)."""
         lang = self._lang(language)
         started = started_at or self._clock()
         shown_command = command if isinstance(command, str) else " ".join(command)
@@ -198,6 +200,7 @@ class TicketJournal:
             "duration_ms": round(duration_ms, 1),
             "started_at": started.isoformat(),
             "truncated": truncated,
+            **(source or {}),
         }
         return await self.note(
             ticket_id, "\n".join(lines), agent=agent, tags=["command"], metadata=metadata, key=key

@@ -38,10 +38,10 @@ from support_mcp.domain.models import (
 )
 from support_mcp.policy.redaction import redact
 from support_mcp.services import playbook
-from support_mcp.services.communication import Communication
+from support_mcp.services.communication import Communication, evidence_text
 from support_mcp.services.conclusion import Conclusion, conclude
 from support_mcp.services.context import ContextBundle, ContextService
-from support_mcp.services.execution import ContextFactory
+from support_mcp.services.execution import CURRENT_CHECK, ContextFactory
 from support_mcp.services.journal import TicketJournal
 from support_mcp.services.knowledge import PLAYBOOK_KEY, consultation
 from support_mcp.services.repairs import RepairService
@@ -88,6 +88,21 @@ class RunReport:
     conclusion: dict[str, Any] = field(default_factory=dict)
     handover_to: str | None = None
     faults: list[str] = field(default_factory=list)  # steps and repair drafts that raised
+    plans: list[dict[str, Any]] = field(default_factory=list)  # drafted: plan_id, title, plan_hash, dry_run_ok
+    deferred: bool = False  # a lead run goes on: this run wrote no Tier-1 handover or escalation
+
+
+@dataclass(frozen=True)
+class LeadStep:
+    """What a lead run (`services.lead`) tells the run of one of its agents.
+
+    `handover`: the evidence of the agent that handed over (from, cause, evidence titles, run id);
+    it becomes this run's starting hypothesis. `more_follow`: another agent runs when this one
+    names no cause, so this run neither escalates nor writes a Tier-1 handover (one per lead run).
+    """
+
+    handover: dict[str, Any] | None = None
+    more_follow: bool = False
 
 
 def fault_finding(check: str, title: str, exc: BaseException) -> Finding:
@@ -129,9 +144,11 @@ class PlaybookRunner:
         self._communication = Communication(journal, language, oncall_assignee)
 
     async def run(
-        self, ticket_id: uuid.UUID, agent: AgentName, *, progress: ProgressFn | None = None
+        self, ticket_id: uuid.UUID, agent: AgentName, *, progress: ProgressFn | None = None,
+        lead: LeadStep | None = None,
     ) -> RunReport:
-        """Run (or resume) the agent's playbook on the ticket and return what it concluded."""
+        """Run (or resume) the agent's playbook on the ticket and return what it concluded;
+        `lead`: the run is one of a lead run's (see LeadStep)."""
         notify = progress or (lambda step, status: None)
         bundle = await self._context.bundle(ticket_id)  # NotFound for an unknown ticket, before any run
         async with self._runs.ticket_lock(ticket_id):
@@ -139,7 +156,8 @@ class PlaybookRunner:
             run = existing or await self._runs.create_run(ticket_id, agent, RunStatus.RUNNING)
             await self._runs.update_run(run.id, status=RunStatus.RUNNING)
             done = {s.name: s.output for s in run.steps if s.status == "done"}
-            state = _RunState(run.id, ticket_id, agent, resumed=existing is not None, done=done, bundle=bundle)
+            state = _RunState(run.id, ticket_id, agent, resumed=existing is not None, done=done, bundle=bundle,
+                              lead=lead)
             try:
                 for ordinal, name in enumerate(playbook.RUNNER_STEPS):
                     if name in done:
@@ -213,26 +231,8 @@ class PlaybookRunner:
             conclusion=state.done["verdict"]["conclusion"],
             handover_to=communication.get("handover_to"),
             faults=[f["check"] for f in _faults(state.done)],
+            plans=list(state.done["repair"]["plans"]), deferred=bool(communication.get("deferred")),
         )
-
-    async def run_in_order(self, ticket_id: uuid.UUID, order: Sequence[AgentName], *,
-                           progress: ProgressFn | None = None) -> list[RunReport]:
-        """Run the agents in `order` (triage's, by evidence) until one names a cause in its own
-        layer; a run whose cause lies in another agent's layer hands over to that agent next.
-        Each agent runs at most once."""
-        queue, reports, ran = list(order), [], set()
-        while queue:
-            agent = queue.pop(0)
-            if agent in ran:
-                continue
-            ran.add(agent)
-            report = await self.run(ticket_id, agent, progress=progress)
-            reports.append(report)
-            if report.handover_to:
-                queue.insert(0, parse_agent(report.handover_to))
-            elif report.conclusion.get("cause"):
-                break
-        return reports
 
     async def enqueue(self, ticket_id: uuid.UUID, agent: AgentName) -> uuid.UUID:
         """Queue a run for a worker (`support-mcp worker`); returns the run id."""
@@ -277,6 +277,14 @@ class PlaybookRunner:
     async def _step_hypothesis(self, state: _RunState) -> dict[str, Any]:
         result = triage(state.bundle.customer_text())
         hypothesis, symptom = hypothesis_for(parse_agent(state.agent), state.subject, result, self._language)
+        handover = state.lead.handover if state.lead else None
+        if handover:
+            # A lead run hands over with evidence: that evidence is the hypothesis here, and
+            # whatever this agent's findings name in its own layer confirms or refutes it.
+            hypothesis = Hypothesis(symptom=state.subject, suspected_cause=text(
+                "lead.handover_hypothesis", self._language, agent=handover["from"], cause=handover["cause"],
+                evidence=evidence_text(handover["evidence"])), tools=hypothesis.tools)
+            symptom = None
         await self._journal.record_hypothesis(
             state.ticket_id, state.agent, hypothesis, references=state.done["knowledge"]["sections"],
             key=state.key("hypothesis"),
@@ -295,6 +303,7 @@ class PlaybookRunner:
                              ticket_customer=state.bundle.ticket.customer or "")
 
         async def run_one(check: Check) -> list[Finding]:
+            CURRENT_CHECK.set(check.name)  # this task's own context: its command notes name the check
             try:
                 return await check.run(ctx)
             except StoreUnavailable:
@@ -367,7 +376,16 @@ class PlaybookRunner:
             findings=[Finding(**f) for f in state.done["checks"]["findings"]],
             conclusion=state.done["verdict"]["conclusion"],
             plans=[p for p in state.done["repair"]["plans"] if p["dry_run_ok"]],
-            faults=_faults(state.done))
+            faults=_faults(state.done), defer=self._defers(state))
+
+    @staticmethod
+    def _defers(state: _RunState) -> bool:
+        """Within a lead run, the next agent speaks last: after a hand-over, or when this run named
+        no cause and another agent follows."""
+        if state.lead is None:
+            return False
+        conclusion = state.done["verdict"]["conclusion"]
+        return bool(conclusion.get("handover_to")) or (not conclusion["cause"] and state.lead.more_follow)
 
     async def _step_suggestion(self, state: _RunState) -> dict[str, Any]:
         """Playbook 7: a named cause becomes a knowledge suggestion, reviewed in /intern."""
@@ -406,6 +424,7 @@ class _RunState:
     resumed: bool
     done: dict[str, dict[str, Any]]
     bundle: ContextBundle
+    lead: LeadStep | None = None
 
     @property
     def subject(self) -> str:
