@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from support_mcp.domain.errors import InvalidInput
 from support_mcp.domain.models import AgentName, CheckStatus, Finding, Language, Message, parse_agent
 from support_mcp.services.communication import evidence_text
 from support_mcp.services.conclusion import count_findings
@@ -184,6 +185,8 @@ class LeadRunner:
                     queue.insert(0, target)
             elif report.conclusion.get("cause"):
                 break
+        if not reports:
+            raise InvalidInput("a lead run needs at least one agent to start with")
         notes = await self._tickets.messages(ticket_id, internal_only=True, tag="command", limit=5000)
         conclusion = conclude_lead(reports, notes, self._language)
         note = await self._journal.note(

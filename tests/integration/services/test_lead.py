@@ -17,6 +17,7 @@ import pytest
 from helpers.replay import HEALTHY, ReplayExecutor
 from support_mcp.agents.base import CheckContext
 from support_mcp.bootstrap import Services, Settings, open_services
+from support_mcp.domain.errors import InvalidInput
 from support_mcp.domain.models import AuthorKind, CheckStatus, Finding, Verdict
 from support_mcp.policy.commands import uptime
 
@@ -144,6 +145,30 @@ async def test_a_cause_in_the_first_layer_ends_the_lead_run_with_one_agent(
         assert len([m for m in notes if "tier1_handover" in m.tags]) == 1
         [note] = [m for m in notes if "lead_conclusion" in m.tags]
         assert "Gesamtbefund (Lead-Run, ein Agent)" in note.body
+
+
+async def test_a_chain_ending_at_an_agent_that_ran_already_is_escalated_once_by_the_lead(
+        make_services: Callable[[CheckTable], Any]) -> None:
+    frontend = "frontend-diagnostics-agent"
+
+    def digest_naming_sqlstate(name: str) -> Finding:
+        return Finding(check=name, status=CheckStatus.FAIL, title="Digest 1234: SQLSTATE 42P17 im Server-Stack")
+
+    table = {ANALYST: [StandIn("rls_policies", _ok)], frontend: [StandIn("frontend.digest", digest_naming_sqlstate)]}
+    async with make_services(table) as s:
+        t = await _ticket(s, "Die Seite zeigt Application error mit Digest.")
+        lead = await s.lead.run(t.id, order=[ANALYST, frontend])
+        assert [r.agent for r in lead.runs] == [ANALYST, frontend]
+        analyst, front = lead.runs
+        assert analyst.deferred and not analyst.escalated  # found nothing, but another agent followed
+        assert front.handover_to == ANALYST and front.deferred  # points back to a layer that found nothing
+        assert lead.escalated and not lead.conclusion.confirmed and lead.conclusion.layer == ANALYST
+        notes = await s.tickets.messages(t.id, internal_only=True, limit=500)
+        assert [m.author_name for m in notes if "tier1_handover" in m.tags] == ["lead"]
+        assert [m.author_name for m in notes if "manual_followup" in m.tags] == ["lead"]
+        assert (await s.tickets.get_ticket(t.id)).escalation_path == ["lead:manual_followup"]
+        with pytest.raises(InvalidInput, match="at least one agent"):
+            await s.lead.run(t.id, order=[])
 
 
 async def test_the_conclusion_is_english_on_request(fresh_dsn: str) -> None:
