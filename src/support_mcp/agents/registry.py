@@ -1,25 +1,21 @@
-"""Which checks and repairs each agent has, for the configured targets. Agent packages plug in here."""
+"""Which checks and repairs each agent has, for the configured targets. Agent packages plug in here.
+
+Each agent's package is imported when that agent is asked for (a CLI command that runs no agent,
+such as `tickets create` or `plans list`, loads none of them: about a second per process).
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from support_mcp.agents.base import Check, Repair
-from support_mcp.agents.explanations import Explanation
-from support_mcp.agents.frontend_diagnostics.checks import frontend_checks
-from support_mcp.agents.frontend_diagnostics.explanations import FRONTEND_EXPLANATIONS
-from support_mcp.agents.frontend_diagnostics.repairs import frontend_repairs
-from support_mcp.agents.frontend_diagnostics.session import FrontendSession
-from support_mcp.agents.hetzner_ops.checks import HETZNER_CHECK_NAMES, hetzner_checks
-from support_mcp.agents.hetzner_ops.explanations import HETZNER_EXPLANATIONS
-from support_mcp.agents.hetzner_ops.file_repairs import hetzner_repairs
-from support_mcp.agents.host_basics.checks import HOST_BASICS_CHECKS, DiskCheck, MemoryCheck, SystemLoadCheck
-from support_mcp.agents.supabase_analyst import supabase_checks
-from support_mcp.agents.supabase_analyst.base import supabase_runner
-from support_mcp.agents.supabase_analyst.explanations import SUPABASE_EXPLANATIONS
-from support_mcp.agents.supabase_analyst.repairs import supabase_repairs
 from support_mcp.domain.targets import Targets
-from support_mcp.executors.sql import SqlRunner
+
+if TYPE_CHECKING:
+    from support_mcp.agents.base import Check, Repair
+    from support_mcp.agents.explanations import Explanation
+    from support_mcp.executors.sql import SqlRunner
 
 
 class AgentResources:
@@ -28,7 +24,11 @@ class AgentResources:
     it; its owner (the bootstrap) calls `aclose` on shutdown."""
 
     def __init__(self, targets: Targets) -> None:
-        self.supabase_sql: SqlRunner | None = supabase_runner(targets.supabase) if targets.supabase else None
+        self.supabase_sql: SqlRunner | None = None
+        if targets.supabase:
+            from support_mcp.agents.supabase_analyst.base import supabase_runner
+
+            self.supabase_sql = supabase_runner(targets.supabase)
 
     async def aclose(self) -> None:
         if self.supabase_sql is not None:
@@ -40,6 +40,14 @@ def checks_for(agent: str, targets: Targets | None = None, resources: AgentResou
     Without `resources`, a Supabase check opens its own SQL runner per run."""
     targets = targets or Targets()
     if agent == "hetzner-ops-agent":
+        from support_mcp.agents.hetzner_ops.checks import hetzner_checks
+        from support_mcp.agents.host_basics.checks import (
+            HOST_BASICS_CHECKS,
+            DiskCheck,
+            MemoryCheck,
+            SystemLoadCheck,
+        )
+
         # Host basics are agent-independent; without an SSH host they run on the local machine.
         if not targets.hosts:
             return tuple(HOST_BASICS_CHECKS)
@@ -47,9 +55,14 @@ def checks_for(agent: str, targets: Targets | None = None, resources: AgentResou
                      for check in (SystemLoadCheck(host.name, app_user=host.user), DiskCheck(host.name), MemoryCheck(host.name),
                                    *hetzner_checks(host)))
     if agent == "frontend-diagnostics-agent":
+        from support_mcp.agents.frontend_diagnostics.checks import frontend_checks
+        from support_mcp.agents.frontend_diagnostics.session import FrontendSession
+
         # One session per call (per run): the checks share the workspace and a single build.
         return frontend_checks(FrontendSession(targets.frontend))
     if agent == "supabase-analyst-agent":
+        from support_mcp.agents.supabase_analyst import supabase_checks
+
         # Without a configured Supabase target each check reports itself as skipped.
         return supabase_checks(targets.supabase, resources.supabase_sql if resources else None)
     return ()
@@ -60,26 +73,43 @@ def repairs_for(agent: str, targets: Targets | None = None,
     """The repairs `agent` may propose for `targets` (each applied only through an approved plan)."""
     targets = targets or Targets()
     if agent == "hetzner-ops-agent":
+        from support_mcp.agents.hetzner_ops.file_repairs import hetzner_repairs
+
         return tuple(repair for host in targets.hosts for repair in hetzner_repairs(host))
     if agent == "frontend-diagnostics-agent":
+        from support_mcp.agents.frontend_diagnostics.repairs import frontend_repairs
+
         return frontend_repairs(targets.frontend)
     if agent == "supabase-analyst-agent":
+        from support_mcp.agents.supabase_analyst.repairs import supabase_repairs
+
         return supabase_repairs(targets.supabase, resources.supabase_sql if resources else None)
     return ()
 
 
-EXPLANATIONS: dict[str, tuple[Explanation, ...]] = {
-    "hetzner-ops-agent": HETZNER_EXPLANATIONS,
-    "supabase-analyst-agent": SUPABASE_EXPLANATIONS,
-    "frontend-diagnostics-agent": FRONTEND_EXPLANATIONS,
-}
+@functools.cache
+def _explanations() -> dict[str, tuple[Explanation, ...]]:
+    from support_mcp.agents.frontend_diagnostics.explanations import FRONTEND_EXPLANATIONS
+    from support_mcp.agents.hetzner_ops.explanations import HETZNER_EXPLANATIONS
+    from support_mcp.agents.supabase_analyst.explanations import SUPABASE_EXPLANATIONS
+
+    return {"hetzner-ops-agent": HETZNER_EXPLANATIONS, "supabase-analyst-agent": SUPABASE_EXPLANATIONS,
+            "frontend-diagnostics-agent": FRONTEND_EXPLANATIONS}
 
 
 def explanations_for(agent: str) -> Sequence[Explanation]:
     """The agent's declared rules: which of its findings explain which symptoms."""
-    return EXPLANATIONS.get(agent, ())
+    return _explanations().get(agent, ())
+
+
+def __getattr__(name: str) -> Any:
+    if name == "EXPLANATIONS":  # agent -> its rules, loaded on first use
+        return _explanations()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def registered_check_names() -> set[str]:
+    from support_mcp.agents.hetzner_ops.checks import HETZNER_CHECK_NAMES
+
     return {c.name for agent in ("hetzner-ops-agent", "supabase-analyst-agent", "frontend-diagnostics-agent")
             for c in checks_for(agent)} | set(HETZNER_CHECK_NAMES)

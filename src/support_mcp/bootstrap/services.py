@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from support_mcp.agents.base import Check, Repair
 from support_mcp.agents.registry import AgentResources, checks_for, explanations_for, repairs_for
@@ -16,7 +16,6 @@ from support_mcp.domain.clock import Clock, utc_now
 from support_mcp.domain.models import Deployment
 from support_mcp.domain.targets import Targets
 from support_mcp.executors.local import LocalExecutor
-from support_mcp.executors.ssh import SSHExecutor, SSHSettings
 from support_mcp.services.context import ContextService
 from support_mcp.services.execution import ContextFactory
 from support_mcp.services.journal import TicketJournal
@@ -34,9 +33,17 @@ from support_mcp.store.plans import PlanStore
 from support_mcp.store.runs import RunStore
 from support_mcp.store.tickets import TicketStore
 
+if TYPE_CHECKING:
+    from support_mcp.executors.ssh import SSHExecutor
+
 
 def ssh_executors(targets: Targets, clock: Clock) -> dict[str, SSHExecutor]:
-    """One SSH executor (one connection, opened on first use) per configured host."""
+    """One SSH executor (one connection, opened on first use) per configured host; asyncssh is
+    loaded only when a host is configured."""
+    if not targets.hosts:
+        return {}
+    from support_mcp.executors.ssh import SSHExecutor, SSHSettings
+
     return {host.name: SSHExecutor(host.name, SSHSettings(
         host=host.host, port=host.port, user=host.user, key_path=host.key_path, known_hosts=host.known_hosts_path,
     ), clock=clock) for host in targets.hosts}
