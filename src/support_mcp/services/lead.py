@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from support_mcp.domain.errors import InvalidInput
@@ -79,7 +79,6 @@ class LeadReport:
     conclusion: LeadConclusion
     note_id: uuid.UUID | None = None
     escalated: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _evidence(report: RunReport) -> list[Finding]:
