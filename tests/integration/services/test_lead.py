@@ -60,12 +60,21 @@ CheckTable = dict[str, list[StandIn]]
 
 
 @pytest.fixture
-def make_services(fresh_dsn: str) -> Callable[[CheckTable], Any]:
-    def make(table: CheckTable) -> Any:
-        return open_services(Settings(database_url=fresh_dsn, oncall_assignee="Tier-2 Bereitschaft"),
+def make_services(fresh_dsn: str) -> Callable[..., Any]:
+    def make(table: CheckTable, language: str = "de") -> Any:
+        settings = Settings(database_url=fresh_dsn, oncall_assignee="Tier-2 Bereitschaft", language=language)
+        return open_services(settings,
                              executors={"local": ReplayExecutor(HEALTHY)},
                              checks=lambda agent: table.get(agent, []), repairs=lambda agent: ())
     return make
+
+
+async def _conclusion_after_one_handover(s: Services, ticket_id: Any) -> Any:
+    """The lead's conclusion note, after asserting the ticket got exactly one Tier-1 handover."""
+    notes = await s.tickets.messages(ticket_id, internal_only=True, limit=500)
+    assert len([m for m in notes if "tier1_handover" in m.tags]) == 1
+    [note] = [m for m in notes if "lead_conclusion" in m.tags]
+    return note
 
 
 async def _ticket(s: Services, message: str) -> Any:
@@ -75,7 +84,7 @@ async def _ticket(s: Services, message: str) -> Any:
 
 
 @pytest.fixture
-async def crossing(make_services: Callable[[CheckTable], Any]) -> AsyncIterator[Services]:
+async def crossing(make_services: Callable[..., Any]) -> AsyncIterator[Services]:
     table = {HOST: [StandIn("pm2_logs", _crash_naming_the_database), StandIn("host.disk", _ok)],
              ANALYST: [StandIn("rls_policies", _no_policy), StandIn("health", _ok)]}
     async with make_services(table) as s:
@@ -115,7 +124,7 @@ async def test_a_host_finding_naming_the_database_leads_to_the_analyst_and_one_c
 
 
 async def test_a_hand_over_the_next_layer_cannot_confirm_is_said_to_be_unconfirmed(
-        make_services: Callable[[CheckTable], Any]) -> None:
+        make_services: Callable[..., Any]) -> None:
     table = {HOST: [StandIn("pm2_logs", _crash_naming_the_database)],
              ANALYST: [StandIn("rls_policies", _ok), StandIn("health", _ok)]}
     async with make_services(table) as s:
@@ -126,14 +135,12 @@ async def test_a_hand_over_the_next_layer_cannot_confirm_is_said_to_be_unconfirm
         assert not c.confirmed and c.layer == ANALYST and c.cause == lead.runs[0].conclusion["cause"]
         assert c.unconfirmed_by == f"{ANALYST}: 2 ok"
         assert lead.runs[1].escalated and lead.escalated  # nobody found the cause where it points: a human
-        notes = await s.tickets.messages(t.id, internal_only=True, limit=500)
-        assert len([m for m in notes if "tier1_handover" in m.tags]) == 1
-        [note] = [m for m in notes if "lead_conclusion" in m.tags]
+        note = await _conclusion_after_one_handover(s, t.id)
         assert "nicht bestätigt – supabase-analyst-agent: 2 ok" in note.body
 
 
 async def test_a_cause_in_the_first_layer_ends_the_lead_run_with_one_agent(
-        make_services: Callable[[CheckTable], Any]) -> None:
+        make_services: Callable[..., Any]) -> None:
     table = {HOST: [StandIn("host.disk", _disk_full)], ANALYST: [StandIn("rls_policies", _no_policy)]}
     async with make_services(table) as s:
         t = await _ticket(s, "Server extrem langsam, no space left on device")
@@ -141,14 +148,12 @@ async def test_a_cause_in_the_first_layer_ends_the_lead_run_with_one_agent(
         assert [r.agent for r in lead.runs] == [HOST]
         assert lead.conclusion.confirmed and lead.conclusion.layer == HOST
         assert [link.check for link in lead.conclusion.chain] == ["host.disk"]
-        notes = await s.tickets.messages(t.id, internal_only=True, limit=500)
-        assert len([m for m in notes if "tier1_handover" in m.tags]) == 1
-        [note] = [m for m in notes if "lead_conclusion" in m.tags]
+        note = await _conclusion_after_one_handover(s, t.id)
         assert "Gesamtbefund (Lead-Run, ein Agent)" in note.body
 
 
 async def test_a_chain_ending_at_an_agent_that_ran_already_is_escalated_once_by_the_lead(
-        make_services: Callable[[CheckTable], Any]) -> None:
+        make_services: Callable[..., Any]) -> None:
     frontend = "frontend-diagnostics-agent"
 
     def digest_naming_sqlstate(name: str) -> Finding:
@@ -171,11 +176,9 @@ async def test_a_chain_ending_at_an_agent_that_ran_already_is_escalated_once_by_
             await s.lead.run(t.id, order=[])
 
 
-async def test_the_conclusion_is_english_on_request(fresh_dsn: str) -> None:
+async def test_the_conclusion_is_english_on_request(make_services: Callable[..., Any]) -> None:
     table = {HOST: [StandIn("pm2_logs", _crash_naming_the_database)], ANALYST: [StandIn("rls_policies", _no_policy)]}
-    settings = Settings(database_url=fresh_dsn, language="en")
-    async with open_services(settings, executors={"local": ReplayExecutor(HEALTHY)},
-                             checks=lambda agent: table.get(agent, []), repairs=lambda agent: ()) as s:
+    async with make_services(table, language="en") as s:
         t = await _ticket(s, "The site only shows 502 Bad Gateway.")
         lead = await s.lead.run(t.id)
         [note] = [m for m in await s.tickets.messages(t.id, internal_only=True, limit=500)
