@@ -86,3 +86,39 @@ async def db(fresh_dsn: str) -> AsyncIterator[Database]:
     await database.open()
     yield database
     await database.close()
+
+
+# --- two workers (scripts/test runs pytest-xdist with --dist loadgroup) --------------------------
+
+HETZNER_GROUP = "hetzner-lab"
+
+
+def _starts_a_host_lab(item: pytest.Item) -> bool:
+    """The test, its module or one of its fixtures can start a host lab (`start_lab`), or it is
+    marked `hetzner_lab` (a subprocess starts one, as the demo does)."""
+    if item.get_closest_marker("hetzner_lab"):
+        return True
+    module = getattr(item, "module", None)
+    if module is not None and "start_lab" in vars(module):
+        return True
+    info = getattr(item, "_fixtureinfo", None)
+    for defs in (info.name2fixturedefs.values() if info else ()):
+        if any("start_lab" in getattr(d.func, "__globals__", {}) for d in defs):
+            return True
+    return False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every host-lab test in one xdist group: the host labs share the system user smcp-hetzner,
+    so they run one after the other on one worker (`support_mcp.labs.hetzner.start_lab` also
+    takes a machine-wide lock). Every other test keeps its module together (module fixtures such
+    as lab templates are built once), unless it names a group of its own."""
+    for item in items:
+        if _starts_a_host_lab(item):
+            group = HETZNER_GROUP
+        elif item.get_closest_marker("xdist_group"):
+            continue
+        else:
+            group = item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))

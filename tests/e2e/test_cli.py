@@ -119,6 +119,7 @@ def test_kb_sync_prints_a_summary_not_a_repr(fresh_dsn: str) -> None:
 
 
 @pytest.mark.embedded
+@pytest.mark.hetzner_lab
 def test_demo_on_the_embedded_server_end_to_end() -> None:
     """The README's main command: a 502 incident on the hetzner lab, diagnosed, repaired after approval."""
     data = tempfile.mkdtemp(prefix="support-mcp-demo-", dir="/tmp")

@@ -24,6 +24,7 @@ NEUTRAL = ("Problem gemeldet", "Kunde meldet ein Problem, bitte prüfen")
 OUTCOMES_FILE = "SUPPORT_MCP_OUTCOMES_FILE"
 RUN_TIMEOUT_S = 600
 ALERTING = ("warn", "fail")
+TICKETS = ("scenario", "neutral")  # each scenario runs with its own customer text and a neutral one
 
 
 def cli_env(database_url: str, targets: Targets) -> dict[str, str]:
@@ -122,6 +123,22 @@ class Outcome:
                 "exit": self.exit}
         with Path(path).open("a", encoding="utf-8") as out:
             out.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+def assert_outcome(outcome: Outcome, cause: Cause) -> None:
+    """Items 1-3 (exit, cause finding, notes of 1.5 and 1.6 or 5), then 4 (the conclusion)."""
+    where = f"{outcome.lab}/{outcome.scenario} ({outcome.ticket} ticket)"
+    assert outcome.exit == 0, f"{where}: exit {outcome.exit}\n{outcome.stderr[-3000:]}"
+    assert "Traceback" not in outcome.stderr, f"{where}: traceback on stderr\n{outcome.stderr[-3000:]}"
+    finding = outcome.finding_for(cause)
+    assert finding is not None, f"{where}: no warn/fail finding {cause}: {outcome.summary()}"
+    assert "next_steps" in outcome.tags, f"{where}: no next steps (1.5): {sorted(outcome.tags)}"
+    assert outcome.tags & {"tier1_handover", "manual_followup"}, \
+        f"{where}: neither a Tier-1 handover (1.6) nor a manual follow-up (5): {sorted(outcome.tags)}"
+    conclusion = outcome.conclusion
+    assert conclusion.get("cause"), f"{where}: the run's conclusion names no cause: {conclusion or 'missing'}"
+    assert finding["check"] in conclusion.get("evidence", []), \
+        f"{where}: {finding['check']} is not evidence of the conclusion {conclusion}"
 
 
 class Cli:

@@ -7,6 +7,8 @@ cluster-wide and created idempotently by labs/supabase/00_roles.sql, never dropp
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import uuid
@@ -44,10 +46,20 @@ def drop_database(name: str) -> None:
     _admin(f'drop database if exists "{name}" with (force)')
 
 
+ROLES_LOCK = Path("/tmp/support_mcp_test_roles.lock")
+
+
 def run_sql_file(dsn: str, path: Path) -> None:
-    """Run a lab SQL file as one simple-protocol batch, committed."""
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(path.read_text("utf-8"))  # type: ignore[arg-type]
+    """Run a lab SQL file as one simple-protocol batch, committed. A file that creates roles runs
+    under a machine-wide lock: roles are cluster-wide, and two test workers creating the same one
+    at once would collide on `pg_authid` (its `IF NOT EXISTS` sees neither's uncommitted row)."""
+    sql = path.read_text("utf-8")
+    with contextlib.ExitStack() as stack:
+        if "create role" in sql.lower():
+            lock = stack.enter_context(ROLES_LOCK.open("a"))
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(sql)  # type: ignore[arg-type]
 
 
 def create_lab_template() -> str:

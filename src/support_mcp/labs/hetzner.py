@@ -9,6 +9,7 @@ with `scripts/labs/hetzner`; the app and the templates live in the repository's 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pwd
@@ -41,6 +42,13 @@ PROGRAMS = ("ssh-keygen", "caddy", "pm2", "node", "npm", "useradd")
 _ASSETS = ("app/server.js", "app/build.js", "ecosystem.config.js.template", "Caddyfile.template",
            "sshd_config.template")
 _DEADLINE_S = 20.0
+# Labs share the system user LAB_USER, so one machine runs one lab at a time: start_lab takes this
+# lock and stop releases it (a process that holds it may start another lab; the kernel drops it
+# with the process).
+LOCK_PATH = Path("/tmp/smcp-hetzner.lock")
+LOCK_WAIT_S = 1800.0
+_lock_fd: int | None = None
+_lock_users = 0
 
 
 def free_port() -> int:
@@ -107,6 +115,7 @@ class HetznerLab:
     admin_port: int = field(default_factory=free_port)
     _procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     ecosystem: Path | None = None  # the ecosystem file PM2 was started from (set by start)
+    holds_lock: bool = False  # started by start_lab, which took the machine's lab lock for it
 
     # --- layout ---------------------------------------------------------------------------------
     @property
@@ -187,6 +196,9 @@ class HetznerLab:
         for name in list(self._procs):
             self._stop_proc(name)
         shutil.rmtree(self.root, ignore_errors=True)
+        if self.holds_lock:
+            self.holds_lock = False
+            _release_machine_lock()
 
     def log_tails(self, chars: int = 3000) -> str:
         """The end of each lab log (sshd, caddy, …) for a diagnosis after a failed start."""
@@ -464,13 +476,48 @@ class HetznerLab:
         return original
 
 
+def _take_machine_lock(wait_s: float = LOCK_WAIT_S) -> None:
+    """Wait until no other process runs a lab on this machine (ExecutionError after `wait_s`)."""
+    global _lock_fd, _lock_users
+    if _lock_fd is None:
+        fd = os.open(LOCK_PATH, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    os.close(fd)
+                    raise ExecutionError(f"another host lab runs on this machine (it holds {LOCK_PATH}) and did "
+                                         f"not stop within {wait_s:.0f} s; labs share the user {LAB_USER}, so "
+                                         "they run one at a time") from None
+                time.sleep(0.5)
+        _lock_fd = fd
+    _lock_users += 1
+
+
+def _release_machine_lock() -> None:
+    global _lock_fd, _lock_users
+    _lock_users = max(0, _lock_users - 1)
+    if _lock_users == 0 and _lock_fd is not None:
+        os.close(_lock_fd)  # closing the only descriptor drops the flock
+        _lock_fd = None
+
+
 def start_lab(parent: Path = Path("/tmp"), kind: type[HetznerLab] = HetznerLab) -> HetznerLab:
     """Start a lab (`kind`: this one or `hetzner_alt.HetznerAltLab`) in a new temporary folder under
     `parent` (the caller stops it).
 
     Raises ExecutionError when a program is missing or the lab does not come up (with the logs)."""
     check_prerequisites()
-    lab = kind(Path(tempfile.mkdtemp(prefix="smcp-hetzner-", dir=parent)))
+    _take_machine_lock()
+    try:
+        lab = kind(Path(tempfile.mkdtemp(prefix="smcp-hetzner-", dir=parent)))
+    except BaseException:
+        _release_machine_lock()
+        raise
+    lab.holds_lock = True
     try:
         lab.start()
     except (SupportMCPError, OSError, subprocess.SubprocessError) as exc:
