@@ -88,37 +88,64 @@ async def db(fresh_dsn: str) -> AsyncIterator[Database]:
     await database.close()
 
 
-# --- two workers (scripts/test runs pytest-xdist with --dist loadgroup) --------------------------
+# --- two workers (scripts/test: pytest-xdist, --dist loadscope with the scheduler below) ---------
+#
+# The host labs share the system user smcp-hetzner, so every test that starts one runs on one
+# worker, one after the other (`support_mcp.labs.hetzner.start_lab` also takes a machine-wide lock).
+# The controller does not collect, so it groups by test id: a module is a host-lab module when its
+# text (or its folder's conftest.py) starts a lab or carries the `hetzner_lab` mark; each worker
+# checks after its collection that every test that really reaches `start_lab` (through its module
+# or a fixture) is in such a module. Every other module is one group of its own (module fixtures
+# such as lab templates are built once); the frontend outcome matrix is one group per scenario
+# (its two tickets share one deployment).
+# (`--dist loadgroup` cannot do this here: pytest 9.2 ignores the test-id suffix it relies on.)
 
-HETZNER_GROUP = "hetzner-lab"
+HOST_LAB_GROUP = "host-lab"
+_HOST_LAB_WORDS = ("start_lab", "hetzner_lab")
+_PER_SCENARIO = "tests/e2e/test_outcomes_frontend.py::test_frontend_fault_is_named_through_the_cli["
 
 
-def _starts_a_host_lab(item: pytest.Item) -> bool:
-    """The test, its module or one of its fixtures can start a host lab (`start_lab`), or it is
-    marked `hetzner_lab` (a subprocess starts one, as the demo does)."""
-    if item.get_closest_marker("hetzner_lab"):
-        return True
+def _mentions_host_lab(path: Path) -> bool:
+    return path.is_file() and any(word in path.read_text("utf-8") for word in _HOST_LAB_WORDS)
+
+
+def _is_host_lab_module(module: str) -> bool:
+    path = REPO / module
+    return _mentions_host_lab(path) or _mentions_host_lab(path.parent / "conftest.py")
+
+
+def worker_group(nodeid: str) -> str:
+    module = nodeid.split("::", 1)[0]
+    if _is_host_lab_module(module):
+        return HOST_LAB_GROUP
+    if nodeid.startswith(_PER_SCENARIO):
+        return nodeid.rsplit("-", 1)[0]  # "…[frontend-csp_blocked-scenario]" → its scenario
+    return module
+
+
+def _reaches_start_lab(item: pytest.Item) -> bool:
     module = getattr(item, "module", None)
     if module is not None and "start_lab" in vars(module):
         return True
     info = getattr(item, "_fixtureinfo", None)
-    for defs in (info.name2fixturedefs.values() if info else ()):
-        if any("start_lab" in getattr(d.func, "__globals__", {}) for d in defs):
-            return True
-    return False
+    return any("start_lab" in getattr(d.func, "__globals__", {})
+               for defs in (info.name2fixturedefs.values() if info else ()) for d in defs)
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Every host-lab test in one xdist group: the host labs share the system user smcp-hetzner,
-    so they run one after the other on one worker (`support_mcp.labs.hetzner.start_lab` also
-    takes a machine-wide lock). Every other test keeps its module together (module fixtures such
-    as lab templates are built once), unless it names a group of its own."""
-    for item in items:
-        if _starts_a_host_lab(item):
-            group = HETZNER_GROUP
-        elif item.get_closest_marker("xdist_group"):
-            continue
-        else:
-            group = item.nodeid.split("::", 1)[0]
-        item.add_marker(pytest.mark.xdist_group(group))
+    misplaced = [item.nodeid for item in items if _reaches_start_lab(item) and worker_group(item.nodeid) != HOST_LAB_GROUP]
+    if misplaced:
+        raise pytest.UsageError("tests that start a host lab outside a host-lab module (mark the module "
+                                f"`pytestmark = pytest.mark.hetzner_lab`): {misplaced[:5]}")
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class LabScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_group(nodeid)
+
+    return LabScheduling(config, log)

@@ -81,9 +81,8 @@ FRONTEND_ALT_FAULTS: dict[str, tuple[str, str, Cause]] = {
     "stale_build": ("Header fehlt", "Der Security-Scan vermisst Permissions-Policy, obwohl sie in next.config steht.",
                     Cause("frontend.headers", {"kind": "stale_build", "file": "next.config.mjs"})),
 }
-# one xdist group per scenario: its two tickets share the deployment, scenarios spread over the workers
-FRONTEND_CASES = [pytest.param((lab, fault), id=f"{lab}-{fault}", marks=pytest.mark.xdist_group(f"outcomes-{lab}-{fault}"))
-                  for lab in LABS for fault in FAULTS]
+# one worker group per scenario (tests/conftest.py): its two tickets share the deployment
+FRONTEND_CASES = [pytest.param((lab, fault), id=f"{lab}-{fault}") for lab in LABS for fault in FAULTS]
 
 
 @pytest.fixture(scope="module")
