@@ -275,8 +275,11 @@ class ServerError:
 
 
 _DIGEST_IN_TEXT = re.compile(r"""digest\\?["']?\s*[:=]?\s*\\?["']?(\d{4,12})""", re.IGNORECASE)
-_LOG_ERROR = re.compile(r"^[⨯x]\s+(?:\w*Error: )?(?P<msg>.+?)\s*$")
+# "⨯ TypeError: msg", and "⨯ Error [DatabaseError]: msg" for an Error subclass that sets its name
+_LOG_ERROR = re.compile(r"^[⨯x]\s+(?:\w*Error(?: \[\w+\])?: )?(?P<msg>.+?)\s*$")
 _LOG_DIGEST = re.compile(r"^digest: '(?P<d>[^']+)'")
+# PM2 with `log_date_format` (or `--time`) writes "<date>: " before every line of the app's output
+_LOG_TIME_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?:? ")
 _FRAME_FILE = re.compile(r"\(?(?P<file>(?:\S*/)?\.next/server/[^\s:()]+):(?P<line>\d+):(?P<col>\d+)\)?")
 
 
@@ -286,12 +289,13 @@ def find_digests(text: str) -> list[str]:
 
 
 def parse_server_errors(log: str) -> list[ServerError]:
-    """The `⨯ Error: …` blocks of a `next start` log with their stack frames and digest."""
+    """The `⨯ Error: …` blocks of a `next start` log with their stack frames and digest (also
+    where PM2 put its timestamp before each line)."""
     found: list[ServerError] = []
     message: str | None = None
     frames: list[str] = []
     for raw in strip_ansi(log).splitlines():
-        s = raw.strip()
+        s = _LOG_TIME_PREFIX.sub("", raw.strip(), count=1).strip()
         if m := _LOG_ERROR.match(s):
             if message is not None:
                 found.append(ServerError(message, None, tuple(frames)))

@@ -84,6 +84,17 @@ def test_server_error_traced_through_the_chunk_source_map_to_the_component() -> 
     assert (parsers.project_path(source), src_line) == ("app/components/Greeting.tsx", 10)
 
 
+def test_server_errors_in_a_pm2_log_with_timestamps_keep_their_digest_and_sqlstate() -> None:
+    """Recorded: `next start` of labs/stack under PM2 (`log_date_format`), the dashboard read
+    through a recursive RLS policy twice."""
+    errors = parsers.parse_server_errors((FIXTURES / "pm2_next_start_timestamped.error.log").read_text())
+    assert [e.digest for e in errors] == ["2952214617", "2952214617"]
+    assert errors[0].message == 'infinite recursion detected in policy for relation "team_members" (SQLSTATE 42P17)'
+    assert [parsers.frame_location(f) for f in errors[0].frames] == [
+        (".next/server/chunks/ssr/[root-of-the-server]__1vdzg24opon_4._.js", 1, 3421),
+        (".next/server/chunks/ssr/[root-of-the-server]__1vdzg24opon_4._.js", 1, 1971)]
+
+
 def test_source_map_that_is_not_json_is_invalid_input() -> None:
     with pytest.raises(InvalidInput):
         parsers.load_source_map("{nope")
