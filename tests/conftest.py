@@ -101,7 +101,8 @@ async def db(fresh_dsn: str) -> AsyncIterator[Database]:
 # (`--dist loadgroup` cannot do this here: pytest 9.2 ignores the test-id suffix it relies on.)
 
 HOST_LAB_GROUP = "host-lab"
-_HOST_LAB_WORDS = ("start_lab", "hetzner_lab")
+_STARTERS = ("start_lab", "start_stack_lab")
+_HOST_LAB_WORDS = (*_STARTERS, "hetzner_lab")
 _PER_SCENARIO = "tests/e2e/test_outcomes_frontend.py::test_frontend_fault_is_named_through_the_cli["
 
 
@@ -125,10 +126,10 @@ def worker_group(nodeid: str) -> str:
 
 def _reaches_start_lab(item: pytest.Item) -> bool:
     module = getattr(item, "module", None)
-    if module is not None and "start_lab" in vars(module):
+    if module is not None and any(name in vars(module) for name in _STARTERS):
         return True
     info = getattr(item, "_fixtureinfo", None)
-    return any("start_lab" in getattr(d.func, "__globals__", {})
+    return any(name in getattr(d.func, "__globals__", {}) for name in _STARTERS
                for defs in (info.name2fixturedefs.values() if info else ()) for d in defs)
 
 

@@ -165,7 +165,7 @@ class HetznerLab:
             (self.root / sub).mkdir(exist_ok=True)
         self.caddyfile.parent.mkdir(parents=True, exist_ok=True)
         ecosystem = self._lay_out()
-        self._fill(self.sources / "Caddyfile.template", self.caddyfile)
+        self._fill(self._template("Caddyfile.template"), self.caddyfile)
         subprocess.run(["chown", "-R", f"{user.pw_uid}:{user.pw_gid}", str(self.root)], check=True)
         self._build()
         self._start_sshd()
@@ -206,13 +206,21 @@ class HetznerLab:
         return "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')[-chars:]}"
                          for log in (sorted(logs.glob("*.log")) if logs.exists() else ()))
 
+    def _template(self, name: str) -> Path:
+        """The lab's own template, or ours where it has none (a lab that differs only in its app)."""
+        own = self.sources / name
+        return own if own.is_file() else LAB_SOURCES / name
+
+    def _placeholders(self) -> dict[str, str]:
+        return {"@APP@": self.app, "@DEPLOY@": str(self.deploy_root), "@FRONTEND@": str(self.frontend),
+                "@APP_PORT@": str(self.app_port), "@ADMIN_PORT@": str(self.admin_port),
+                "@PUBLIC_PORT@": str(self.public_port), "@LOG_DIR@": str(self.root / "logs"),
+                "@PORT@": str(self.ssh_port), "@DIR@": str(self.root), "@USER@": LAB_USER,
+                "@PM2_HOME@": str(self.pm2_home)}
+
     def _fill(self, template: Path, dest: Path) -> None:
-        values = {"@APP@": self.app, "@DEPLOY@": str(self.deploy_root), "@FRONTEND@": str(self.frontend), "@APP_PORT@": str(self.app_port),
-                  "@ADMIN_PORT@": str(self.admin_port), "@PUBLIC_PORT@": str(self.public_port),
-                  "@LOG_DIR@": str(self.root / "logs"), "@PORT@": str(self.ssh_port), "@DIR@": str(self.root),
-                  "@USER@": LAB_USER, "@PM2_HOME@": str(self.pm2_home)}
         content = template.read_text()
-        for key, value in values.items():
+        for key, value in self._placeholders().items():
             content = content.replace(key, value)
         dest.write_text(content)
 
@@ -224,7 +232,7 @@ class HetznerLab:
         shutil.copy(self.root / "client_key.pub", self.root / "authorized_keys")
         host_pub = (self.root / "ssh_host_ed25519_key.pub").read_text().split()
         (self.root / "known_hosts").write_text(f"[127.0.0.1]:{self.ssh_port} {host_pub[0]} {host_pub[1]}\n")
-        self._fill(self.sources / "sshd_config.template", self.root / "sshd_config")
+        self._fill(self._template("sshd_config.template"), self.root / "sshd_config")
         Path("/run/sshd").mkdir(exist_ok=True)
         self._procs["sshd"] = subprocess.Popen(
             [str(SSHD), "-D", "-e", "-f", str(self.root / "sshd_config")],
@@ -265,12 +273,12 @@ class HetznerLab:
                                 cwd=str(self.root), stdout=subprocess.DEVNULL,
                                 stderr=open(self.root / "logs" / log, "ab"))  # noqa: SIM115
 
-    def as_user(self, argv: Sequence[str], check: bool = True,
-                pm2_home: Path | None = None) -> subprocess.CompletedProcess[str]:
+    def as_user(self, argv: Sequence[str], check: bool = True, pm2_home: Path | None = None,
+                timeout: float = 60) -> subprocess.CompletedProcess[str]:
         user = pwd.getpwnam(LAB_USER)
         env = self._env() | ({"PM2_HOME": str(pm2_home)} if pm2_home else {})
         return subprocess.run(list(argv), user=user.pw_uid, group=user.pw_gid, extra_groups=[], env=env,
-                              cwd=str(self.root), capture_output=True, text=True, check=check, timeout=60)
+                              cwd=str(self.root), capture_output=True, text=True, check=check, timeout=timeout)
 
     def rebuild(self) -> None:
         """`npm run build` of the app (a new `.next/BUILD_ID`), as a deploy does."""
@@ -505,15 +513,15 @@ def _release_machine_lock() -> None:
         _lock_fd = None
 
 
-def start_lab(parent: Path = Path("/tmp"), kind: type[HetznerLab] = HetznerLab) -> HetznerLab:
-    """Start a lab (`kind`: this one or `hetzner_alt.HetznerAltLab`) in a new temporary folder under
-    `parent` (the caller stops it).
+def start_lab(parent: Path = Path("/tmp"), kind: type[HetznerLab] = HetznerLab, **settings: Any) -> HetznerLab:
+    """Start a lab (`kind`: this one, `hetzner_alt.HetznerAltLab` or `stack.StackLab`, with its
+    `settings`) in a new temporary folder under `parent` (the caller stops it).
 
     Raises ExecutionError when a program is missing or the lab does not come up (with the logs)."""
     check_prerequisites()
     _take_machine_lock()
     try:
-        lab = kind(Path(tempfile.mkdtemp(prefix="smcp-hetzner-", dir=parent)))
+        lab = kind(Path(tempfile.mkdtemp(prefix="smcp-hetzner-", dir=parent)), **settings)
     except BaseException:
         _release_machine_lock()
         raise

@@ -1,0 +1,96 @@
+"""The combined lab (`labs/stack/`): a Next.js app that reads the Supabase-like database through a
+real PostgreSQL connection, built and run under PM2 behind Caddy on the host lab's sshd host.
+
+It is the host lab with another app: `next build` of `labs/stack/app` as the lab user (its
+node_modules hard-linked from the cache `scripts/labs/stack` installs), `next start` under PM2, and
+`DATABASE_URL` in the PM2 ecosystem's env. The app queries as the signed-in user (role
+`authenticated` with the JWT claims PostgREST would set), so row-level security applies, and its
+errors carry PostgreSQL's SQLSTATE into the PM2 log. The database is the caller's: a clone of the
+Supabase lab in the tests (`tests/helpers/stack_lab.py`). Faults of one layer show in another.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+from urllib.parse import quote
+
+import httpx
+import psycopg
+
+from support_mcp.domain.errors import ExecutionError
+from support_mcp.labs.hetzner import REPO, HetznerLab, start_lab
+
+STACK_SOURCES = REPO / "labs" / "stack"
+NODE_MODULES = STACK_SOURCES / ".cache" / "node_modules"
+STACK_SETUP = "scripts/labs/stack"
+BUILD_TIMEOUT_S = 300.0
+# the lab's signed-in user: one of the Supabase lab's seeded users (a session cookie in the real app)
+SIGNED_IN_USER = "11111111-1111-4111-8111-111111111111"
+
+
+def app_database_url(owner_dsn: str, user: str = "authenticator") -> str:
+    """The app's connection to the database of `owner_dsn` as `user`: by default the API's login
+    role `authenticator`, which switches to `authenticated` per request (as PostgREST does)."""
+    info = psycopg.conninfo.conninfo_to_dict(owner_dsn)
+    host, port, dbname = info.get("host") or "127.0.0.1", info.get("port") or "5432", info.get("dbname")
+    if not dbname:
+        raise ValueError("the database connection names no database")
+    return f"postgresql://{quote(user, safe='')}@{host}:{port}/{quote(str(dbname), safe='')}"  # a URL for node-postgres
+
+
+@dataclass
+class StackLab(HetznerLab):
+    """The host lab running the combined lab's Next.js app against `database_url`."""
+
+    sources: ClassVar[Path] = STACK_SOURCES
+    health_path: ClassVar[str] = "/api/health"
+    default_env: ClassVar[str] = f"LAB_SIGNED_IN_USER={SIGNED_IN_USER}\n"
+    dashboard_path: ClassVar[str] = "/dashboard"
+    database_url: str = ""  # the app's queries (RLS applies)
+    auth_database_url: str = ""  # the auth service's writes (sign-up)
+
+    def _placeholders(self) -> dict[str, str]:
+        return super()._placeholders() | {"@DATABASE_URL@": self.database_url,
+                                          "@AUTH_DATABASE_URL@": self.auth_database_url}
+
+    def _build(self) -> None:
+        if not (NODE_MODULES / "next").is_dir():
+            raise ExecutionError(f"stack lab: the app's packages are missing ({NODE_MODULES}); run `{STACK_SETUP}`")
+        # hard links into the cache, made after the lab folder was given to the lab user: the
+        # files stay root's and readable, the cache keeps its owner
+        subprocess.run(["cp", "-al", str(NODE_MODULES), str(self.frontend / "node_modules")], check=True, timeout=120)
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        """`next build` as the lab user, as a deploy does (a new `.next/BUILD_ID`)."""
+        self.as_user(["env", "NEXT_TELEMETRY_DISABLED=1", "npm", "--prefix", str(self.frontend), "run", "build"],
+                     timeout=BUILD_TIMEOUT_S)
+
+    def page_status(self, path: str) -> int | None:
+        """The status of one of the app's pages through Caddy (None: no answer)."""
+        try:
+            return httpx.get(self.public_url.rstrip("/") + path, timeout=10.0).status_code
+        except httpx.HTTPError:
+            return None
+
+    def dashboard_status(self) -> int | None:
+        return self.page_status(self.dashboard_path)
+
+    def signup_status(self, email: str) -> int | None:
+        """The status of a sign-up through Caddy (a new auth user; its trigger gives it the free plan)."""
+        try:
+            return httpx.post(self.public_url.rstrip("/") + "/api/signup", json={"email": email}, timeout=10.0).status_code
+        except httpx.HTTPError:
+            return None
+
+
+def start_stack_lab(owner_dsn: str, parent: Path = Path("/tmp")) -> StackLab:
+    """Start the combined lab with its app on the database of `owner_dsn` (a Supabase lab)."""
+    owner = str(psycopg.conninfo.conninfo_to_dict(owner_dsn).get("user") or "postgres")
+    lab = start_lab(parent, kind=StackLab, database_url=app_database_url(owner_dsn),
+                    auth_database_url=app_database_url(owner_dsn, owner))
+    assert isinstance(lab, StackLab)
+    return lab

@@ -1,0 +1,130 @@
+"""Cross-layer incidents on the combined lab (labs/stack: the Next.js app reading the Supabase-like
+database, under PM2 behind Caddy on the host lab's sshd host), each through the real command line:
+a lead run (`support-mcp run --agent auto`) names the root cause in its layer with a chain of
+findings from two agents, drafts the repair for the root cause, and after a person approves it
+the page is healthy again."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers.outcomes import Cli, cli_env
+from helpers.stack_lab import StackDatabase, stack_targets
+from support_mcp.labs.stack import StackLab, start_stack_lab
+
+pytestmark = pytest.mark.hetzner_lab
+
+SUPABASE = "supabase-analyst-agent"
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[tuple[StackLab, StackDatabase]]:
+    db = StackDatabase.create()
+    try:
+        lab = start_stack_lab(db.dsn)
+    except BaseException:
+        db.drop()
+        raise
+    yield lab, db
+    lab.stop()
+    db.drop()
+
+
+@pytest.fixture
+def healthy_stack(stack: tuple[StackLab, StackDatabase]) -> Iterator[tuple[StackLab, StackDatabase]]:
+    lab, db = stack
+    yield lab, db
+    db.reset()
+    lab.heal()
+
+
+def lead_run(cli: Cli, subject: str, message: str) -> tuple[str, dict[str, Any]]:
+    ticket = cli.json("tickets", "create", "--subject", subject, "--message", message, "--customer", "acme")["id"]
+    return ticket, cli.json("run", "--ticket", ticket, "--agent", "auto")
+
+
+def approve_and_apply(cli: Cli, ticket: str) -> list[dict[str, Any]]:
+    plans = cli.json("plans", "list", "--ticket", ticket)
+    for plan in plans:
+        cli.json("plans", "approve", plan["id"], "--hash", plan["plan_hash"], "--approver", "Erika Muster")
+        applied = cli.json("plans", "apply", plan["id"], "--hash", plan["plan_hash"])
+        assert applied["status"] == "applied", applied
+    return plans
+
+
+def findings(out: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """What each run of a lead run found (agent, check, status, title), for a failure's message."""
+    return [(run["agent"], f["check"], f["status"], f["title"]) for run in out["runs"] for f in run["findings"]
+            if f["status"] in ("warn", "fail")]
+
+
+def assert_chain(out: dict[str, Any], layer: str) -> None:
+    lead = out["lead"]
+    assert lead["cause"] and lead["layer"] == layer and lead["confirmed"], (lead, findings(out))
+    agents = [link["agent"] for link in lead["chain"]]
+    assert len(lead["chain"]) >= 2 and len(set(agents)) >= 2, lead["chain"]
+    assert agents[-1] == layer, f"the chain does not end in the cause's layer: {agents}"
+    assert all(link["notes"] for link in lead["chain"]), f"a link cites no command note: {lead['chain']}"
+
+
+# database fault -> what the customer writes about the dashboard (a 500 with a digest in the app)
+DASHBOARD_FAULTS = {
+    # a policy that queries its own table: every read of team_members fails with 42P17
+    "recursive_policy": ("Dashboard zeigt Fehler", "Seit heute Mittag zeigt unser Dashboard nur noch 'Application "
+                         "error: a server-side exception has occurred'. Die Startseite geht."),
+    # a GRANT cleanup: the dashboard's RPC get_dashboard_stats() fails for signed-in users with 42501
+    "rpc_authenticated_only": ("Statistiken weg", "Im Dashboard kommt statt der Statistiken nur noch eine Fehlerseite, "
+                               "seit gestern Abend."),
+}
+
+
+@pytest.mark.parametrize("fault", list(DASHBOARD_FAULTS))
+def test_a_database_fault_behind_the_dashboards_500_is_repaired_in_the_database(
+        healthy_stack: tuple[StackLab, StackDatabase], fresh_dsn: str, tmp_path: Path, fault: str) -> None:
+    lab, db = healthy_stack
+    assert lab.dashboard_status() == 200
+    db.reset(fault)
+    assert lab.dashboard_status() == 500 and lab.http_status() == 200
+    cli = Cli(cli_env(fresh_dsn, stack_targets(lab, db, tmp_path)))
+    ticket, out = lead_run(cli, *DASHBOARD_FAULTS[fault])
+    assert_chain(out, SUPABASE)
+    plans = approve_and_apply(cli, ticket)
+    assert plans and {p["agent"] for p in plans} == {SUPABASE}, plans
+    assert lab.dashboard_status() == 200, "the dashboard is not healthy after the approved repair"
+
+
+def test_a_broken_create_free_subscription_behind_failing_sign_ups_is_repaired_in_the_database(
+        healthy_stack: tuple[StackLab, StackDatabase], fresh_dsn: str, tmp_path: Path) -> None:
+    lab, db = healthy_stack
+    db.reset("subscription_fails")
+    assert lab.signup_status("vorher@example.com") == 500 and lab.http_status() == 200
+    cli = Cli(cli_env(fresh_dsn, stack_targets(lab, db, tmp_path)))
+    # what an operator sees: a 500 since a deploy (the words of a sign-up problem would send the
+    # ticket to the analyst straight away)
+    ticket, out = lead_run(cli, "Fehler 500 seit dem Deploy", "Seit dem Deploy heute früh endet das Onboarding "
+                           "neuer Kunden mit einem Fehler 500, Bestandskunden merken nichts.")
+    assert_chain(out, SUPABASE)
+    plans = approve_and_apply(cli, ticket)
+    assert plans and {p["agent"] for p in plans} == {SUPABASE}, plans
+    assert lab.signup_status("nachher@example.com") == 201, "sign-ups still fail after the approved repair"
+
+
+def test_a_host_fault_of_the_stack_ends_with_the_host_agent_alone(
+        healthy_stack: tuple[StackLab, StackDatabase], fresh_dsn: str, tmp_path: Path) -> None:
+    """A single-layer incident on the same stack: the app stopped in PM2, 502 at Caddy. The lead
+    run ends with one agent, the host's, and its restart brings the dashboard back."""
+    lab, db = healthy_stack
+    lab.inject_stopped()
+    assert lab.http_status() == 502
+    cli = Cli(cli_env(fresh_dsn, stack_targets(lab, db, tmp_path)))
+    ticket, out = lead_run(cli, "502 Bad Gateway", "Die Seite zeigt seit einer Stunde nur 502 Bad Gateway.")
+    lead = out["lead"]
+    assert [run["agent"] for run in out["runs"]] == ["hetzner-ops-agent"], findings(out)
+    assert lead["layer"] == "hetzner-ops-agent" and lead["confirmed"], (lead, findings(out))
+    plans = approve_and_apply(cli, ticket)
+    assert [p["repair"] for p in plans] == ["pm2_restart"], plans
+    assert lab.dashboard_status() == 200, "the dashboard is not back after the approved restart"

@@ -1,0 +1,65 @@
+"""The combined lab for the tests (`support_mcp.labs.stack`): its database — a Supabase lab that
+keeps its name while each test gets it fresh from the template, with a fault injected — and the
+targets of all three agents on it."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from helpers.supabase_lab import (
+    ADMIN_DSN,
+    LAB_DIR,
+    create_lab_template,
+    drop_database,
+    dsn_for,
+    inject,
+    new_database_name,
+)
+from support_mcp.domain.targets import FrontendTarget, SupabaseTarget, Targets
+from support_mcp.labs.stack import StackLab
+
+
+@dataclass
+class StackDatabase:
+    template: str
+    name: str
+
+    @property
+    def dsn(self) -> str:
+        return dsn_for(self.name)
+
+    @classmethod
+    def create(cls) -> StackDatabase:
+        template = create_lab_template()
+        db = cls(template, new_database_name("stack"))
+        db.reset()
+        return db
+
+    def reset(self, fault: str | None = None) -> None:
+        """The database healthy again (the app's connections are ended), then `fault` injected."""
+        with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{self.name}" with (force)')  # type: ignore[arg-type]
+            conn.execute(f'create database "{self.name}" template "{self.template}"')  # type: ignore[arg-type]
+        if fault is not None:
+            inject(self.dsn, fault)
+
+    def drop(self) -> None:
+        drop_database(self.name)
+        drop_database(self.template)
+
+
+def stack_targets(lab: StackLab, db: StackDatabase, work: Path) -> Targets:
+    """What a customer configures for the three agents: the host, the Supabase database (with the
+    project's migrations folder) and the Next.js app (its folder on the host, its URL, its PM2 log)."""
+    migrations = work / "supabase" / "migrations"
+    migrations.mkdir(parents=True, exist_ok=True)
+    shutil.copy(LAB_DIR / "02_public.sql", migrations / "20250101000000_initial_schema.sql")
+    supabase = SupabaseTarget(database_url=db.dsn, migrations_dir=migrations, drafts_dir=work / "tmp" / "sql")
+    frontend = FrontendTarget(source_dir=lab.frontend, workspace_dir=work / "workspaces", base_url=lab.public_url,
+                              pages=("/", lab.dashboard_path), server_log=lab.pm2_home / "logs" / f"{lab.app}-error.log",
+                              pm2_app=lab.app, restart_target=lab.host_target().name, pm2_home=lab.pm2_home)
+    return Targets(supabase=supabase, hosts=(lab.host_target(),), frontend=frontend)
