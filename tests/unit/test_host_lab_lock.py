@@ -1,4 +1,5 @@
-"""The machine-wide lock of the host labs (they share one system user, so one runs at a time)."""
+"""The host labs: the machine-wide lock (they share one system user, so one runs at a time) and
+the combined lab's connection settings."""
 
 from __future__ import annotations
 
@@ -47,3 +48,15 @@ def test_one_process_may_hold_two_labs_and_frees_the_lock_with_the_last(lock_pat
     assert subprocess.run(probe, capture_output=True, check=False).returncode != 0, "freed while a lab still runs"
     hetzner._release_machine_lock()
     assert subprocess.run(probe, capture_output=True, check=False).returncode == 0, "still held after the last stop"
+
+
+def test_the_combined_labs_app_connects_as_the_api_role_by_url() -> None:
+    from support_mcp.labs.stack import app_database_url
+
+    dsn = "user=postgres password=secret dbname=support_mcp_test_stack_1 host=127.0.0.1 port=5432"
+    # node-postgres reads URLs; the password of the owner never reaches the app's settings
+    assert app_database_url(dsn) == "postgresql://authenticator@127.0.0.1:5432/support_mcp_test_stack_1"
+    assert app_database_url(dsn, "postgres") == "postgresql://postgres@127.0.0.1:5432/support_mcp_test_stack_1"
+    assert app_database_url("postgresql://u@db.example:6543/a%20b") == "postgresql://authenticator@db.example:6543/a%20b"
+    with pytest.raises(ValueError, match="names no database"):
+        app_database_url("host=127.0.0.1 user=postgres")
