@@ -19,6 +19,9 @@ from support_mcp.labs.stack import StackLab, start_stack_lab
 pytestmark = pytest.mark.hetzner_lab
 
 SUPABASE = "supabase-analyst-agent"
+# the one repair each database fault's lead run drafts: the root cause's, not one per symptom
+REPAIRS = {"recursive_policy": "restore_policy", "rpc_authenticated_only": "grant_table_privilege",
+           "subscription_fails": "restore_function"}
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +75,7 @@ def assert_chain(out: dict[str, Any], layer: str) -> None:
 
 
 # database fault -> what the customer writes about the dashboard (a 500 with a digest in the app)
-DASHBOARD_FAULTS = {
+DASHBOARD_FAULTS: dict[str, tuple[str, str]] = {
     # a policy that queries its own table: every read of team_members fails with 42P17
     "recursive_policy": ("Dashboard zeigt Fehler", "Seit heute Mittag zeigt unser Dashboard nur noch 'Application "
                          "error: a server-side exception has occurred'. Die Startseite geht."),
@@ -93,7 +96,7 @@ def test_a_database_fault_behind_the_dashboards_500_is_repaired_in_the_database(
     ticket, out = lead_run(cli, *DASHBOARD_FAULTS[fault])
     assert_chain(out, SUPABASE)
     plans = approve_and_apply(cli, ticket)
-    assert plans and {p["agent"] for p in plans} == {SUPABASE}, plans
+    assert [(p["agent"], p["repair"]) for p in plans] == [(SUPABASE, REPAIRS[fault])], plans
     assert lab.dashboard_status() == 200, "the dashboard is not healthy after the approved repair"
 
 
@@ -109,7 +112,7 @@ def test_a_broken_create_free_subscription_behind_failing_sign_ups_is_repaired_i
                            "neuer Kunden mit einem Fehler 500, Bestandskunden merken nichts.")
     assert_chain(out, SUPABASE)
     plans = approve_and_apply(cli, ticket)
-    assert plans and {p["agent"] for p in plans} == {SUPABASE}, plans
+    assert [(p["agent"], p["repair"]) for p in plans] == [(SUPABASE, REPAIRS["subscription_fails"])], plans
     assert lab.signup_status("nachher@example.com") == 201, "sign-ups still fail after the approved repair"
 
 
