@@ -6,6 +6,7 @@ suite elsewhere. Tests only ever touch databases whose names start with `support
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -110,6 +111,7 @@ def _mentions_host_lab(path: Path) -> bool:
     return path.is_file() and any(word in path.read_text("utf-8") for word in _HOST_LAB_WORDS)
 
 
+@functools.cache  # the controller asks once per test id
 def _is_host_lab_module(module: str) -> bool:
     path = REPO / module
     return _mentions_host_lab(path) or _mentions_host_lab(path.parent / "conftest.py")

@@ -46,8 +46,13 @@ def healthy_stack(stack: tuple[StackLab, StackDatabase]) -> Iterator[tuple[Stack
 
 
 def lead_run(cli: Cli, subject: str, message: str) -> tuple[str, dict[str, Any]]:
+    """A lead run on a new ticket; it leaves one conclusion note and one Tier-1 handover however
+    many agents ran."""
     ticket = cli.json("tickets", "create", "--subject", subject, "--message", message, "--customer", "acme")["id"]
-    return ticket, cli.json("run", "--ticket", ticket, "--agent", "auto")
+    out = cli.json("run", "--ticket", ticket, "--agent", "auto")
+    tags = [t for e in cli.json("tickets", "show", ticket)["timeline"] if e["kind"] == "message" for t in e["tags"]]
+    assert tags.count("lead_conclusion") == 1 and tags.count("tier1_handover") == 1, sorted(tags)
+    return ticket, out
 
 
 def approve_and_apply(cli: Cli, ticket: str) -> list[dict[str, Any]]:
