@@ -24,7 +24,7 @@ from e2e.test_supabase_both_labs import incident
 from e2e.test_supabase_incidents import INCIDENTS
 from helpers.outcomes import NEUTRAL, TICKETS, Cause, Cli, assert_outcome, cli_env
 from helpers.supabase_cli_lab import CLI
-from helpers.supabase_lab import LAB_DIR, SCENARIOS, clone_lab, create_lab_template, drop_database
+from helpers.supabase_lab import SCENARIOS, clone_lab, create_lab_template, drop_database, lab_target
 from support_mcp.domain.targets import SupabaseTarget, Targets
 
 pytestmark = pytest.mark.outcomes
@@ -50,10 +50,7 @@ def supabase_lab(supabase_template: str, tmp_path: Path) -> Iterator[Callable[[s
     def make(fault: str) -> SupabaseTarget:
         name, dsn = clone_lab(supabase_template, fault)
         made.append(name)
-        migrations = tmp_path / "supabase" / "migrations"
-        migrations.mkdir(parents=True)
-        shutil.copy(LAB_DIR / "02_public.sql", migrations / "20250101000000_initial_schema.sql")
-        return SupabaseTarget(database_url=dsn, migrations_dir=migrations, drafts_dir=tmp_path / "tmp" / "sql")
+        return lab_target(dsn, tmp_path / "supabase" / "migrations", tmp_path / "tmp" / "sql")
 
     yield make
     for name in made:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from helpers.supabase_lab import LAB_DIR, clone_lab, create_lab_template, drop_database
+from helpers.supabase_lab import clone_lab, create_lab_template, drop_database, lab_target
 from support_mcp.bootstrap import Services, Settings, open_services
 from support_mcp.domain.models import AuthorKind, Verdict
 from support_mcp.domain.targets import SupabaseTarget, Targets
@@ -68,10 +67,7 @@ def make_target(lab_template: str, tmp_path: Path) -> Iterator[object]:
     def make(scenario: str) -> SupabaseTarget:
         name, dsn = clone_lab(lab_template, scenario)
         made.append(name)
-        migrations = tmp_path / "supabase" / "migrations"
-        migrations.mkdir(parents=True)
-        shutil.copy(LAB_DIR / "02_public.sql", migrations / "20250101000000_initial_schema.sql")
-        return SupabaseTarget(database_url=dsn, migrations_dir=migrations, drafts_dir=tmp_path / "tmp" / "sql")
+        return lab_target(dsn, tmp_path / "supabase" / "migrations", tmp_path / "tmp" / "sql")
 
     yield make
     for name in made:

@@ -4,7 +4,6 @@ targets of all three agents on it."""
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,14 +11,14 @@ import psycopg
 
 from helpers.supabase_lab import (
     ADMIN_DSN,
-    LAB_DIR,
     create_lab_template,
     drop_database,
     dsn_for,
     inject,
+    lab_target,
     new_database_name,
 )
-from support_mcp.domain.targets import FrontendTarget, SupabaseTarget, Targets
+from support_mcp.domain.targets import FrontendTarget, Targets
 from support_mcp.labs.stack import StackLab
 
 
@@ -55,10 +54,7 @@ class StackDatabase:
 def stack_targets(lab: StackLab, db: StackDatabase, work: Path) -> Targets:
     """What a customer configures for the three agents: the host, the Supabase database (with the
     project's migrations folder) and the Next.js app (its folder on the host, its URL, its PM2 log)."""
-    migrations = work / "supabase" / "migrations"
-    migrations.mkdir(parents=True, exist_ok=True)
-    shutil.copy(LAB_DIR / "02_public.sql", migrations / "20250101000000_initial_schema.sql")
-    supabase = SupabaseTarget(database_url=db.dsn, migrations_dir=migrations, drafts_dir=work / "tmp" / "sql")
+    supabase = lab_target(db.dsn, work / "supabase" / "migrations", work / "tmp" / "sql")
     frontend = FrontendTarget(source_dir=lab.frontend, workspace_dir=work / "workspaces", base_url=lab.public_url,
                               pages=("/", lab.dashboard_path), server_log=lab.pm2_home / "logs" / f"{lab.app}-error.log",
                               pm2_app=lab.app, restart_target=lab.host_target().name, pm2_home=lab.pm2_home)

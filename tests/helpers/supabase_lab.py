@@ -82,6 +82,17 @@ def clone_lab(template: str, scenario: str | None = None) -> tuple[str, str]:
     return name, dsn
 
 
+INITIAL_MIGRATION = "20250101000000_initial_schema.sql"
+
+
+def lab_target(dsn: str, migrations: Path, drafts: Path) -> SupabaseTarget:
+    """A target on the lab database `dsn` as a project configures it: its migrations folder
+    (created) holding the initial schema — what repairs restore definitions from — and a drafts folder."""
+    migrations.mkdir(parents=True, exist_ok=True)
+    (migrations / INITIAL_MIGRATION).write_bytes((LAB_DIR / "02_public.sql").read_bytes())
+    return SupabaseTarget(database_url=dsn, migrations_dir=migrations, drafts_dir=drafts)
+
+
 def inject(dsn: str, scenario: str) -> None:
     if scenario not in SCENARIOS:
         raise ValueError(f"unknown lab scenario {scenario!r}; known: {', '.join(SCENARIOS)}")

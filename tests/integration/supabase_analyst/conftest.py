@@ -3,13 +3,12 @@ module, each named fault scenario injected by its own SQL file (labs/supabase/fa
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from helpers.supabase_lab import LAB_DIR, clone_lab, create_lab_template, drop_database
+from helpers.supabase_lab import clone_lab, create_lab_template, drop_database, lab_target
 from support_mcp.domain.targets import SupabaseTarget
 
 
@@ -32,10 +31,7 @@ def lab(lab_template: str, tmp_path: Path) -> Iterator[LabFactory]:
     def make(scenario: str | None = None) -> SupabaseTarget:
         name, dsn = clone_lab(lab_template, scenario)
         made.append(name)
-        migrations = tmp_path / f"migrations_{len(made)}"
-        migrations.mkdir()
-        shutil.copy(LAB_DIR / "02_public.sql", migrations / "20250101000000_initial_schema.sql")
-        return SupabaseTarget(database_url=dsn, migrations_dir=migrations, drafts_dir=tmp_path / "tmp" / "sql")
+        return lab_target(dsn, tmp_path / f"migrations_{len(made)}", tmp_path / "tmp" / "sql")
 
     yield make
     for name in made:
