@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -19,6 +20,8 @@ from support_mcp.labs.stack import StackLab, start_stack_lab
 pytestmark = pytest.mark.hetzner_lab
 
 SUPABASE = "supabase-analyst-agent"
+HETZNER = "hetzner-ops-agent"
+FRONTEND = "frontend-diagnostics-agent"
 # the one repair each database fault's lead run drafts: the root cause's, not one per symptom
 REPAIRS = {"recursive_policy": "restore_policy", "rpc_authenticated_only": "grant_table_privilege",
            "subscription_fails": "restore_function"}
@@ -121,6 +124,32 @@ def test_a_broken_create_free_subscription_behind_failing_sign_ups_is_repaired_i
     assert lab.signup_status("nachher@example.com") == 201, "sign-ups still fail after the approved repair"
 
 
+def test_a_deploy_that_lost_a_database_setting_is_traced_from_the_browser_to_the_env_file(
+        healthy_stack: tuple[StackLab, StackDatabase], fresh_dsn: str, tmp_path: Path) -> None:
+    """A deploy wrote `.env.production` without DATABASE_URL: the app fails its env validation at
+    start, PM2 gives up on it and the customer's browser gets a 502. The ticket speaks of an error
+    page, so the frontend agent starts; the proxy's 502 hands over to the host agent, which finds the
+    crash and the variable the app's error names, lost from the env file while yesterday's copy
+    holds it. Its repair restores that one line from the copy (the value never in a note)."""
+    lab, db = healthy_stack
+    lab.inject_lost_setting("DATABASE_URL")
+    assert lab.http_status() == 502
+    cli = Cli(cli_env(fresh_dsn, stack_targets(lab, db, tmp_path)))
+    ticket, out = lead_run(cli, "Dashboard zeigt Fehlerseite", "Seit dem Deploy heute Morgen zeigt das Dashboard im "
+                           "Browser nur noch eine Fehlerseite, auch die Startseite lädt nicht.")
+    assert [run["agent"] for run in out["runs"]] == [FRONTEND, HETZNER], findings(out)
+    assert_chain(out, HETZNER)
+    assert out["lead"]["chain"][0]["check"] == "frontend.smoke", out["lead"]["chain"]
+    assert any(link["check"] == "pm2_logs" for link in out["lead"]["chain"]), out["lead"]["chain"]
+    plans = approve_and_apply(cli, ticket)
+    assert [(p["agent"], p["repair"]) for p in plans] == [(HETZNER, "config_fix")], plans
+    assert lab.dashboard_status() == 200, "the dashboard is not back after the approved repair"
+    password = urlsplit(lab.database_url).password
+    assert password and lab.database_url in lab.env_file.read_text()
+    leaked = [e["body"] for e in cli.json("tickets", "show", ticket)["timeline"] if password in e.get("body", "")]
+    assert not leaked, f"the env file's password reached a ticket note: {leaked}"
+
+
 def test_a_host_fault_of_the_stack_ends_with_the_host_agent_alone(
         healthy_stack: tuple[StackLab, StackDatabase], fresh_dsn: str, tmp_path: Path) -> None:
     """A single-layer incident on the same stack: the app stopped in PM2, 502 at Caddy. The lead
@@ -131,8 +160,8 @@ def test_a_host_fault_of_the_stack_ends_with_the_host_agent_alone(
     cli = Cli(cli_env(fresh_dsn, stack_targets(lab, db, tmp_path)))
     ticket, out = lead_run(cli, "502 Bad Gateway", "Die Seite zeigt seit einer Stunde nur 502 Bad Gateway.")
     lead = out["lead"]
-    assert [run["agent"] for run in out["runs"]] == ["hetzner-ops-agent"], findings(out)
-    assert lead["layer"] == "hetzner-ops-agent" and lead["confirmed"], (lead, findings(out))
+    assert [run["agent"] for run in out["runs"]] == [HETZNER], findings(out)
+    assert lead["layer"] == HETZNER and lead["confirmed"], (lead, findings(out))
     plans = approve_and_apply(cli, ticket)
     assert [p["repair"] for p in plans] == ["pm2_restart"], plans
     assert lab.dashboard_status() == 200, "the dashboard is not back after the approved restart"

@@ -57,6 +57,8 @@ def test_the_combined_labs_app_connects_as_the_api_role_by_url() -> None:
     # node-postgres reads URLs; the password of the owner never reaches the app's settings
     assert app_database_url(dsn) == "postgresql://authenticator@127.0.0.1:5432/support_mcp_test_stack_1"
     assert app_database_url(dsn, "postgres") == "postgresql://postgres@127.0.0.1:5432/support_mcp_test_stack_1"
+    assert app_database_url(dsn, password="p@ss/w") == \
+        "postgresql://authenticator:p%40ss%2Fw@127.0.0.1:5432/support_mcp_test_stack_1"
     assert app_database_url("postgresql://u@db.example:6543/a%20b") == "postgresql://authenticator@db.example:6543/a%20b"
     with pytest.raises(ValueError, match="names no database"):
         app_database_url("host=127.0.0.1 user=postgres")

@@ -10,6 +10,14 @@ const csp = [
   "frame-ancestors 'none'",
 ].join("; ");
 
+// The server's settings, checked when the app builds and starts (as t3-env or a zod schema in
+// next.config does): without them the app refuses to start.
+for (const name of ["DATABASE_URL", "AUTH_DATABASE_URL"]) {
+  if (!process.env[name]) {
+    throw new Error(`Invalid environment variables: ${name} is required (the Supabase database's connection string)`);
+  }
+}
+
 /** @type {import('next').NextConfig} */
 module.exports = {
   poweredByHeader: false,

@@ -125,6 +125,10 @@ class BrowserExecutor:
                                 await page.wait_for_load_state("networkidle", timeout=min(timeout_ms, 5000))
                         except PlaywrightError as exc:
                             error = str(exc).splitlines()[0][:300]
+                            # Chromium refuses an error answer without a body (a proxy's bare 502)
+                            # as ERR_HTTP_RESPONSE_CODE_FAILURE: the status is the document's answer
+                            status = next((f.status for f in failed if f.url.rstrip("/") == url.rstrip("/") and f.status is not None
+                                           and f.resource_type == "document"), None)
                         title = await page.title()
                         body = (await page.inner_text("body"))[:4000] if error is None else ""
                         if screenshot_path is not None:

@@ -174,11 +174,16 @@ class HetznerLab:
         self.as_user(["pm2", "start", str(ecosystem)])
         wait_until(self.app_healthy, "app answering 200 through Caddy")
 
+    def env_content(self) -> str:
+        """The healthy env file of the app (`default_env`; a lab whose env holds settings of its
+        own start adds them)."""
+        return self.default_env
+
     def _lay_out(self) -> Path:
         """The deploy folder with the app, its env file and the ecosystem file (returned)."""
         shutil.copytree(self.sources / "app", self.frontend, dirs_exist_ok=True)
         self._fill(self.sources / "ecosystem.config.js.template", self.deploy_root / "ecosystem.config.js")
-        self.env_file.write_text(self.default_env)
+        self.env_file.write_text(self.env_content())
         return self.deploy_root / "ecosystem.config.js"
 
     def _build(self) -> None:
@@ -316,9 +321,8 @@ class HetznerLab:
 
     def inject_crash_loop(self) -> None:
         """Invalid configuration: the app throws on start; PM2 restarts it until `errored`."""
-        self.write_env(self.default_env.replace("APP_MODE=production", "APP_MODE=crash"))
-        self.as_user(["pm2", "restart", self.app])
-        wait_until(lambda: self.pm2_state().get("status") == "errored", "pm2 status errored", 30)
+        self.write_env(self.env_content().replace("APP_MODE=production", "APP_MODE=crash"))
+        self.restart_until_errored()
 
     def inject_missing_supabase_url(self, backup: bool = False) -> None:
         """A deploy lost SUPABASE_URL: the app dies at start with supabase-js's error (a cause in
@@ -326,12 +330,20 @@ class HetznerLab:
         env file made by hand the day before (`.env.production.bak-YYYY-MM-DD`) still holds it."""
         self.remove_env_backups()
         if backup:
-            copy = self.env_file.with_name(f"{self.env_file.name}.bak-{time.strftime('%Y-%m-%d', time.gmtime())}")
-            good = self.default_env if "SUPABASE_URL=" in self.default_env else \
-                f"{self.default_env}SUPABASE_URL=https://{self.app}.supabase.co\n"
-            copy.write_text(good)
-            shutil.chown(copy, LAB_USER, LAB_USER)
-        self.write_env(re.sub(r"(?m)^SUPABASE_URL=.*\n?", "", self.default_env) + "SUPABASE_URL=\n")
+            env = self.env_content()
+            self.write_env_backup(env if "SUPABASE_URL=" in env else f"{env}SUPABASE_URL=https://{self.app}.supabase.co\n")
+        self.write_env(re.sub(r"(?m)^SUPABASE_URL=.*\n?", "", self.env_content()) + "SUPABASE_URL=\n")
+        self.restart_until_errored()
+
+    def write_env_backup(self, content: str) -> Path:
+        """A copy of the env file made by hand the day before: `.env.production.bak-YYYY-MM-DD`."""
+        copy = self.env_file.with_name(f"{self.env_file.name}.bak-{time.strftime('%Y-%m-%d', time.gmtime())}")
+        copy.write_text(content)
+        shutil.chown(copy, LAB_USER, LAB_USER)
+        return copy
+
+    def restart_until_errored(self) -> None:
+        """`pm2 restart` of an app that dies at start: PM2 gives up on it (`errored`)."""
         self.as_user(["pm2", "restart", self.app])
         wait_until(lambda: self.pm2_state().get("status") == "errored", "pm2 status errored", 30)
 
@@ -373,8 +385,7 @@ class HetznerLab:
             self._procs["squatter"] = self._spawn_as_user(["node", str(self.frontend / "server.js")],
                                                           "squatter.log")
         wait_until(lambda: _port_open(self.app_port), "squatter listening")
-        self.as_user(["pm2", "restart", self.app])
-        wait_until(lambda: self.pm2_state().get("status") == "errored", "pm2 status errored", 30)
+        self.restart_until_errored()
 
     def stop_squatter(self) -> None:
         self._stop_proc("squatter")
@@ -451,7 +462,7 @@ class HetznerLab:
         (self.frontend / ".health-down").unlink(missing_ok=True)
         (self.frontend / ".memory-hog").unlink(missing_ok=True)
         self.stop_squatter()
-        self.write_env(self.default_env)
+        self.write_env(self.env_content())
         self.remove_env_backups()
         self._heal_build()
         if "caddy" not in self._procs or self._procs["caddy"].poll() is not None:

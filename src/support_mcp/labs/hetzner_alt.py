@@ -85,7 +85,7 @@ class HetznerAltLab(HetznerLab):
             shutil.copytree(self.sources / "app", release, dirs_exist_ok=True)
             os.symlink("../../shared/.env.production", release / ".env.production")
         os.symlink(f"releases/{RELEASES[-1]}", self.frontend)
-        self.env_file.write_text(self.default_env)
+        self.env_file.write_text(self.env_content())
         self._fill(self.sources / "ecosystem.config.js.template", shared / "ecosystem.config.js")
         return shared / "ecosystem.config.js"
 

@@ -11,6 +11,8 @@ Supabase lab in the tests (`tests/helpers/stack_lab.py`). Faults of one layer sh
 
 from __future__ import annotations
 
+import re
+import secrets
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,14 +33,17 @@ BUILD_TIMEOUT_S = 300.0
 SIGNED_IN_USER = "11111111-1111-4111-8111-111111111111"
 
 
-def app_database_url(owner_dsn: str, user: str = "authenticator") -> str:
+def app_database_url(owner_dsn: str, user: str = "authenticator", password: str | None = None) -> str:
     """The app's connection to the database of `owner_dsn` as `user`: by default the API's login
-    role `authenticator`, which switches to `authenticated` per request (as PostgREST does)."""
+    role `authenticator`, which switches to `authenticated` per request (as PostgREST does). With
+    `password` in it, as a production env file has one (the lab's server trusts loopback and never
+    asks for it; a test can look for it in what reaches a ticket)."""
     info = psycopg.conninfo.conninfo_to_dict(owner_dsn)
     host, port, dbname = info.get("host") or "127.0.0.1", info.get("port") or "5432", info.get("dbname")
     if not dbname:
         raise ValueError("the database connection names no database")
-    return f"postgresql://{quote(user, safe='')}@{host}:{port}/{quote(str(dbname), safe='')}"  # a URL for node-postgres
+    login = quote(user, safe="") + (f":{quote(password, safe='')}" if password else "")
+    return f"postgresql://{login}@{host}:{port}/{quote(str(dbname), safe='')}"  # a URL for node-postgres
 
 
 @dataclass
@@ -52,9 +57,10 @@ class StackLab(HetznerLab):
     database_url: str = ""  # the app's queries (RLS applies)
     auth_database_url: str = ""  # the auth service's writes (sign-up)
 
-    def _placeholders(self) -> dict[str, str]:
-        return super()._placeholders() | {"@DATABASE_URL@": self.database_url,
-                                          "@AUTH_DATABASE_URL@": self.auth_database_url}
+    def env_content(self) -> str:
+        """The app's `.env.production`: the signed-in user and the two database connections (a
+        deploy writes them there; `next build` and `next start` read it)."""
+        return f"{self.default_env}DATABASE_URL={self.database_url}\nAUTH_DATABASE_URL={self.auth_database_url}\n"
 
     def _build(self) -> None:
         if not (NODE_MODULES / "next").is_dir():
@@ -68,6 +74,15 @@ class StackLab(HetznerLab):
         """`next build` as the lab user, as a deploy does (a new `.next/BUILD_ID`)."""
         self.as_user(["env", "NEXT_TELEMETRY_DISABLED=1", "npm", "--prefix", str(self.frontend), "run", "build"],
                      timeout=BUILD_TIMEOUT_S)
+
+    def inject_lost_setting(self, key: str = "DATABASE_URL") -> None:
+        """A deploy wrote the env file without `key`, which the copy made by hand the day before
+        still holds: `next start` fails the app's env validation (next.config.js), PM2 restarts it
+        until `errored`, and Caddy answers 502."""
+        self.remove_env_backups()
+        self.write_env_backup(self.env_content())
+        self.write_env(re.sub(rf"(?m)^{re.escape(key)}=.*\n?", "", self.env_content()))
+        self.restart_until_errored()
 
     def page_status(self, path: str) -> int | None:
         """The status of one of the app's pages through Caddy (None: no answer)."""
@@ -90,7 +105,7 @@ class StackLab(HetznerLab):
 def start_stack_lab(owner_dsn: str, parent: Path = Path("/tmp")) -> StackLab:
     """Start the combined lab with its app on the database of `owner_dsn` (a Supabase lab)."""
     owner = str(psycopg.conninfo.conninfo_to_dict(owner_dsn).get("user") or "postgres")
-    lab = start_lab(parent, kind=StackLab, database_url=app_database_url(owner_dsn),
-                    auth_database_url=app_database_url(owner_dsn, owner))
+    lab = start_lab(parent, kind=StackLab, database_url=app_database_url(owner_dsn, password=secrets.token_hex(16)),
+                    auth_database_url=app_database_url(owner_dsn, owner, secrets.token_hex(16)))
     assert isinstance(lab, StackLab)
     return lab

@@ -8,7 +8,25 @@ from support_mcp.domain.models import CheckStatus
 # A server-side stack naming a database error points into the supabase analyst's layer.
 _DATABASE_WORDS = r"SQLSTATE|PGRST\d|permission denied for|infinite recursion detected in policy|row-level security"
 
+# The proxy in front of the app answers for it (502/503/504): the app behind it is down or does
+# not answer, which the host's process manager and proxy tell — the hetzner-ops agent's layer.
+_GATEWAY_STATUSES = (502, 503, 504)
+# A build that stops because a setting is missing from the environment: the env the deploy gives
+# the app (the env file on the server), not the code.
+_MISSING_SETTING = (r"invalid environment variables|missing (required )?env(ironment)? var|"
+                    r"environment variables? .{0,40}(is|are) (required|missing)|\b[A-Z][A-Z0-9_]{2,} is required\b")
+
 FRONTEND_EXPLANATIONS: tuple[Explanation, ...] = (
+    *(Explanation("bad_gateway", "frontend.smoke",
+                  {"de": f"Der Proxy vor der App antwortet mit {status}: die App dahinter läuft nicht oder antwortet "
+                         "nicht (Ursache auf dem Server)",
+                   "en": f"The proxy in front of the app answers {status}: the app behind it is not running or does "
+                         "not answer (a cause on the server)"},
+                  weight=4, when=(("status", status),), layer="hetzner-ops-agent") for status in _GATEWAY_STATUSES),
+    Explanation("build_failure", "frontend.build",
+                {"de": "Der Build scheitert an einer fehlenden Umgebungsvariable (Env-Datei auf dem Server)",
+                 "en": "The build fails on a missing environment variable (the env file on the server)"},
+                weight=5, mentions=_MISSING_SETTING, layer="hetzner-ops-agent"),
     Explanation("build_failure", "frontend.build", {"de": "Der Build bricht ab (Datei und Zeile im Befund)",
                                                     "en": "The build fails (file and line in the finding)"}, weight=4),
     Explanation("runtime_digest", "frontend.digest", {"de": "Die Seite scheitert an einem Datenbankfehler (Supabase)",

@@ -415,8 +415,9 @@ def _judge_visit(check: str, lang: Any, visit: PageVisit) -> Finding:
                          "media_type": "image/png"}] if visit.screenshot_path else [],
     }
     if visit.error:
+        error = f"HTTP {visit.status} ({visit.error})" if visit.status else visit.error
         return Finding(check=check, status=CheckStatus.FAIL, title=text(lang, "smoke.nav", page=visit.url,
-                                                                         error=visit.error), data=data)
+                                                                         error=error), data=data)
     bad = (visit.status or 0) >= 400 or visit.page_errors or visit.console_errors or visit.failed_requests
     if not bad:
         return Finding(check=check, status=CheckStatus.OK, title=text(lang, "smoke.ok", page=visit.url,

@@ -9,6 +9,7 @@ the deployed build against the last deployment event. A failed probe is a Findin
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -448,25 +449,38 @@ class HttpSmokeCheck(_OpsCheck):
         lang, url = ctx.language, self.host.public_url
         if not url:
             return [self._finding(CheckStatus.SKIPPED, text(lang, "smoke.no_url"), None, [])]
+        op = Operation(name="http_get", argv=("GET", url), target=self.host.name, timeout_s=HTTP_TIMEOUT_S)
+        started, clock = datetime.now(UTC), time.monotonic()
         try:
             async with httpx.AsyncClient(timeout=HTTP_TIMEOUT_S, follow_redirects=False) as client:
                 response = await client.get(url)
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"
-            return [self._finding(CheckStatus.FAIL, text(lang, "smoke.down", url=url, error=error), None,
+            await self._record(ctx, op, None, "", error, started, clock)
+            return [self._finding(CheckStatus.FAIL, text(lang, "smoke.down", url=url, error=error), op,
                                   [error], {"url": url, "status": None, "caddy_down": True}, f"GET {url}")]
         status_code, body = response.status_code, response.text[:200]
+        await self._record(ctx, op, status_code, f"HTTP {status_code} {response.reason_phrase}\n{body}", "",
+                           started, clock)
         data = {"url": url, "status": status_code, "server": response.headers.get("server")}
         evidence = [f"GET {url} -> {status_code}", body.strip()]
         if status_code < 400:
-            return [self._finding(CheckStatus.OK, text(lang, "smoke.ok", url=url, status=status_code), None,
+            return [self._finding(CheckStatus.OK, text(lang, "smoke.ok", url=url, status=status_code), op,
                                   evidence, data, f"GET {url}")]
         if status_code in (502, 503, 504):
             data["proxy_error"] = True
             return [self._finding(CheckStatus.FAIL, text(lang, "smoke.proxy_error", url=url, status=status_code),
-                                  None, evidence, data, f"GET {url}")]
-        return [self._finding(CheckStatus.WARN, text(lang, "smoke.unexpected", url=url, status=status_code), None,
+                                  op, evidence, data, f"GET {url}")]
+        return [self._finding(CheckStatus.WARN, text(lang, "smoke.unexpected", url=url, status=status_code), op,
                               evidence, data, f"GET {url}")]
+
+    @staticmethod
+    async def _record(ctx: CheckContext, op: Operation, status: int | None, stdout: str, stderr: str,
+                      started: datetime, clock: float) -> None:
+        """The GET on the ticket like a command (exit code 0 for an answer below 400)."""
+        await ctx.record(ctx.agent, op, CommandResult(
+            target=op.target, argv=op.argv, exit_code=0 if status is not None and status < 400 else 1, stdout=stdout,
+            stderr=stderr, duration_ms=(time.monotonic() - clock) * 1000.0, started_at=started))
 
 
 class FirewallCheck(_OpsCheck):
