@@ -6,14 +6,14 @@ the page is healthy again."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
-from helpers.outcomes import Cli, cli_env
+from helpers.outcomes import Cli, add_deployment_event, cli_env
 from helpers.stack_lab import StackDatabase, stack_targets
 from support_mcp.labs.stack import StackLab, start_stack_lab
 
@@ -48,10 +48,13 @@ def healthy_stack(stack: tuple[StackLab, StackDatabase]) -> Iterator[tuple[Stack
     lab.heal()
 
 
-def lead_run(cli: Cli, subject: str, message: str) -> tuple[str, dict[str, Any]]:
-    """A lead run on a new ticket; it leaves one conclusion note and one Tier-1 handover however
-    many agents ran."""
+def lead_run(cli: Cli, subject: str, message: str,
+             before: Callable[[str], None] | None = None) -> tuple[str, dict[str, Any]]:
+    """A lead run on a new ticket (`before` sees its id first); it leaves one conclusion note and
+    one Tier-1 handover however many agents ran."""
     ticket = cli.json("tickets", "create", "--subject", subject, "--message", message, "--customer", "acme")["id"]
+    if before is not None:
+        before(ticket)
     out = cli.json("run", "--ticket", ticket, "--agent", "auto")
     tags = [t for e in cli.json("tickets", "show", ticket)["timeline"] if e["kind"] == "message" for t in e["tags"]]
     assert tags.count("lead_conclusion") == 1 and tags.count("tier1_handover") == 1, sorted(tags)
@@ -148,6 +151,35 @@ def test_a_deploy_that_lost_a_database_setting_is_traced_from_the_browser_to_the
     assert password and lab.database_url in lab.env_file.read_text()
     leaked = [e["body"] for e in cli.json("tickets", "show", ticket)["timeline"] if password in e.get("body", "")]
     assert not leaked, f"the env file's password reached a ticket note: {leaked}"
+
+
+def test_a_deploy_whose_build_did_not_run_calls_the_rpc_its_migration_renamed(
+        healthy_stack: tuple[StackLab, StackDatabase], fresh_dsn: str, tmp_path: Path) -> None:
+    """A deploy applied a migration renaming get_dashboard_stats() to get_dashboard_summary() and
+    pulled the code that calls the new name, but its build step did not run: the running build
+    still calls the old name, and the dashboard fails with 42883. Three layers: the frontend agent
+    sees the digest naming the SQLSTATE, the analyst finds the applied rename in the newest
+    migration (the database is right), the host agent finds the build older than the deployment;
+    its repair builds and restarts, and the dashboard calls the new name."""
+    lab, db = healthy_stack
+    targets = stack_targets(lab, db, tmp_path)
+    assert targets.supabase is not None and targets.supabase.migrations_dir is not None
+    db.migrate(targets.supabase.migrations_dir, "rename_dashboard_stats",
+               "alter function public.get_dashboard_stats() rename to get_dashboard_summary;\n")
+    lab.inject_unbuilt_rename("get_dashboard_stats", "get_dashboard_summary")
+    assert lab.dashboard_status() == 500 and lab.http_status() == 200
+    cli = Cli(cli_env(fresh_dsn, targets))
+    # the deploy pipeline reports the deployment as the customer's CI does (support_automation_events)
+    ticket, out = lead_run(cli, "Dashboard kaputt nach Update", "Seit dem Update heute zeigt das Dashboard nur "
+                           "'Application error: a server-side exception has occurred'.",
+                           before=lambda ticket: add_deployment_event(fresh_dsn, ticket))
+    assert [run["agent"] for run in out["runs"]] == [FRONTEND, SUPABASE, HETZNER], findings(out)
+    assert_chain(out, HETZNER)
+    checks = [(link["agent"], link["check"]) for link in out["lead"]["chain"]]
+    assert (SUPABASE, "migration_renames") in checks and (HETZNER, "deploy_age") in checks, checks
+    plans = approve_and_apply(cli, ticket)
+    assert [(p["agent"], p["repair"]) for p in plans] == [(HETZNER, "deploy")], plans
+    assert lab.dashboard_status() == 200, "the dashboard is not healthy after the approved build"
 
 
 def test_a_host_fault_of_the_stack_ends_with_the_host_agent_alone(

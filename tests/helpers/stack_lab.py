@@ -4,6 +4,7 @@ targets of all three agents on it."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,17 @@ class StackDatabase:
             conn.execute(f'create database "{self.name}" template "{self.template}"')  # type: ignore[arg-type]
         if fault is not None:
             inject(self.dsn, fault)
+
+    def migrate(self, migrations: Path, name: str, sql: str) -> Path:
+        """A deploy's migration: the file in the project's migrations folder (Supabase's
+        `<version>_<name>.sql`, the version newer than the folder's newest), applied to the database."""
+        versions = [p.name.split("_", 1)[0] for p in migrations.glob("*.sql")]
+        version = max([time.strftime("%Y%m%d%H%M%S", time.gmtime()), *(str(int(v) + 1) for v in versions if v.isdigit())])
+        path = migrations / f"{version}_{name}.sql"
+        path.write_text(sql)
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            conn.execute(sql)  # type: ignore[arg-type]
+        return path
 
     def drop(self) -> None:
         drop_database(self.name)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +24,13 @@ import httpx
 import psycopg
 
 from support_mcp.domain.errors import ExecutionError
-from support_mcp.labs.hetzner import REPO, HetznerLab, start_lab
+from support_mcp.labs.hetzner import LAB_USER, REPO, HetznerLab, start_lab
 
 STACK_SOURCES = REPO / "labs" / "stack"
 NODE_MODULES = STACK_SOURCES / ".cache" / "node_modules"
 STACK_SETUP = "scripts/labs/stack"
 BUILD_TIMEOUT_S = 300.0
+DASHBOARD_PAGE = Path("app") / "dashboard" / "page.js"
 # the lab's signed-in user: one of the Supabase lab's seeded users (a session cookie in the real app)
 SIGNED_IN_USER = "11111111-1111-4111-8111-111111111111"
 
@@ -68,6 +70,10 @@ class StackLab(HetznerLab):
         # hard links into the cache, made after the lab folder was given to the lab user: the
         # files stay root's and readable, the cache keeps its owner
         subprocess.run(["cp", "-al", str(NODE_MODULES), str(self.frontend / "node_modules")], check=True, timeout=120)
+        # the copy's folders (new, unlike its files) the lab user's, as after an `npm install` of its
+        # own: a deploy's `npm install` may write its lock file and replace packages there
+        subprocess.run(["find", str(self.frontend / "node_modules"), "-type", "d", "-exec", "chown",
+                        f"{LAB_USER}:{LAB_USER}", "{}", "+"], check=True, timeout=120)
         self.rebuild()
 
     def rebuild(self) -> None:
@@ -83,6 +89,22 @@ class StackLab(HetznerLab):
         self.write_env_backup(self.env_content())
         self.write_env(re.sub(rf"(?m)^{re.escape(key)}=.*\n?", "", self.env_content()))
         self.restart_until_errored()
+
+    def inject_unbuilt_rename(self, old: str, new: str) -> None:
+        """A deploy pulled code that calls the dashboard's RPC `old` by its new name `new` (its
+        migration renamed it) but its build step did not run: the running build still calls `old`."""
+        page = self.frontend / DASHBOARD_PAGE
+        page.write_text(page.read_text().replace(f"{old}(", f"{new}("))
+        shutil.chown(page, LAB_USER, LAB_USER)
+
+    def _heal_build(self) -> None:
+        page, original = self.frontend / DASHBOARD_PAGE, (self.sources / "app" / DASHBOARD_PAGE).read_text()
+        if page.read_text() != original:
+            page.write_text(original)
+            shutil.chown(page, LAB_USER, LAB_USER)
+            self.rebuild()
+        else:
+            super()._heal_build()
 
     def page_status(self, path: str) -> int | None:
         """The status of one of the app's pages through Caddy (None: no answer)."""

@@ -80,4 +80,12 @@ SUPABASE_EXPLANATIONS: tuple[Explanation, ...] = tuple(
                                                            "en": "Monitoring reports a degraded state"}),
     Explanation("database_health", "supabase_logs", {"de": "Fehler in den Supabase-Logs (Auth, Edge, Postgres)",
                                                      "en": "Errors in the Supabase logs (auth, edge, postgres)"}),
+    # the database is as the newest migration wants it; a page failing on the old name is a running
+    # build older than the rename: the deploy on the host
+    Explanation("runtime_digest", "migration_renames",
+                {"de": "Eine Migration hat ein Objekt umbenannt, das der laufende App-Build noch unter dem alten Namen "
+                       "aufruft (Build älter als das Deployment)",
+                 "en": "A migration renamed an object the running app build still calls by its old name (a build "
+                       "older than the deployment)"},
+                weight=4, when=code_is("renamed_in_migration"), layer="hetzner-ops-agent"),
 )

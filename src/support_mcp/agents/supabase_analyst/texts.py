@@ -12,6 +12,23 @@ _TEXTS: dict[str, dict[Language, str]] = {
                    "en": "Supabase logs (Auth, Edge Functions, Postgres)"},
     "auth.title": {"de": "Auth/Profiles-Konsistenz", "en": "Auth/profiles consistency"},
     "functions.title": {"de": "Trigger und Funktionen der Registrierung", "en": "Sign-up trigger and functions"},
+    "renames.title": {"de": "Umbenennungen in den neuesten Migrationen", "en": "Renames in the newest migrations"},
+    "renames.no_migrations": {"de": "Keine Migrationsdateien ({folder}): Umbenennungen nicht prüfbar",
+                              "en": "No migration files ({folder}): renames cannot be checked"},
+    "renames.none": {"de": "Keine angewendete Umbenennung in den {count} neuesten Migrationen (bis {last})",
+                     "en": "No applied rename in the {count} newest migrations (up to {last})"},
+    "renames.applied": {"de": "Migration {migration} hat {kind} {old} in {new} umbenannt (angewendet): wer den alten "
+                              "Namen aufruft, scheitert",
+                        "en": "Migration {migration} renamed {kind} {old} to {new} (applied): callers of the old name "
+                              "fail"},
+    "renames.detail": {"de": "Ein App-Build, der älter ist als diese Migration, ruft noch {old} auf (42883/42P01/42703); "
+                             "der Quellcode kann schon den neuen Namen nennen.",
+                       "en": "An app build older than this migration still calls {old} (42883/42P01/42703); the "
+                             "source may name the new one already."},
+    "renames.kind.function": {"de": "die Funktion", "en": "function"},
+    "renames.kind.table": {"de": "die Tabelle", "en": "table"},
+    "renames.kind.view": {"de": "die View", "en": "view"},
+    "renames.kind.column": {"de": "die Spalte", "en": "column"},
     "signup.title": {"de": "Registrierungspfad (Reproduktion mit ROLLBACK)",
                      "en": "Sign-up path (reproduction with ROLLBACK)"},
     "rls.title": {"de": "RLS und Policies", "en": "RLS and policies"},
