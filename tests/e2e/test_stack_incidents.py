@@ -6,15 +6,19 @@ the page is healthy again."""
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import psycopg
 import pytest
 
 from helpers.outcomes import Cli, add_deployment_event, cli_env
 from helpers.stack_lab import StackDatabase, stack_targets
+from support_mcp.agents.supabase_analyst.locks import HOLD_SECONDS
 from support_mcp.labs.stack import StackLab, start_stack_lab
 
 pytestmark = pytest.mark.hetzner_lab
@@ -180,6 +184,37 @@ def test_a_deploy_whose_build_did_not_run_calls_the_rpc_its_migration_renamed(
     plans = approve_and_apply(cli, ticket)
     assert [(p["agent"], p["repair"]) for p in plans] == [(HETZNER, "deploy")], plans
     assert lab.dashboard_status() == 200, "the dashboard is not healthy after the approved build"
+
+
+def test_a_forgotten_transaction_holding_a_table_lock_times_the_dashboard_out_and_is_ended(
+        healthy_stack: tuple[StackLab, StackDatabase], fresh_dsn: str, tmp_path: Path) -> None:
+    """Someone's psql session took an ACCESS EXCLUSIVE lock on team_members (an ALTER TABLE it
+    never committed): every dashboard read waits until the app's statement timeout, the page
+    answers 500 after seconds, and the database otherwise looks healthy. The frontend agent sees
+    the digest's SQLSTATE 57014, the analyst names the session, its table and the waiting reads;
+    its repair ends exactly that session and the dashboard reads again."""
+    lab, db = healthy_stack
+    holder = psycopg.connect(db.dsn, application_name="psql")
+    try:
+        holder.execute("lock table public.team_members in access exclusive mode")
+        locked_at = time.monotonic()
+        assert lab.dashboard_status() == 500 and lab.http_status() == 200
+        time.sleep(max(0.0, HOLD_SECONDS + 1 - (time.monotonic() - locked_at)))  # held long enough to count
+        cli = Cli(cli_env(fresh_dsn, stack_targets(lab, db, tmp_path)))
+        ticket, out = lead_run(cli, "Dashboard hängt", "Das Dashboard lädt seit einer halben Stunde ewig und zeigt "
+                               "dann 'Application error: a server-side exception has occurred'.")
+        assert [run["agent"] for run in out["runs"]] == [FRONTEND, SUPABASE], findings(out)
+        assert_chain(out, SUPABASE)
+        checks = [(link["agent"], link["check"]) for link in out["lead"]["chain"]]
+        assert (FRONTEND, "frontend.digest") in checks and (SUPABASE, "lock_holders") in checks, checks
+        plans = approve_and_apply(cli, ticket)
+        assert [(p["agent"], p["repair"]) for p in plans] == [(SUPABASE, "terminate_lock_holder")], plans
+        assert lab.dashboard_status() == 200, "the dashboard does not read again after the approved repair"
+        with pytest.raises(psycopg.OperationalError):
+            holder.execute("select 1")
+    finally:
+        with contextlib.suppress(psycopg.Error):
+            holder.close()
 
 
 def test_a_host_fault_of_the_stack_ends_with_the_host_agent_alone(

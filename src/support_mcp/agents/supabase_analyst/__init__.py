@@ -11,6 +11,7 @@ from support_mcp.agents.supabase_analyst.checks import (
     SignupPathCheck,
     SupabaseLogsCheck,
 )
+from support_mcp.agents.supabase_analyst.locks import LockHoldersCheck
 from support_mcp.agents.supabase_analyst.renames import MigrationRenamesCheck
 from support_mcp.agents.supabase_analyst.rls_checks import ReproduceCheck, RlsPoliciesCheck
 from support_mcp.domain.targets import SupabaseTarget
@@ -25,4 +26,5 @@ def supabase_checks(target: SupabaseTarget | None = None,
     concurrently. All of them share `runner` (the caller's, which it closes) when given."""
     return (HealthCheck(target, runner), MonitoringSnapshotCheck(target, runner), SupabaseLogsCheck(target, runner),
             AuthConsistencyCheck(target, runner), FunctionsCheck(target, runner), SignupPathCheck(target, runner),
-            RlsPoliciesCheck(target, runner), ReproduceCheck(target, runner=runner), MigrationRenamesCheck(target, runner))
+            RlsPoliciesCheck(target, runner), ReproduceCheck(target, runner=runner), MigrationRenamesCheck(target, runner),
+            LockHoldersCheck(target, runner))

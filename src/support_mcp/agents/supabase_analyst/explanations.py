@@ -58,6 +58,16 @@ _CODES: dict[str, tuple[str, int, dict[Language, str]]] = {
                                                           "en": "A sign-up function is not SECURITY DEFINER"}),
     "multiple_permissive_policies": ("data_exposure", 1, {"de": "Mehrere permissive Policies für dieselbe Aktion",
                                                           "en": "Several permissive policies for one action"}),
+    "lock_blocks_reads": ("database_health", 5, {"de": "Eine offene Transaktion hält eine Tabellensperre: jede Abfrage der "
+                                                       "Tabelle wartet (Seiten laufen in den Timeout)",
+                                                 "en": "An open transaction holds a table lock: every query of the table "
+                                                       "waits (pages time out)"}),
+    "lock_blocks_writes": ("database_health", 3, {"de": "Eine offene Transaktion hält eine Sperre, die Schreibzugriffe "
+                                                        "blockiert",
+                                                  "en": "An open transaction holds a lock that blocks writes"}),
+    "read_timed_out": ("database_health", 2, {"de": "Eine Abfrage als Nutzer läuft in den Timeout (wartet auf eine Sperre "
+                                                    "oder ist zu langsam)",
+                                              "en": "A query as the user times out (waits for a lock or is too slow)"}),
     "health": ("database_health", 3, {"de": "Datenbank unter Last (Verbindungen, Sperren, lange Abfragen)",
                                        "en": "Database under strain (connections, locks, long queries)"}),
 }
@@ -70,6 +80,7 @@ _CHECK_OF_CODE = {
     "banned_user_sessions": "auth_consistency", "orphaned_profiles": "auth_consistency",
     "profile_email_mismatch": "auth_consistency", "rpc_fails_for_role": "reproduce_rpc", "rpc_fails": "reproduce_rpc",
     "table_read_fails": "reproduce_rpc", "table_read_empty": "reproduce_rpc", "health": "health",
+    "read_timed_out": "reproduce_rpc", "lock_blocks_reads": "lock_holders", "lock_blocks_writes": "lock_holders",
 }
 
 SUPABASE_EXPLANATIONS: tuple[Explanation, ...] = tuple(

@@ -36,6 +36,7 @@ from support_mcp.agents.supabase_analyst.fixes import (
     split_statements,
     touched_objects,
 )
+from support_mcp.agents.supabase_analyst.locks import TerminateLockHolderRepair
 from support_mcp.agents.supabase_analyst.rls_checks import ReproduceCheck, RlsPoliciesCheck
 from support_mcp.agents.supabase_analyst.schema import TABLE_SHAPE, app_schema, shape_params
 from support_mcp.agents.supabase_analyst.texts import text
@@ -347,6 +348,7 @@ def _checks(names: Sequence[str], target: SupabaseTarget, runner: SqlRunner | No
 
 
 def supabase_repairs(target: SupabaseTarget | None = None,
-                     runner: SqlRunner | None = None) -> tuple[SqlMigrationRepair, ...]:
-    """The agent's repairs; all of them share `runner` (the caller's, which it closes) when given."""
-    return tuple(SqlMigrationRepair(fix, target, runner) for fix in FIXES)
+                     runner: SqlRunner | None = None) -> tuple[SqlMigrationRepair | TerminateLockHolderRepair, ...]:
+    """The agent's repairs — the migrations of `FIXES`, and ending a session that holds a table
+    lock; all of them share `runner` (the caller's, which it closes) when given."""
+    return (*(SqlMigrationRepair(fix, target, runner) for fix in FIXES), TerminateLockHolderRepair(target, runner))

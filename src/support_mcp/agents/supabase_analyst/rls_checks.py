@@ -177,6 +177,10 @@ class RlsPoliciesCheck(SupabaseCheck):
                             clause=lint.clause, **cycle)
 
 
+# statement timeout, lock timeout: the read waited (for a lock held elsewhere) or was too slow
+TIMEOUT_STATES = frozenset({"57014", "55P03"})
+
+
 class ReproduceCheck(SupabaseCheck):
     """`supabase.rpc('<fn>')` and table reads as a signed-in user: every argument-less RPC the
     `authenticated` role may execute and every table it may read, compared with service_role.
@@ -242,6 +246,8 @@ class ReproduceCheck(SupabaseCheck):
         assert err is not None
         only_user = as_service.error is None
         code = "rpc_fails_for_role" if only_user else "rpc_fails"
+        if err.sqlstate in TIMEOUT_STATES:  # waited for a lock or ran too long: not the function's fault
+            code = "read_timed_out"
         title = text(lang, f"reproduce.{code}", fn=fn, role="authenticated", message=err.message)
         # what supabase-js returns as `error` for this call
         client = json.dumps({"code": err.sqlstate, "message": err.message, "details": err.detail, "hint": err.hint},
@@ -268,7 +274,8 @@ class ReproduceCheck(SupabaseCheck):
                                claims=claims, request=request)
         if seen.error is not None:
             err = seen.error
-            return [self.problem("table_read_fails", CheckStatus.FAIL,
+            return [self.problem("read_timed_out" if err.sqlstate in TIMEOUT_STATES else "table_read_fails",
+                                 CheckStatus.FAIL,
                                  text(lang, "reproduce.table_read_fails", table=t.qualified, role="authenticated",
                                       message=err.message),
                                  detail=detail, evidence=err.lines(), table=t.qualified, role="authenticated",

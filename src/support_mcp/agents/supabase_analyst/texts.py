@@ -12,6 +12,37 @@ _TEXTS: dict[str, dict[Language, str]] = {
                    "en": "Supabase logs (Auth, Edge Functions, Postgres)"},
     "auth.title": {"de": "Auth/Profiles-Konsistenz", "en": "Auth/profiles consistency"},
     "functions.title": {"de": "Trigger und Funktionen der Registrierung", "en": "Sign-up trigger and functions"},
+    "locks.title": {"de": "Tabellensperren offener Transaktionen", "en": "Table locks of open transactions"},
+    "locks.none": {"de": "Keine Sitzung hält länger als {seconds} s eine Tabellensperre",
+                   "en": "No session has held a table lock for longer than {seconds} s"},
+    "locks.blocks_reads": {"de": "Sitzung {pid} ({user}, {state}) hält seit {seconds} s eine exklusive Sperre auf {tables}: "
+                                 "jede Abfrage wartet ({waiting} wartend)",
+                           "en": "Session {pid} ({user}, {state}) has held an exclusive lock on {tables} for {seconds} s: "
+                                 "every query waits ({waiting} waiting)"},
+    "locks.blocks_writes": {"de": "Sitzung {pid} ({user}, {state}) hält seit {seconds} s eine Sperre auf {tables}, die "
+                                  "Schreibzugriffe blockiert ({waiting} wartend)",
+                            "en": "Session {pid} ({user}, {state}) has held a lock on {tables} that blocks writes for "
+                                  "{seconds} s ({waiting} waiting)"},
+    "locks.detail": {"de": "pg_locks mit pg_stat_activity: Sperren in offenen Transaktionen, älter als {seconds} s; "
+                           "wartende Sitzungen per pg_blocking_pids.",
+                     "en": "pg_locks with pg_stat_activity: locks of open transactions older than {seconds} s; waiting "
+                           "sessions by pg_blocking_pids."},
+    "locks.repair_title": {"de": "Sperrende Sitzung beenden (pg_terminate_backend)",
+                           "en": "End the locking session (pg_terminate_backend)"},
+    "locks.gone": {"de": "Sitzung {pid} gibt es nicht mehr (oder eine andere hat die pid): nichts zu beenden",
+                   "en": "Session {pid} is gone (or another has its pid): nothing to end"},
+    "locks.released": {"de": "Sitzung {pid} hält keine Tabellensperre mehr: nichts zu beenden",
+                       "en": "Session {pid} holds no table lock any more: nothing to end"},
+    "locks.would_terminate": {"de": "Würde Sitzung {pid} ({user}, {state}, Transaktion seit {since}) beenden; sie sperrt "
+                                    "{tables}. Ihre offene Transaktion wird zurückgerollt.",
+                              "en": "Would end session {pid} ({user}, {state}, transaction since {since}); it locks "
+                                    "{tables}. Its open transaction is rolled back."},
+    "locks.terminated": {"de": "Sitzung {pid} beendet; ihre Transaktion ist zurückgerollt",
+                         "en": "Session {pid} ended; its transaction was rolled back"},
+    "locks.not_terminated": {"de": "Sitzung {pid} nicht beendet (weg, ersetzt oder keine Berechtigung)",
+                             "en": "Session {pid} not ended (gone, replaced or not permitted)"},
+    "locks.validated": {"de": "Keine Sitzung hält mehr eine lesende Abfragen blockierende Sperre (vorher: {pid})",
+                        "en": "No session holds a read-blocking lock any more (before: {pid})"},
     "renames.title": {"de": "Umbenennungen in den neuesten Migrationen", "en": "Renames in the newest migrations"},
     "renames.no_migrations": {"de": "Keine Migrationsdateien ({folder}): Umbenennungen nicht prüfbar",
                               "en": "No migration files ({folder}): renames cannot be checked"},

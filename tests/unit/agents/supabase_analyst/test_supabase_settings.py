@@ -24,8 +24,10 @@ def test_supabase_target_from_env() -> None:
     assert target.exposed_schemas == ("public", "api")
     assert "sbp_secret" not in repr(target) and ":pw@" not in repr(target)
     assert {c.name for c in checks_for("supabase-analyst-agent", settings.targets)} >= {
-        "health", "auth_consistency", "functions", "signup_path", "rls_policies", "reproduce_rpc"}
-    assert len(repairs_for("supabase-analyst-agent", settings.targets)) == 12
+        "health", "auth_consistency", "functions", "signup_path", "rls_policies", "reproduce_rpc", "migration_renames",
+        "lock_holders"}
+    repairs = {r.name for r in repairs_for("supabase-analyst-agent", settings.targets)}
+    assert len(repairs) == 13 and "terminate_lock_holder" in repairs, sorted(repairs)
 
 
 def test_no_db_url_means_no_target() -> None:
