@@ -59,3 +59,33 @@ def test_demo_on_the_embedded_server_end_to_end() -> None:
         assert out["ticket_id"] in {t["id"] for t in json.loads(listed.stdout)}
     finally:
         subprocess.run(["rm", "-rf", data], check=False)
+
+
+@pytest.mark.embedded
+def test_the_cross_layer_demo_runs_a_lead_run_on_the_embedded_server() -> None:
+    """`scripts/demo --scenario cross-layer`: the combined lab's database made in the embedded
+    server, the app reading it through the relay; the lead run goes from the dashboard's digest
+    (frontend) to the recursive policy (analyst), whose repair a person approves."""
+    data = tempfile.mkdtemp(prefix="support-mcp-demo-", dir="/tmp")
+    os.chmod(data, 0o755)
+    try:
+        run = cli("demo", "--scenario", "cross-layer", "--json", "--approve-as", "Test Runner", dsn=None,
+                  SUPPORT_MCP_DATA_DIR=data, timeout=420)
+        assert run.returncode == 0, run.stderr
+        out = json.loads(run.stdout)
+        assert out["scenario"] == "cross-layer", run.stderr  # not the fallback: the combined lab started
+        assert [r["agent"] for r in out["runs"]] == ["frontend-diagnostics-agent", "supabase-analyst-agent"], out["runs"]
+        lead = out["lead"]
+        assert lead["layer"] == "supabase-analyst-agent" and lead["confirmed"], lead
+        assert {link["agent"] for link in lead["chain"]} == {"frontend-diagnostics-agent", "supabase-analyst-agent"}
+        assert all(link["notes"] for link in lead["chain"]), lead["chain"]
+        assert out["plan"]["repair"] == "restore_policy" and out["plan"]["status"] == "validated", out["plan"]
+        assert out["approval"]["approver"] == "Test Runner"
+        assert out["lab"]["dashboard_status_before"] == 500 and out["lab"]["dashboard_status_after"] == 200
+        tags = [t for e in out["timeline"] for t in e["tags"]]
+        assert tags.count("lead_conclusion") == 1 and tags.count("tier1_handover") == 1, tags
+        # the store is the same embedded server: the ticket is there after the demo
+        listed = cli("tickets", "list", "--json", dsn=None, SUPPORT_MCP_DATA_DIR=data)
+        assert out["ticket_id"] in {t["id"] for t in json.loads(listed.stdout)}
+    finally:
+        subprocess.run(["rm", "-rf", data], check=False)

@@ -19,7 +19,7 @@ from helpers.supabase_lab import (
     lab_target,
     new_database_name,
 )
-from support_mcp.domain.targets import FrontendTarget, Targets
+from support_mcp.domain.targets import Targets
 from support_mcp.labs.stack import StackLab
 
 
@@ -64,10 +64,6 @@ class StackDatabase:
 
 
 def stack_targets(lab: StackLab, db: StackDatabase, work: Path) -> Targets:
-    """What a customer configures for the three agents: the host, the Supabase database (with the
-    project's migrations folder) and the Next.js app (its folder on the host, its URL, its PM2 log)."""
-    supabase = lab_target(db.dsn, work / "supabase" / "migrations", work / "tmp" / "sql")
-    frontend = FrontendTarget(source_dir=lab.frontend, workspace_dir=work / "workspaces", base_url=lab.public_url,
-                              pages=("/", lab.dashboard_path), server_log=lab.pm2_home / "logs" / f"{lab.app}-error.log",
-                              pm2_app=lab.app, restart_target=lab.host_target().name, pm2_home=lab.pm2_home)
-    return Targets(supabase=supabase, hosts=(lab.host_target(),), frontend=frontend)
+    """What a customer configures for the three agents (`StackLab.targets`), the Supabase target
+    with the project's migrations folder."""
+    return lab.targets(lab_target(db.dsn, work / "supabase" / "migrations", work / "tmp" / "sql"), work)

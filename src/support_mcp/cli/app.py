@@ -50,7 +50,9 @@ def demo(
     full: Annotated[bool, typer.Option("--full", help="Show notes untruncated.")] = False,
     scenario: Annotated[str, typer.Option(
         "--scenario", help="crash-loop: a real 502 incident on the hetzner lab, repaired after approval; "
-                           "local: host basics on this machine.")] = "crash-loop",
+                           "cross-layer: a lead run on the combined lab (Next.js under PM2 behind Caddy, its "
+                           "Supabase-like database in the embedded server), from the dashboard's digest to an RLS "
+                           "policy, repaired after approval; local: host basics on this machine.")] = "crash-loop",
     approve_as: Annotated[str | None, typer.Option(
         "--approve-as", help="Approve the repair plan as NAME without asking (default without a terminal: "
                              "the OS user running the demo).")] = None,
@@ -62,14 +64,25 @@ def demo(
 
     if scenario not in demo_flow.SCENARIOS:
         raise InvalidInput(f"--scenario must be one of {', '.join(demo_flow.SCENARIOS)}, not {scenario!r}")
-    lab, fallback = (demo_flow.start_lab_or_explain(err_console if json_out else console)
+    status_console = err_console if json_out else console
+    settings = settings_from_env(language)
+    lab, fallback = (demo_flow.start_lab_or_explain(status_console)
                      if scenario == "crash-loop" else (None, None))
+    stack, stack_fallback = (demo_flow.start_cross_layer_or_explain(status_console, settings.data_dir)
+                             if scenario == "cross-layer" else (None, None))
+    fallback = fallback or stack_fallback
     try:
-        settings = settings_from_env(language)
         if lab is not None:
             settings = replace(settings, targets=replace(settings.targets, hosts=(lab.host_target(),)))
+        if stack is not None:
+            # the store in the same embedded server unless one is configured (one server, not two)
+            settings = replace(settings, targets=stack.targets(),
+                               database_url=settings.database_url or stack.embedded.dsn)
 
         async def work(s: Services) -> dict[str, Any]:
+            if stack is not None:
+                return await demo_flow.cross_layer_demo(s, console, stack, json_out=json_out, full=full,
+                                                        approve_as=approve_as)
             if lab is None:
                 local = await demo_flow.local_demo(s, console, json_out=json_out, full=full)
                 return local | ({"fallback_reason": fallback} if fallback else {})
@@ -80,6 +93,8 @@ def demo(
     finally:
         if lab is not None:
             lab.stop()
+        if stack is not None:
+            stack.stop()
     if json_out:
         render.print_json(console, out)
 

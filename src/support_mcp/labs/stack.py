@@ -24,9 +24,13 @@ import httpx
 import psycopg
 
 from support_mcp.domain.errors import ExecutionError
+from support_mcp.domain.targets import FrontendTarget, SupabaseTarget, Targets
 from support_mcp.labs.hetzner import LAB_USER, REPO, HetznerLab, start_lab
 
 STACK_SOURCES = REPO / "labs" / "stack"
+SUPABASE_LAB = REPO / "labs" / "supabase"
+# the project's initial migration (what repairs restore definitions from): the lab's public schema
+INITIAL_MIGRATION = ("20250101000000_initial_schema.sql", SUPABASE_LAB / "02_public.sql")
 NODE_MODULES = STACK_SOURCES / ".cache" / "node_modules"
 STACK_SETUP = "scripts/labs/stack"
 BUILD_TIMEOUT_S = 300.0
@@ -81,6 +85,16 @@ class StackLab(HetznerLab):
         self.as_user(["env", "NEXT_TELEMETRY_DISABLED=1", "npm", "--prefix", str(self.frontend), "run", "build"],
                      timeout=BUILD_TIMEOUT_S)
 
+    def targets(self, supabase: SupabaseTarget, work: Path) -> Targets:
+        """What a customer configures for the three agents on this lab: the host, the Supabase
+        database (`supabase`) and the Next.js app (its folder on the host, its URL, its PM2 log);
+        the frontend agent's workspaces under `work`."""
+        frontend = FrontendTarget(source_dir=self.frontend, workspace_dir=work / "workspaces", base_url=self.public_url,
+                                  pages=("/", self.dashboard_path),
+                                  server_log=self.pm2_home / "logs" / f"{self.app}-error.log", pm2_app=self.app,
+                                  restart_target=self.host_target().name, pm2_home=self.pm2_home)
+        return Targets(supabase=supabase, hosts=(self.host_target(),), frontend=frontend)
+
     def inject_lost_setting(self, key: str = "DATABASE_URL") -> None:
         """A deploy wrote the env file without `key`, which the copy made by hand the day before
         still holds: `next start` fails the app's env validation (next.config.js), PM2 restarts it
@@ -122,6 +136,36 @@ class StackLab(HetznerLab):
             return httpx.post(self.public_url.rstrip("/") + "/api/signup", json={"email": email}, timeout=10.0).status_code
         except httpx.HTTPError:
             return None
+
+
+def create_stack_database(admin_dsn: str, name: str) -> str:
+    """The Supabase lab (`labs/supabase/`: API roles, auth, public schema, seed) as the database
+    `name` on the server of `admin_dsn`, made anew; returns its DSN. The roles are cluster-wide and
+    created only where missing."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+        raise ValueError(f"not a plain database name: {name!r}")
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')  # type: ignore[arg-type]
+        conn.execute(f'create database "{name}"')  # type: ignore[arg-type]
+    info = psycopg.conninfo.conninfo_to_dict(admin_dsn) | {"dbname": name}
+    dsn = psycopg.conninfo.make_conninfo(**info)  # type: ignore[arg-type]
+    for part in sorted(SUPABASE_LAB.glob("[0-9][0-9]_*.sql")):
+        _run_sql(dsn, part)
+    return dsn
+
+
+def inject_database_fault(dsn: str, scenario: str) -> None:
+    """One of the Supabase lab's fault scenarios (`labs/supabase/faults/<scenario>.sql`)."""
+    path = SUPABASE_LAB / "faults" / f"{scenario}.sql"
+    if not re.fullmatch(r"[a-z_]+", scenario) or not path.is_file():
+        known = ", ".join(sorted(p.stem for p in (SUPABASE_LAB / "faults").glob("*.sql")))
+        raise ValueError(f"unknown Supabase lab scenario {scenario!r}; known: {known}")
+    _run_sql(dsn, path)
+
+
+def _run_sql(dsn: str, path: Path) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(path.read_text("utf-8"))  # type: ignore[arg-type]
 
 
 def start_stack_lab(owner_dsn: str, parent: Path = Path("/tmp")) -> StackLab:
