@@ -7,6 +7,7 @@ the page is healthy again."""
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -70,7 +71,7 @@ def approve_and_apply(cli: Cli, ticket: str) -> list[dict[str, Any]]:
     for plan in plans:
         cli.json("plans", "approve", plan["id"], "--hash", plan["plan_hash"], "--approver", "Erika Muster")
         applied = cli.json("plans", "apply", plan["id"], "--hash", plan["plan_hash"])
-        assert applied["status"] == "applied", applied
+        assert applied["status"] == "applied", json.dumps(applied, default=str)[-3000:]
     return plans
 
 

@@ -1,9 +1,11 @@
-"""The combined lab (`labs/stack/`): a Next.js app that reads the Supabase-like database through a
-real PostgreSQL connection, built and run under PM2 behind Caddy on the host lab's sshd host.
+"""The combined lab (`labs/stack/`): the frontend lab's Next.js app with pages that read the
+Supabase-like database through a real PostgreSQL connection, built and run under PM2 behind Caddy
+on the host lab's sshd host.
 
-It is the host lab with another app: `next build` of `labs/stack/app` as the lab user (its
+It is the host lab with another app: `labs/frontend/app` with `labs/stack/app` laid over it
+(TypeScript, ESLint and node:test as the frontend lab has them), `next build` as the lab user (its
 node_modules hard-linked from the cache `scripts/labs/stack` installs), `next start` under PM2, and
-`DATABASE_URL` in the PM2 ecosystem's env. The app queries as the signed-in user (role
+the database connections in its `.env.production`. The app queries as the signed-in user (role
 `authenticated` with the JWT claims PostgREST would set), so row-level security applies, and its
 errors carry PostgreSQL's SQLSTATE into the PM2 log. The database is the caller's: a clone of the
 Supabase lab in the tests (`tests/helpers/stack_lab.py`). Faults of one layer show in another.
@@ -28,6 +30,8 @@ from support_mcp.domain.targets import FrontendTarget, SupabaseTarget, Targets
 from support_mcp.labs.hetzner import LAB_USER, REPO, HetznerLab, start_lab
 
 STACK_SOURCES = REPO / "labs" / "stack"
+FRONTEND_APP = REPO / "labs" / "frontend" / "app"  # the frontend lab's app, which this lab extends
+SCRIPT_SUFFIXES = frozenset({".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs"})
 SUPABASE_LAB = REPO / "labs" / "supabase"
 # the project's initial migration (what repairs restore definitions from): the lab's public schema
 INITIAL_MIGRATION = ("20250101000000_initial_schema.sql", SUPABASE_LAB / "02_public.sql")
@@ -63,6 +67,22 @@ class StackLab(HetznerLab):
     database_url: str = ""  # the app's queries (RLS applies)
     auth_database_url: str = ""  # the auth service's writes (sign-up)
 
+    def _lay_out(self) -> Path:
+        """The frontend lab's app (`labs/frontend/app`), then this lab's files over it: the database
+        pages, the health route that asks the database, `next.config.js` and `package.json` (the
+        frontend lab's with `pg`). A file of ours replaces the frontend lab's of the same route in
+        another language (`route.js` for `route.ts`)."""
+        shutil.copytree(FRONTEND_APP, self.frontend, ignore=shutil.ignore_patterns("node_modules", ".next"),
+                        dirs_exist_ok=True)
+        overlay = self.sources / "app"
+        for ours in overlay.rglob("*"):
+            if ours.is_file() and ours.suffix in SCRIPT_SUFFIXES:
+                there = self.frontend / ours.relative_to(overlay)
+                for sibling in there.parent.glob(f"{there.stem}.*"):
+                    if sibling.suffix in SCRIPT_SUFFIXES and sibling.name != ours.name:
+                        sibling.unlink()
+        return super()._lay_out()
+
     def env_content(self) -> str:
         """The app's `.env.production`: the signed-in user and the two database connections (a
         deploy writes them there; `next build` and `next start` read it)."""
@@ -71,14 +91,19 @@ class StackLab(HetznerLab):
     def _build(self) -> None:
         if not (NODE_MODULES / "next").is_dir():
             raise ExecutionError(f"stack lab: the app's packages are missing ({NODE_MODULES}); run `{STACK_SETUP}`")
-        # hard links into the cache, made after the lab folder was given to the lab user: the
-        # files stay root's and readable, the cache keeps its owner
-        subprocess.run(["cp", "-al", str(NODE_MODULES), str(self.frontend / "node_modules")], check=True, timeout=120)
-        # the copy's folders (new, unlike its files) the lab user's, as after an `npm install` of its
-        # own: a deploy's `npm install` may write its lock file and replace packages there
-        subprocess.run(["find", str(self.frontend / "node_modules"), "-type", "d", "-exec", "chown",
-                        f"{LAB_USER}:{LAB_USER}", "{}", "+"], check=True, timeout=120)
+        self._link_node_modules()
         self.rebuild()
+
+    def _link_node_modules(self) -> None:
+        """node_modules as hard links into the cache, made after the lab folder was given to the lab
+        user: the files stay root's and readable, the cache keeps its owner; the copy's folders
+        (new, unlike its files) are the lab user's, as after an `npm install` of its own, so a
+        deploy's `npm install` may write its lock file and remove or replace packages there."""
+        target = self.frontend / "node_modules"
+        shutil.rmtree(target, ignore_errors=True)
+        subprocess.run(["cp", "-al", str(NODE_MODULES), str(target)], check=True, timeout=120)
+        subprocess.run(["find", str(target), "-type", "d", "-exec", "chown", f"{LAB_USER}:{LAB_USER}", "{}", "+"],
+                       check=True, timeout=120)
 
     def rebuild(self) -> None:
         """`next build` as the lab user, as a deploy does (a new `.next/BUILD_ID`)."""
@@ -113,6 +138,8 @@ class StackLab(HetznerLab):
 
     def _heal_build(self) -> None:
         page, original = self.frontend / DASHBOARD_PAGE, (self.sources / "app" / DASHBOARD_PAGE).read_text()
+        if not (self.frontend / "node_modules" / "typescript").is_dir():  # a deploy's `--omit=dev` pruned it
+            self._link_node_modules()
         if page.read_text() != original:
             page.write_text(original)
             shutil.chown(page, LAB_USER, LAB_USER)

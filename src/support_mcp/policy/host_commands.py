@@ -113,7 +113,7 @@ HOST_PROGRAMS: dict[str, ProgramSpec] = {
     "cat": ProgramSpec(positional=validate_absolute_path, max_positionals=1),
     "npm": ProgramSpec(flags=frozenset({"--omit=dev", "--legacy-peer-deps", "--no-audit", "--no-fund"}),
                        valued={"--prefix": validate_absolute_path},
-                       positional=_words("install", "run", "build"), max_positionals=2),
+                       positional=_words("install", "run", "build", "prune"), max_positionals=2),
     "git": ProgramSpec(flags=frozenset({"--porcelain=v1", "--branch"}), valued={"-C": validate_absolute_path},
                        positional=_words("status"), max_positionals=1),
     "cp": ProgramSpec(flags=frozenset({"-p", "--remove-destination"}), positional=validate_absolute_path,
@@ -427,8 +427,18 @@ def copy_file(host: HostTarget, source: str, dest: str, resolved: ResolvedRoots 
 
 
 def npm_install(host: HostTarget) -> Operation:
-    return _op(host, "npm_install", ["npm", "--prefix", frontend_dir(host), "install", "--omit=dev",
-                                     "--legacy-peer-deps", "--no-audit", "--no-fund"], 900.0, True)
+    """`npm install` with the devDependencies: `next build` needs them (TypeScript, its types; a
+    TypeScript project built after `--omit=dev` makes Next.js install them itself, from the
+    registry, into package.json — or fail offline). `npm_prune` drops them after the build."""
+    return _op(host, "npm_install", ["npm", "--prefix", frontend_dir(host), "install", "--legacy-peer-deps",
+                                     "--no-audit", "--no-fund"], 900.0, True)
+
+
+def npm_prune(host: HostTarget) -> Operation:
+    """`npm prune --omit=dev` after the build: the server keeps the production dependencies only
+    (what the playbook's `--omit=dev` is for), which is all `next start` needs."""
+    return _op(host, "npm_prune", ["npm", "--prefix", frontend_dir(host), "prune", "--omit=dev", "--no-audit",
+                                   "--no-fund"], 300.0, True)
 
 
 def npm_build(host: HostTarget) -> Operation:

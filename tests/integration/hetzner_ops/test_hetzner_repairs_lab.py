@@ -83,7 +83,7 @@ async def test_deploy_rebuilds_logs_exit_codes_and_restarts(healthy: HetznerLab,
     repair = DeployRepair(healthy.host_target())
     ctx, recorder = check_context(ssh, deploy_events=[deployment_event(datetime.now(UTC) - timedelta(minutes=5))])
     steps = await repair.plan(ctx, {"reason": "stale"})
-    assert [s.payload["operation"] for s in steps] == ["npm_install", "npm_build", "pm2_restart"]
+    assert [s.payload["operation"] for s in steps] == ["npm_install", "npm_build", "npm_prune", "pm2_restart"]
     dry = await repair.dry_run(ctx, steps)
     assert "npm --prefix" in dry.output and "current build:" in dry.output
     result = await repair.apply(ctx, steps)

@@ -185,7 +185,10 @@ class ConfigFixRepair(HostRepair):
 
 
 class DeployRepair(HostRepair):
-    """`npm install --omit=dev --legacy-peer-deps`, `npm run build` (each exit code logged), restart."""
+    """`npm install --legacy-peer-deps`, `npm run build`, `npm prune --omit=dev` (each exit code
+    logged), restart. The playbook writes `npm install --omit=dev … && npm run build`; the build of
+    a TypeScript project needs its devDependencies, so they are installed for the build and pruned
+    after it (the combined lab, a TypeScript app, showed it: Next.js then fetches TypeScript itself)."""
 
     name = "deploy"
     title = "Neu bauen und ausliefern"
@@ -198,7 +201,7 @@ class DeployRepair(HostRepair):
 
     async def plan(self, ctx: CheckContext, params: dict[str, Any]) -> list[RepairStep]:
         return [command_step(self.host, hc.npm_install(self.host)), command_step(self.host, hc.npm_build(self.host)),
-                command_step(self.host, hc.pm2_restart(self.host))]
+                command_step(self.host, hc.npm_prune(self.host)), command_step(self.host, hc.pm2_restart(self.host))]
 
     async def _build_stat(self, ctx: CheckContext) -> str:
         result = await ctx.execute(hc.build_id_stat(self.host))

@@ -6,7 +6,7 @@ RepairService holds an approval of the plan's hash.
 - `caddy_reload`: `caddy validate`, then `systemctl reload caddy` (or `caddy reload` without systemd)
 - `config_fix`: a file under the deploy folder (or the Caddyfile): timestamped backup, the diff,
   `git status` where a repository exists, restart/reload, restored from the backup on failure
-- `deploy`: `npm install --omit=dev --legacy-peer-deps`, `npm run build`, then the restart
+- `deploy`: `npm install --legacy-peer-deps`, `npm run build`, `npm prune --omit=dev`, then the restart
 
 The last two live in `file_repairs.py`; `caddy_start` and `caddy_restore` in `caddy_repairs.py`.
 """
