@@ -88,7 +88,7 @@ async def test_deploy_rebuilds_logs_exit_codes_and_restarts(healthy: HetznerLab,
     assert "npm --prefix" in dry.output and "current build:" in dry.output
     result = await repair.apply(ctx, steps)
     assert result.ok, result.output
-    assert result.output.count("(exit 0,") == 3
+    assert result.output.count("(exit 0,") == 4  # install, build, prune, restart
     assert (healthy.frontend / ".next" / "BUILD_ID").read_text() != before
     findings = await repair.validate(ctx, {})
     assert [f.status for f in findings] == [CheckStatus.OK] * 3, findings
