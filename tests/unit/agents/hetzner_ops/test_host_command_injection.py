@@ -138,6 +138,10 @@ def test_the_operation_set_renders_exact_argv() -> None:
                                             "caddyfile")
     # where the app runs: PM2's cwd (discovered) or the configured app_dir, else the deploy folder itself
     assert hc.npm_install(HOST).argv[:4] == ("npm", "--prefix", "/var/www/whatsapp-bot-builder", "install")
+    # the build needs the devDependencies (TypeScript); they are pruned after it, not before
+    assert "--omit=dev" not in hc.npm_install(HOST).argv
+    assert hc.npm_prune(HOST).argv == ("npm", "--prefix", "/var/www/whatsapp-bot-builder", "prune", "--omit=dev",
+                                       "--no-audit", "--no-fund")
     in_release = replace(HOST, app_dir=PurePosixPath("/var/www/whatsapp-bot-builder/current"))
     assert hc.npm_build(in_release).argv[:3] == ("npm", "--prefix", "/var/www/whatsapp-bot-builder/current")
     with pytest.raises(PolicyViolation, match="outside the deploy folder"):
