@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import threading
-from collections.abc import Iterator
 
 import psycopg
 import pytest
 
-from helpers.supabase_cli_lab import cli_target, clone_cli_lab, create_cli_lab_template
-from helpers.supabase_lab import clone_lab, context_for, create_lab_template, drop_database, lab_target
+from helpers.supabase_lab import context_for
 from support_mcp.agents.supabase_analyst import locks
 from support_mcp.agents.supabase_analyst.locks import LockHoldersCheck, TerminateLockHolderRepair
 from support_mcp.domain.models import Finding
@@ -26,20 +23,9 @@ _TABLES = ("select format('%I.%I', n.nspname, c.relname) from pg_class c join pg
            "where n.nspname = 'public' and c.relkind = 'r' order by 1 limit 2")
 
 
-@pytest.fixture(scope="module", params=["ours", "supabase_cli"])
-def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SupabaseTarget]:
-    work = tmp_path_factory.mktemp(request.param)
-    if request.param == "ours":
-        template = create_lab_template()
-        name, dsn = clone_lab(template)
-        made = lab_target(dsn, work / "migrations", work / "drafts")
-    else:
-        template = create_cli_lab_template()
-        name, dsn = clone_cli_lab(template)
-        made = dataclasses.replace(cli_target(dsn), migrations_dir=None)
-    yield made
-    drop_database(name)
-    drop_database(template)
+@pytest.fixture
+def target(either_lab: SupabaseTarget) -> SupabaseTarget:
+    return either_lab
 
 
 @pytest.fixture(autouse=True)

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from helpers.supabase_cli_lab import cli_target, clone_cli_lab, create_cli_lab_template
-from helpers.supabase_lab import clone_lab, context_for, create_lab_template, drop_database, lab_target
+from helpers.supabase_lab import context_for
 from support_mcp.agents.supabase_analyst.renames import NEWEST_MIGRATIONS, MigrationRenamesCheck
 from support_mcp.domain.models import Finding
 from support_mcp.domain.targets import SupabaseTarget
@@ -28,23 +26,9 @@ _COLUMN = ("select c.relname, a.attname from pg_class c join pg_namespace n on n
            "and a.attnum > 0 and not a.attisdropped and a.attname <> 'id' order by 1, 2 limit 1")
 
 
-@pytest.fixture(scope="module", params=["ours", "supabase_cli"])
-def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SupabaseTarget]:
-    """A healthy clone of either lab with a migrations folder holding its initial schema."""
-    work = tmp_path_factory.mktemp(request.param)
-    if request.param == "ours":
-        template = create_lab_template()
-        name, dsn = clone_lab(template)
-        made = lab_target(dsn, work / "migrations", work / "drafts")
-    else:
-        template = create_cli_lab_template()
-        name, dsn = clone_cli_lab(template)
-        (work / "migrations").mkdir()
-        (work / "migrations" / "20240101000000_initial.sql").write_text("-- the app schema\nselect 1;\n")
-        made = dataclasses.replace(cli_target(dsn), migrations_dir=work / "migrations")
-    yield made
-    drop_database(name)
-    drop_database(template)
+@pytest.fixture
+def target(either_lab: SupabaseTarget) -> SupabaseTarget:
+    return either_lab
 
 
 def findings_of(target: SupabaseTarget) -> list[Finding]:

@@ -15,7 +15,7 @@ from typing import Any
 from support_mcp.agents.base import CheckContext
 from support_mcp.agents.supabase_analyst.texts import text
 from support_mcp.domain.clock import utc_now
-from support_mcp.domain.errors import ExecutionError
+from support_mcp.domain.errors import ExecutionError, InvalidInput
 from support_mcp.domain.models import CheckStatus, Finding, Language
 from support_mcp.domain.targets import SupabaseTarget
 from support_mcp.executors.base import CommandResult
@@ -64,6 +64,14 @@ async def record_sql(ctx: CheckContext, check: str, result: SqlResult) -> None:
                             started_at=result.started_at or utc_now(), truncated=result.truncated)
     ctx.results.append(command)
     await ctx.record(ctx.agent, op, command)
+
+
+def configured_target(own: SupabaseTarget | None, ctx: CheckContext) -> SupabaseTarget:
+    """A repair's Supabase target: its own, else the run's; none configured is bad input."""
+    target = own or ctx.targets.supabase
+    if target is None:
+        raise InvalidInput("no Supabase target configured (SUPPORT_MCP_SUPABASE_DB_URL)")
+    return target
 
 
 class SupabaseCheck:

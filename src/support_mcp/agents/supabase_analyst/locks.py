@@ -21,7 +21,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from support_mcp.agents.base import ApplyResult, CheckContext, DryRun, RepairStep
-from support_mcp.agents.supabase_analyst.base import SQL_TARGET, SupabaseCheck, record_sql, runner_scope
+from support_mcp.agents.supabase_analyst.base import (
+    SQL_TARGET,
+    SupabaseCheck,
+    configured_target,
+    record_sql,
+    runner_scope,
+)
 from support_mcp.agents.supabase_analyst.texts import text
 from support_mcp.domain.errors import InvalidInput
 from support_mcp.domain.models import CheckStatus, Finding
@@ -125,10 +131,7 @@ class TerminateLockHolderRepair:
         self.runner = runner
 
     def _target(self, ctx: CheckContext) -> SupabaseTarget:
-        target = self.target or ctx.targets.supabase
-        if target is None:
-            raise InvalidInput("no Supabase target configured (SUPPORT_MCP_SUPABASE_DB_URL)")
-        return target
+        return configured_target(self.target, ctx)
 
     def proposes(self, findings: Sequence[Finding]) -> dict[str, Any] | None:
         """The holder of the longest-held lock that blocks reads (one session per plan)."""

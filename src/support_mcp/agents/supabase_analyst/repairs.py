@@ -27,7 +27,13 @@ from typing import Any
 
 from support_mcp.agents.base import ApplyResult, CheckContext, DryRun, RepairStep
 from support_mcp.agents.supabase_analyst import queries
-from support_mcp.agents.supabase_analyst.base import SQL_TARGET, SupabaseCheck, record_sql, runner_scope
+from support_mcp.agents.supabase_analyst.base import (
+    SQL_TARGET,
+    SupabaseCheck,
+    configured_target,
+    record_sql,
+    runner_scope,
+)
 from support_mcp.agents.supabase_analyst.checks import AuthConsistencyCheck, FunctionsCheck, SignupPathCheck
 from support_mcp.agents.supabase_analyst.fixes import (
     FIXES,
@@ -41,7 +47,7 @@ from support_mcp.agents.supabase_analyst.rls_checks import ReproduceCheck, RlsPo
 from support_mcp.agents.supabase_analyst.schema import TABLE_SHAPE, app_schema, shape_params
 from support_mcp.agents.supabase_analyst.texts import text
 from support_mcp.domain.clock import utc_now
-from support_mcp.domain.errors import Conflict, InvalidInput
+from support_mcp.domain.errors import Conflict
 from support_mcp.domain.models import CheckStatus, Finding
 from support_mcp.domain.targets import SupabaseTarget
 from support_mcp.executors.sql import SavepointRunner, SqlRunner, SqlSession
@@ -93,10 +99,7 @@ class SqlMigrationRepair:
         self.runner = runner  # shared with the agent's checks; its owner closes it
 
     def _target(self, ctx: CheckContext) -> SupabaseTarget:
-        target = self.target or ctx.targets.supabase
-        if target is None:
-            raise InvalidInput("no Supabase target configured (SUPPORT_MCP_SUPABASE_DB_URL)")
-        return target
+        return configured_target(self.target, ctx)
 
     def proposes(self, findings: Sequence[Finding]) -> dict[str, Any] | None:
         """Parameters when one of the findings names a cause this fix answers."""
