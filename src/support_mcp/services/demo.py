@@ -54,14 +54,20 @@ class DemoTicket:
     deploy_event_id: uuid.UUID
 
 
-async def create_demo_ticket(tickets: TicketStore) -> DemoTicket:
-    """A new escalated ticket with customer messages, a Tier-1 note and an open deploy event."""
-    ticket = await tickets.create_ticket(subject=DEMO_SUBJECT, customer=DEMO_CUSTOMER, priority="high", tier=2)
-    for body in DEMO_MESSAGES:
+async def _reported(tickets: TicketStore, subject: str, messages: tuple[str, ...], tier1_note: str) -> Ticket:
+    """A new Tier-2 ticket with the customer's messages and Tier 1's internal note."""
+    ticket = await tickets.create_ticket(subject=subject, customer=DEMO_CUSTOMER, priority="high", tier=2)
+    for body in messages:
         await tickets.add_message(ticket.id, body=body, author_kind=AuthorKind.CUSTOMER,
                                   author_name=DEMO_CUSTOMER, internal_only=False)
-    await tickets.add_message(ticket.id, body=DEMO_TIER1_NOTE, author_kind=AuthorKind.STAFF,
+    await tickets.add_message(ticket.id, body=tier1_note, author_kind=AuthorKind.STAFF,
                               author_name="Tier 1 (Lena)", internal_only=True, tags=["tier1"])
+    return ticket
+
+
+async def create_demo_ticket(tickets: TicketStore) -> DemoTicket:
+    """A new escalated ticket with customer messages, a Tier-1 note and an open deploy event."""
+    ticket = await _reported(tickets, DEMO_SUBJECT, DEMO_MESSAGES, DEMO_TIER1_NOTE)
     deploy = await tickets.add_event(
         ticket.id, event_type="deployment", status="open", agent="ci",
         payload={"app": "whatsapp-bot-builder", "commit": "4f2a9c1", "note": "Deploy gestartet, nicht bestätigt"},
@@ -72,13 +78,7 @@ async def create_demo_ticket(tickets: TicketStore) -> DemoTicket:
 
 async def create_crash_loop_ticket(tickets: TicketStore) -> DemoTicket:
     """"502 seit dem Deploy": customer messages, a Tier-1 note and the deploy CI reported as succeeded."""
-    ticket = await tickets.create_ticket(subject=CRASH_LOOP_SUBJECT, customer=DEMO_CUSTOMER, priority="high",
-                                         tier=2)
-    for body in CRASH_LOOP_MESSAGES:
-        await tickets.add_message(ticket.id, body=body, author_kind=AuthorKind.CUSTOMER,
-                                  author_name=DEMO_CUSTOMER, internal_only=False)
-    await tickets.add_message(ticket.id, body=CRASH_LOOP_TIER1_NOTE, author_kind=AuthorKind.STAFF,
-                              author_name="Tier 1 (Lena)", internal_only=True, tags=["tier1"])
+    ticket = await _reported(tickets, CRASH_LOOP_SUBJECT, CRASH_LOOP_MESSAGES, CRASH_LOOP_TIER1_NOTE)
     deploy = await tickets.add_event(
         ticket.id, event_type="deployment", status="succeeded", agent="ci",
         payload={"app": "whatsapp-bot-builder", "commit": DEPLOY_COMMIT, "note": "Konfigurations-Update ausgerollt"},
@@ -101,11 +101,6 @@ CROSS_LAYER_TIER1_NOTE = (
 
 async def create_cross_layer_ticket(tickets: TicketStore) -> Ticket:
     """"Dashboard zeigt nur noch eine Fehlerseite": no agent assigned, the lead run decides."""
-    ticket = await tickets.create_ticket(subject=CROSS_LAYER_SUBJECT, customer=DEMO_CUSTOMER, priority="high", tier=2)
-    for body in CROSS_LAYER_MESSAGES:
-        await tickets.add_message(ticket.id, body=body, author_kind=AuthorKind.CUSTOMER,
-                                  author_name=DEMO_CUSTOMER, internal_only=False)
-    await tickets.add_message(ticket.id, body=CROSS_LAYER_TIER1_NOTE, author_kind=AuthorKind.STAFF,
-                              author_name="Tier 1 (Lena)", internal_only=True, tags=["tier1"])
+    ticket = await _reported(tickets, CROSS_LAYER_SUBJECT, CROSS_LAYER_MESSAGES, CROSS_LAYER_TIER1_NOTE)
     await tickets.update_ticket(ticket.id, status="escalated")
     return await tickets.get_ticket(ticket.id)
