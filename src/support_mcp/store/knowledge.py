@@ -52,6 +52,7 @@ class DocumentInput:
     agents: tuple[str, ...]
     content_hash: str
     body: str
+    authority: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class KnowledgeDocument:
     section_count: int
     ingested_at: datetime
     updated_at: datetime
+    authority: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,8 @@ union all
 select 'excluded', ord, string_agg('(' || q::text || ')', ' | '), null, null from excl where numnode(q) > 0 group by ord
 union all
 select 'total', 0, null, sections::float8, null from knowledge_stats
+union all
+select 'authority', 0, id::text, authority::float8, null from knowledge_documents where authority <> 1
 """
 
 # Step 2: rank with every tsquery a constant, so the GIN index serves the filter. Ranking is two
@@ -183,19 +187,28 @@ select 'total', 0, null, sections::float8, null from knowledge_stats
 # no higher than the last one taken. Both are built from fixed fragments and parameters.
 _RANK_SQL = """
 with matching as (
-    select s.id, s.search_vector
-    from {sections} s
-    where s.search_vector @@ %(filterq)s::tsquery {required}
-      and (%(excl)s::tsquery is null or not s.search_vector @@ %(excl)s::tsquery)
-      and (%(agent)s::text is null or cardinality(s.agents) = 0 or %(agent)s = any(s.agents))
-    limit %(scan)s
+    (select * from (
+        (select s.id, s.search_vector, s.document_id
+         from {sections} s
+         where s.breadcrumb_vector @@ %(filterq)s::tsquery {filters})
+        union all
+        (select s.id, s.search_vector, s.document_id
+         from {sections} s
+         where s.search_vector @@ %(filterq)s::tsquery {filters})
+     ) as tiers limit %(scan)s)
+    union all
+    (select s.id, s.search_vector, s.document_id
+     from (select * from knowledge_sections where document_id = any(%(auth_ids)s::uuid[]) offset 0) s
+     where s.search_vector @@ %(anyq)s::tsquery {filters}
+     limit %(auth_scan)s)
 ), candidates as (
-    select s.id, {coverage} as coverage from matching s
+    select s.id, max(({coverage}) * {authority}) as coverage from matching s
+    group by s.id
     order by coverage desc
     limit %(candidates)s
 ), hits as (
     select s.id, s.document_id, s.heading, s.breadcrumb, s.anchor, s.body, s.language, s.agents, s.ordinal,
-           {score} as score
+           ({score}) * {authority} as score
     from candidates c join knowledge_sections s on s.id = c.id
     order by score desc, s.ordinal
     limit %(limit)s
@@ -208,18 +221,34 @@ select h.id, d.key as document_key, d.title as document_title, h.heading, h.brea
 from hits h join knowledge_documents d on d.id = h.document_id
 order by h.score desc, h.ordinal
 """
+_FILTERS = """{required}
+       and (%(excl)s::tsquery is null or not s.search_vector @@ %(excl)s::tsquery)
+       and (%(agent)s::text is null or cardinality(s.agents) = 0 or %(agent)s = any(s.agents))"""
+# A section's document's authority (migration 007); the arrays hold the documents whose is not 1.
+_AUTHORITY = ("coalesce((%(auth_vals)s::float8[])[array_position(%(auth_ids)s::uuid[], s.document_id)],"
+              " 1.0)")
 # One document's sections, read by (document_id, ordinal); `offset 0` keeps the planner from
 # AND-ing in the GIN index, whose matches for a frequent word span the whole index.
 _DOCUMENT_SECTIONS = "(select * from knowledge_sections where document_id = any(%(doc_ids)s::uuid[]) offset 0)"
 _COVERAGE = "%(idf{n})s::float8 * (s.search_vector @@ %(q{n})s::tsquery)::int"
 _MIN_CANDIDATES = 64
-_WIDE_SCAN = 3000
+_WIDE_SCAN = 1000
+# Sections of documents with an authority other than 1 that are ranked besides the candidates,
+# at most: a playbook has tens; a knowledge base that marks everything authoritative gets no
+# unbounded search from it.
+_AUTHORITY_SCAN = 500
 
 _COMMON_SHARE = 0.25
 # Sections ranked per search at most (about): the rarest concepts select the candidates until
 # their frequencies add up to this; the others still score every candidate. Ranking costs per
 # candidate, so this bounds a search at 100,000 sections the way it is bounded at 1,000.
 _CANDIDATE_BUDGET = 1500
+# ... and the rows a first round reads at most, even when its one concept (the rarest) matches
+# more: at 100,000 sections a word in 9 % of them would otherwise be ranked 9,000 times
+# (30 ms). Sections with the concept in their breadcrumb come first (it weighs most there),
+# the rest in index order, not by score: the benchmark measures what the cap costs against the
+# exhaustive ranking (`KnowledgeStore(db, exhaustive=True)`, benchmarks/knowledge_search.py).
+_CANDIDATE_CAP = 2000
 # Per concept: idf × (field + a tenth of its own ts_rank: how often and where the section has it).
 # The rank is per concept, not over the whole query, so a word no section contains changes no
 # section's score (ts_rank over an OR of all words is divided by their number: a customer's extra
@@ -301,8 +330,11 @@ _SYNC_LOCK_CLASS = 0x4B42  # "KB"
 class KnowledgeStore:
     """Documents and their sections, replaced per document in one transaction."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, exhaustive: bool = False) -> None:
         self._db = db
+        # Exhaustive: rank every section that matches any concept (no candidate budget, no cap);
+        # the exact ranking the benchmark measures the bounded one against. Not for serving.
+        self._exhaustive = exhaustive
 
     def sync_lock(self) -> AbstractAsyncContextManager[bool]:
         """Serialises syncs: two processes syncing at once would race on document keys."""
@@ -324,12 +356,12 @@ class KnowledgeStore:
         async with self._db.transaction() as conn:
             cur = await conn.execute(
                 """insert into knowledge_documents
-                     (source, key, title, version, language, agents, content_hash, body)
+                     (source, key, title, version, language, agents, content_hash, body, authority)
                    values (%(source)s, %(key)s, %(title)s, %(version)s, %(language)s, %(agents)s,
-                           %(content_hash)s, %(body)s)
+                           %(content_hash)s, %(body)s, %(authority)s)
                    on conflict (source) do update set
                      key = excluded.key, title = excluded.title, version = excluded.version,
-                     language = excluded.language, agents = excluded.agents,
+                     language = excluded.language, agents = excluded.agents, authority = excluded.authority,
                      content_hash = excluded.content_hash, body = excluded.body, updated_at = now()
                    returning id""",
                 {**document.__dict__, "agents": list(document.agents)},
@@ -357,6 +389,15 @@ class KnowledgeStore:
                  "rows": Jsonb([{**s.__dict__, "agents": list(s.agents)} for s in sections])},
             )
 
+    async def settle(self) -> None:
+        """After a sync changed sections: move the GIN indexes' pending entries into the index and
+        refresh the planner's statistics. Until then every search reads the pending list
+        linearly (10,000 freshly synced sections: 23 ms per search instead of 3), and the planner
+        plans with the numbers of before the sync."""
+        await self._db.execute("select gin_clean_pending_list('knowledge_sections_search_idx'::regclass), "
+                               "gin_clean_pending_list('knowledge_sections_breadcrumb_idx'::regclass)")
+        await self._db.execute("analyze knowledge_documents, knowledge_sections")
+
     async def delete_documents(self, sources: Sequence[str]) -> int:
         """Remove documents (and, by cascade, their sections); returns how many were removed."""
         if not sources:
@@ -369,7 +410,7 @@ class KnowledgeStore:
     async def list_documents(self) -> list[KnowledgeDocument]:
         rows = await self._db.fetch_all(
             """select d.id, d.source, d.key, d.title, d.version, d.language, d.agents, d.content_hash,
-                      d.ingested_at, d.updated_at,
+                      d.ingested_at, d.updated_at, d.authority,
                       (select count(*) from knowledge_sections s where s.document_id = d.id) as section_count
                from knowledge_documents d order by d.key"""
         )
@@ -439,6 +480,7 @@ class KnowledgeStore:
             df = {r["ord"]: float(r["df"]) for r in built if r["kind"] == "concept"}
             total = max([1.0, *(float(r["df"]) for r in built if r["kind"] == "total"), *df.values()])
             params: dict[str, object] = {f"q{n}": concepts[n] for n in ords}
+            authority = {r["q"]: float(r["df"]) for r in built if r["kind"] == "authority"}
             upper = {r["ord"]: min(float(r["df_up"]), total) for r in built if r["kind"] == "concept"}
             if query.document is not None:
                 params["doc_ids"] = await _document_ids(conn, query.document)
@@ -447,6 +489,7 @@ class KnowledgeStore:
                     return []
                 total, df = local
                 upper = df
+                authority = {}  # within one document it would scale every section alike
             for n in ords:
                 params[f"idf{n}"] = query.concepts[n].weight * math.log(1 + (total - df[n] + 0.5) / (df[n] + 0.5))
             for i, q in enumerate(required):
@@ -459,7 +502,7 @@ class KnowledgeStore:
             # small index every word selects: ranking all its matches costs nothing.
             selective_limit = max(_COMMON_SHARE * total, _CANDIDATE_BUDGET)
             by_rarity = sorted((n for n in ords if 0 < df[n] <= selective_limit), key=lambda n: (df[n], n))
-            rounds = candidate_rounds(by_rarity, upper, _CANDIDATE_BUDGET)
+            rounds = [] if self._exhaustive else candidate_rounds(by_rarity, upper, _CANDIDATE_BUDGET)
             chosen = rounds[0] if rounds else []
             filter_q = _any_of([concepts[n] for n in chosen]) if chosen else any_q
             # Only frequent words: most sections match, so the first _WIDE_SCAN of a sequential
@@ -467,12 +510,14 @@ class KnowledgeStore:
             dense = not chosen
             start, stop = query.highlight
             params.update(
+                auth_ids=list(authority), auth_vals=list(authority.values()), auth_scan=_AUTHORITY_SCAN,
+                anyq=any_q,
                 filterq=filter_q,
                 excl=excluded,
                 highlight_q=_any_of([q for q in (any_q, *required) if q]),
                 agent=query.agent,
                 limit=query.limit,
-                candidates=max(_MIN_CANDIDATES, 8 * query.limit),
+                candidates=None if self._exhaustive else max(_MIN_CANDIDATES, 8 * query.limit),
                 scan=None,
                 headline_options=(
                     f"StartSel={start}, StopSel={stop}, MaxWords=30, MinWords=10, "
@@ -483,7 +528,9 @@ class KnowledgeStore:
                 score=" + ".join(_CONCEPT_SCORE.format(n=n) for n in ords),
                 coverage=" + ".join(_COVERAGE.format(n=n) for n in ords),
                 sections=_DOCUMENT_SECTIONS if query.document is not None else "knowledge_sections",
-                required="".join(f" and s.search_vector @@ %(req{i})s::tsquery" for i in range(len(required))),
+                filters=_FILTERS.format(
+                    required="".join(f" and s.search_vector @@ %(req{i})s::tsquery" for i in range(len(required)))),
+                authority=_AUTHORITY,
             )
             async with conn.transaction():
                 # The planner cannot estimate an OR of prefixes and guesses most of the table; a
@@ -493,7 +540,8 @@ class KnowledgeStore:
                 # its sections by (document_id, ordinal) — not the whole index's GIN matches.
                 await conn.execute("set local max_parallel_workers_per_gather = 0"
                                    + ("" if dense or query.document is not None else "; set local enable_seqscan = off"))
-                cur = await conn.execute(sql, {**params, "scan": _WIDE_SCAN if dense else None})
+                scan = None if self._exhaustive else _WIDE_SCAN if dense else _CANDIDATE_CAP
+                cur = await conn.execute(sql, {**params, "scan": scan})
                 rows = await cur.fetchall()
                 for extra in rounds[1:]:
                     if len(rows) >= query.limit:

@@ -245,15 +245,16 @@ async def test_losing_the_database_ends_the_run_and_the_next_run_resumes_it(sett
 
 async def test_a_crowded_knowledge_base_does_not_push_the_playbook_out(settings: Settings, tmp_path) -> None:
     """Playbook 1.2: the agent consults the knowledge base *and* the playbook. Forty runbooks
-    whose headings carry the ticket's words outrank every playbook section in a plain search;
-    the run still cites the playbook's diagnose section first, then the best other section."""
+    whose headings carry the ticket's words, and which claim the playbook's authority, outrank
+    every playbook section in a plain search; the run still cites the playbook's diagnose
+    section first, then the best other section."""
     from dataclasses import replace
     from pathlib import Path
 
     folder = Path(tmp_path)
     for n in range(40):
         (folder / f"runbook_{n}.md").write_text(
-            f"# Disk Runbook {n}\n\n## Festplatte voll: Speicherplatz langsam\n"
+            f"---\nauthority: 3\n---\n# Disk Runbook {n}\n\n## Festplatte voll: Speicherplatz langsam\n"
             "Server extrem langsam, no space left on device: Festplatte voll, Speicherplatz prüfen.\n",
             encoding="utf-8")
     crowded = replace(settings, knowledge_globs=(str(folder / "*.md"),))

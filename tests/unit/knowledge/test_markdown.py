@@ -106,3 +106,15 @@ def test_language_is_detected_when_front_matter_has_none() -> None:
 def test_content_hash_ignores_line_ending_style() -> None:
     assert content_hash("a\r\nb\n") == content_hash("a\nb\n")
     assert content_hash("a\nb\n") != content_hash("a\nc\n")
+
+
+def test_authority_comes_from_the_front_matter_and_defaults_to_1() -> None:
+    assert parse_markdown("# A\ntext\n").authority == 1.0
+    assert parse_markdown("---\ntitle: A\nauthority: 2.5\n---\n# A\ntext\n").authority == 2.5
+    assert parse_markdown(bundled_playbook_text()).authority > 1  # the binding procedure weighs more
+
+
+@pytest.mark.parametrize("value", ["0", "11", "-1", "high", "true", "[2]", "null"])
+def test_an_authority_outside_0_1_to_10_or_not_a_number_is_invalid_input(value: str) -> None:
+    with pytest.raises(InvalidInput, match="authority"):
+        parse_markdown(f"---\ntitle: A\nauthority: {value}\n---\n# A\ntext\n")

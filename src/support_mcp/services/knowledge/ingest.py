@@ -152,6 +152,7 @@ class KnowledgeService:
                 agents=parsed.agents,
                 content_hash=digest,
                 body=item.text,
+                authority=parsed.authority,
             )
             await self._store.replace_document(document, _sections(parsed))
             if item.source in known:
@@ -161,6 +162,8 @@ class KnowledgeService:
         # A document whose file could not be read stays as it was rather than vanishing.
         present = {item.source for item in sources} | unreadable
         removed = await self._store.delete_documents([s for s in known if s not in present])
+        if created or updated or removed:
+            await self._store.settle()
         return SyncReport(created, updated, unchanged, removed, tuple(failed))
 
     async def search(

@@ -3,7 +3,8 @@
 No I/O here: `parse_markdown(text)` turns a document into a `ParsedDocument` so the parser can be
 tested on strings. Rules, in the playbook's terms:
 
-- YAML front matter (`title`, `version`, optional `language`, optional `agents`) between `---`
+- YAML front matter (`title`, `version`, optional `language`, optional `agents`, optional
+  `authority`: how much the document weighs against others, 0.1–10, default 1) between `---`
   lines at the very top;
 - one section per ATX heading `#` to `####` (deeper headings stay body text), with a breadcrumb
   that starts at the document title; a single top-level `#` heading that repeats the title is
@@ -75,6 +76,7 @@ class ParsedDocument:
     agents: tuple[str, ...]
     content_hash: str
     sections: tuple[ParsedSection, ...] = field(default=())
+    authority: float = 1.0
 
 
 def content_hash(text: str) -> str:
@@ -123,6 +125,16 @@ def _agents_from_meta(meta: dict[str, object]) -> tuple[str, ...]:
     if not isinstance(items, list):
         raise InvalidInput("front matter `agents` must be a list of agent names")
     return tuple(sorted({parse_agent(str(item)) for item in items}))
+
+
+MIN_AUTHORITY, MAX_AUTHORITY = 0.1, 10.0
+
+
+def _authority_from_meta(meta: dict[str, object]) -> float:
+    raw = meta.get("authority", 1)
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not MIN_AUTHORITY <= raw <= MAX_AUTHORITY:
+        raise InvalidInput(f"front matter `authority` must be a number from {MIN_AUTHORITY:g} to {MAX_AUTHORITY:g}")
+    return float(raw)
 
 
 def _agents_from_breadcrumb(path: tuple[str, ...]) -> tuple[str, ...]:
@@ -184,6 +196,7 @@ def parse_markdown(text: str, *, fallback_title: str = "Untitled") -> ParsedDocu
     language_meta = str(meta.get("language") or "").strip().lower()[:2]
     language: Language = language_meta if language_meta in ("de", "en") else detect_language(body)  # type: ignore[assignment]
     doc_agents = _agents_from_meta(meta)
+    authority = _authority_from_meta(meta)
 
     sections: list[ParsedSection] = []
     used_anchors: dict[str, int] = {}
@@ -230,4 +243,5 @@ def parse_markdown(text: str, *, fallback_title: str = "Untitled") -> ParsedDocu
         agents=doc_agents,
         content_hash=content_hash(text),
         sections=tuple(sections),
+        authority=authority,
     )
