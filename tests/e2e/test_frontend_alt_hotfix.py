@@ -103,7 +103,7 @@ async def test_the_fault_is_named_with_its_file_and_the_hotfix_deploys_a_healthy
             plan = await s.repairs.draft(ticket.id, AGENT, "frontend.hotfix_deploy", {"patch": _patch(fault, alt.lab)})
         plan = await s.repairs.dry_run(plan.id)
         assert plan.dry_run_ok, plan.dry_run_output
-        await s.repairs.approve(plan.id, plan.plan_hash, "Erika Muster", ttl_minutes=30)
+        await s.repairs.approve(plan.id, plan.plan_hash, "Erika Muster", by="tier2-lead", ttl_minutes=30)
         applied = await s.repairs.apply(plan.id, plan.plan_hash)
         assert applied.status == "applied", applied.apply_output
         validated, findings = await s.repairs.validate(plan.id)

@@ -75,7 +75,8 @@ async def test_digest_incident_is_diagnosed_fixed_and_verified(digest_incident: 
             return types.ElicitResult(action="accept", content={"approver": "Erika Muster", "approve": True})
 
         server = build_server(s, default_identity=identity(AGENT))
-        async with Client(server, elicitation_callback=approve) as client:
+        lead = build_server(s, default_identity=identity("tier2-lead"))  # a person approves, not the agent
+        async with Client(server) as client, Client(lead, elicitation_callback=approve) as lead_client:
             out = _text(await client.call_tool("draft_repair_plan", {
                 "ticket_id": str(ticket.id), "repair": "frontend.hotfix_deploy", "params": {"patch": _hotfix(sc)}}))
             plan_id = re.search(r"plan ([0-9a-f-]{36})", out).group(1)  # type: ignore[union-attr]
@@ -88,7 +89,8 @@ async def test_digest_incident_is_diagnosed_fixed_and_verified(digest_incident: 
             assert plan.steps[-1]["display"] == " ".join(restart_argv) and plan.steps[-1]["target"] == "local"
             assert [st["kind"] for st in plan.steps] == ["file", "command", "command", "command", "command", "rsync",
                                                          "command"]
-            await client.call_tool("approve_plan", {"plan_id": plan_id, "plan_hash": plan_hash})
+            approved = await lead_client.call_tool("approve_plan", {"plan_id": plan_id, "plan_hash": plan_hash})
+            assert not approved.is_error, _text(approved)
             restarts = pm2.restarts()
             applied = await client.call_tool("apply_plan", {"plan_id": plan_id, "plan_hash": plan_hash})
             assert not applied.is_error and "status applied" in _text(applied), _text(applied)

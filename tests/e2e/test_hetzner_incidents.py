@@ -64,7 +64,7 @@ STABLE_S = 6.0  # after a repair, PM2's restart counter must not move for this l
 async def _approve_apply_validate(s: Services, plan: Any, lab: HetznerLab | None = None) -> Any:
     """Approve, apply, validate; then, independently of the agent, the lab itself: 200 through
     Caddy and the app online in PM2 with a restart counter that stays put."""
-    await s.repairs.approve(plan.id, plan.plan_hash, "Erika Muster", ttl_minutes=15)
+    await s.repairs.approve(plan.id, plan.plan_hash, "Erika Muster", by="tier2-lead", ttl_minutes=15)
     applied = await s.repairs.apply(plan.id, plan.plan_hash)
     assert applied.status == "applied", applied.apply_output
     validated, findings = await s.repairs.validate(plan.id)
@@ -140,7 +140,8 @@ async def test_stopped_app_step_by_step_through_mcp_tools(healthy: HetznerLab, f
             return types.ElicitResult(action="accept", content={"approver": "Erika Muster", "approve": True})
 
         server = build_server(s, default_identity=identity(AGENT))
-        async with Client(server, elicitation_callback=approve) as client:
+        lead = build_server(s, default_identity=identity("tier2-lead"))  # a person approves, not the agent
+        async with Client(server) as client, Client(lead, elicitation_callback=approve) as lead_client:
             run = json.loads(_text(await client.call_tool("start_run", {"ticket_id": str(ticket.id)})))
             assert run["verdict"] == "confirmed" and run["conclusion"]["evidence"][0] == "pm2_status"
             assert "PM2-Prozess der App läuft nicht" in run["conclusion"]["cause"] and run["faults"] == []
@@ -151,7 +152,8 @@ async def test_stopped_app_step_by_step_through_mcp_tools(healthy: HetznerLab, f
             plan_hash = re.search(r"plan_hash: ([0-9a-f]{64})", out).group(1)  # type: ignore[union-attr]
             refused = await client.call_tool("apply_plan", {"plan_id": plan_id, "plan_hash": plan_hash})
             assert refused.is_error and healthy.http_status() == 502  # no approval, nothing ran
-            await client.call_tool("approve_plan", {"plan_id": plan_id, "plan_hash": plan_hash})
+            approved = await lead_client.call_tool("approve_plan", {"plan_id": plan_id, "plan_hash": plan_hash})
+            assert not approved.is_error, _text(approved)
             applied = await client.call_tool("apply_plan", {"plan_id": plan_id, "plan_hash": plan_hash})
             assert not applied.is_error and "status applied" in _text(applied), _text(applied)
             validated = await client.call_tool("validate_plan", {"plan_id": plan_id})
@@ -249,7 +251,7 @@ async def test_port_conflict_plan_is_refused_when_another_process_took_the_pid_s
         ticket = await _ticket(s, "Bot offline", "Die Seite zeigt 502 Bad Gateway.")
         await s.runner.run(ticket.id, AGENT)
         [plan] = await s.repairs.list_plans(ticket.id)
-        await s.repairs.approve(plan.id, plan.plan_hash, "Erika Muster", ttl_minutes=15)
+        await s.repairs.approve(plan.id, plan.plan_hash, "Erika Muster", by="tier2-lead", ttl_minutes=15)
         healthy.stop_squatter()  # the state changed after the dry-run: that PID no longer holds the port
         with pytest.raises(Conflict, match="changed since the dry-run"):
             await s.repairs.apply(plan.id, plan.plan_hash)

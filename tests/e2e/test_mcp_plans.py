@@ -62,12 +62,13 @@ async def test_human_approves_by_elicitation_then_apply_and_validate(services: S
     ticket = await services.tickets.create_ticket(subject="Port falsch")
     person = human({"approver": "Max Mustermann", "approve": True})
     server = build_server(services, default_identity=identity(AGENT))
-    async with Client(server, elicitation_callback=person) as client:
+    lead = build_server(services, default_identity=identity("tier2-lead"))  # the person's session
+    async with Client(server) as client, Client(lead, elicitation_callback=person) as lead_client:
         plan_id, plan_hash = await _draft(client, str(ticket.id))
         refused = await client.call_tool("apply_plan", {"plan_id": plan_id, "plan_hash": plan_hash})
         assert refused.is_error and "needs an approval" in _text(refused)
-        approved = await client.call_tool("approve_plan", {"plan_id": plan_id, "plan_hash": plan_hash})
-        assert "approved by Max Mustermann" in _text(approved)
+        approved = await lead_client.call_tool("approve_plan", {"plan_id": plan_id, "plan_hash": plan_hash})
+        assert "approved by Max Mustermann (identity tier2-lead)" in _text(approved)
         assert plan_hash in person.asked[0] and "PORT=3000" in person.asked[0]
         applied = await client.call_tool("apply_plan", {"plan_id": plan_id, "plan_hash": plan_hash})
         assert not applied.is_error and "status applied" in _text(applied)
@@ -79,9 +80,10 @@ async def test_human_approves_by_elicitation_then_apply_and_validate(services: S
 async def test_declined_elicitation_approves_nothing(services: Services, config: Path) -> None:
     ticket = await services.tickets.create_ticket(subject="Port falsch")
     server = build_server(services, default_identity=identity(AGENT))
-    async with Client(server, elicitation_callback=human(None)) as client:
+    lead = build_server(services, default_identity=identity("tier2-lead"))
+    async with Client(server) as client, Client(lead, elicitation_callback=human(None)) as lead_client:
         plan_id, plan_hash = await _draft(client, str(ticket.id))
-        answer = await client.call_tool("approve_plan", {"plan_id": plan_id, "plan_hash": plan_hash})
+        answer = await lead_client.call_tool("approve_plan", {"plan_id": plan_id, "plan_hash": plan_hash})
         assert "not approved" in _text(answer)
         refused = await client.call_tool("apply_plan", {"plan_id": plan_id, "plan_hash": plan_hash})
         assert refused.is_error

@@ -68,6 +68,6 @@ async def test_lead_signs_in_reads_a_ticket_and_approves_a_plan_in_chromium(
                 await browser.close()
         assert dialogs == []  # no injected script ran
         [approval] = await s.repairs._plans.approvals(plan.id)
-        assert approval.approver == "Erika Muster (tier2-lead)"
+        assert (approval.approver, approval.approver_identity) == ("Erika Muster", "tier2-lead")
 
 

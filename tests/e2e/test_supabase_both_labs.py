@@ -138,7 +138,7 @@ async def test_fault_is_named_repaired_and_gone(lab: Callable[[LabSpec, str | No
         assert plan.status == "dry_run" and plan.dry_run_ok and plan.plan_hash, \
             f"{where}: {repair_name} is {plan.status}, dry_run_ok={plan.dry_run_ok}; dry-run output:\n" \
             f"{tail(plan.dry_run_output)}"
-        await s.repairs.approve(plan.id, plan.plan_hash, "Erika Muster", ttl_minutes=15)
+        await s.repairs.approve(plan.id, plan.plan_hash, "Erika Muster", by="tier2-lead", ttl_minutes=15)
         applied = await s.repairs.apply(plan.id, plan.plan_hash)
         assert applied.status == "applied", f"{where}: {repair_name} is {applied.status} after apply:\n" \
                                             f"{tail(applied.apply_output)}"

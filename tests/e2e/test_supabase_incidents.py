@@ -111,7 +111,7 @@ async def test_incident_is_diagnosed_repaired_and_validated(incident, scenario: 
         plans = {p.repair: p for p in await s.repairs.list_plans(ticket.id)}
         plan = plans[repair_name]
         assert plan.status == "dry_run" and plan.dry_run_ok and plan.plan_hash
-        await s.repairs.approve(plan.id, plan.plan_hash, "Erika Muster", ttl_minutes=15)
+        await s.repairs.approve(plan.id, plan.plan_hash, "Erika Muster", by="tier2-lead", ttl_minutes=15)
         applied = await s.repairs.apply(plan.id, plan.plan_hash)
         assert applied.status == "applied", applied.apply_output
         validated, findings = await s.repairs.validate(plan.id)
@@ -135,7 +135,7 @@ async def test_apply_is_refused_when_the_schema_changed_since_the_dry_run(incide
                                     author_kind=AuthorKind.CUSTOMER, internal_only=False)
         await s.runner.run(ticket.id, AGENT)
         plan = next(p for p in await s.repairs.list_plans(ticket.id) if p.repair == "restore_signup_trigger")
-        await s.repairs.approve(plan.id, plan.plan_hash, "Erika Muster")
+        await s.repairs.approve(plan.id, plan.plan_hash, "Erika Muster", by="tier2-lead")
         with psycopg.connect(target.database_url, autocommit=True) as conn:
             conn.execute("alter table auth.users enable trigger on_auth_user_created")
         with pytest.raises(Conflict, match="changed since the dry-run"):
@@ -223,7 +223,7 @@ async def test_plan_whose_dry_run_reproduction_fails_cannot_be_approved(incident
         assert not plan.dry_run_ok and plan.plan_hash
         assert "Reproduktion im Trockentest: fehlgeschlagen" in (plan.dry_run_output or "")
         with pytest.raises(Conflict, match="dry-run of plan .* failed"):
-            await s.repairs.approve(plan.id, plan.plan_hash, "Erika Muster")
+            await s.repairs.approve(plan.id, plan.plan_hash, "Erika Muster", by="tier2-lead")
         with psycopg.connect(target.database_url) as conn:  # nothing of the dry-run stayed
             config = conn.execute("select proconfig from pg_proc where proname = 'handle_new_user'").fetchone()
         assert config == (None,)

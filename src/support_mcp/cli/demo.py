@@ -284,7 +284,8 @@ async def _approve_apply_validate(s: Services, console: Console, plan: Plan, *, 
                           f"Host wartet der Plan auf Freigabe (`support-mcp plans approve {plan.id} --hash "
                           f"{plan.plan_hash} --approver NAME`); das Lab wird am Ende gestoppt.", highlight=False)
         return result | {"plan": await s.repairs.get(plan.id)}
-    approval = await s.repairs.approve(plan.id, plan.plan_hash or "", approver, ttl_minutes=APPROVAL_TTL_MINUTES)
+    approval = await s.repairs.approve(plan.id, plan.plan_hash or "", approver, by=f"demo:{getpass.getuser()}",
+                                       ttl_minutes=APPROVAL_TTL_MINUTES)
     result["approval"]["expires_at"] = approval.expires_at
     with console.status("Reparatur wird ausgeführt und validiert …", spinner="dots"):
         applied = await s.repairs.apply(plan.id, plan.plan_hash or "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -99,7 +100,8 @@ def plans_approve(
 ) -> None:
     """Approve exactly this plan hash for a limited time."""
     plan_id = parse_uuid(plan, "plan id")
-    approval = run_services(lambda s: s.repairs.approve(plan_id, plan_hash, approver, ttl_minutes=ttl))
+    by = f"cli:{getpass.getuser()}"  # the person at this shell, as the machine knows them
+    approval = run_services(lambda s: s.repairs.approve(plan_id, plan_hash, approver, by=by, ttl_minutes=ttl))
     if json_out:
         render.print_json(console, approval)
     else:

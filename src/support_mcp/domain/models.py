@@ -202,5 +202,6 @@ class Approval(_Frozen):
     plan_hash: str
     approver: str
     approved_at: datetime
+    approver_identity: str = "unrecorded"  # the session, login or OS user it came through
     expires_at: datetime
     used_at: datetime | None = None

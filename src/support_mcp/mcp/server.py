@@ -25,13 +25,14 @@ from pydantic import AnyHttpUrl, BaseModel, Field
 from pydantic import Field as PydanticField
 
 from support_mcp.bootstrap import Services, Settings, open_services
-from support_mcp.domain.errors import PolicyViolation, SupportMCPError
+from support_mcp.domain.errors import Conflict, PolicyViolation, SupportMCPError
 from support_mcp.domain.models import AGENTS, parse_uuid
 from support_mcp.mcp.tools import ToolBox, ToolSpec, current_identity, ticket_resource
 from support_mcp.policy import scopes
 from support_mcp.policy.fencing import FENCE_NOTICE, fence
 from support_mcp.policy.scopes import Identity, identity
 from support_mcp.services.playbook import playbook_text, strategy_prompt
+from support_mcp.services.repairs import check_hash
 
 INSTRUCTIONS = (
     "Support MCP carries out the Tier-2 incident playbook on support tickets: secure the context, "
@@ -103,7 +104,20 @@ def _add_approval_tool(server: SupportMCPServer, services: Services, specs: dict
     """`approve_plan` asks the human at the client (MCP elicitation); the model cannot answer it."""
 
     async def ask_human(plan_id: str, plan_hash: str) -> Elicit[ApprovalForm]:
-        plan = await services.repairs.get(parse_uuid(plan_id, "plan id"))
+        # Nothing is asked unless a person's session asks for a plan that can be approved, with
+        # exactly its current hash (the scope keeps agents out before this; this is the rest).
+        me = current_identity.get()
+        try:
+            if me.is_agent:
+                raise PolicyViolation(f"identity {me.name!r} is an agent; only a person approves a repair plan")
+            plan = await services.repairs.get(parse_uuid(plan_id, "plan id"))
+            if plan.status not in ("dry_run", "approved") or not plan.dry_run_ok:
+                raise Conflict(f"plan {plan.id} is {plan.status}; approve it after a successful dry-run")
+            check_hash(plan, plan_hash)
+            if me.name == plan.agent:
+                raise PolicyViolation(f"plan {plan.id} was drafted by {me.name}; it cannot approve it")
+        except SupportMCPError as exc:
+            raise ToolError(f"{type(exc).__name__}: {exc} — nobody was asked, nothing approved") from None
         steps = "\n".join(f"{i}. [{s['target']}] {s['display']}" for i, s in enumerate(plan.steps, 1))
         return Elicit(f"Freigabe für Reparaturplan „{plan.title}“ (Ticket {plan.ticket_id}, "
                       f"Hash {plan_hash}):\n{steps}", ApprovalForm)
@@ -114,14 +128,17 @@ def _add_approval_tool(server: SupportMCPServer, services: Services, specs: dict
         decision: Annotated[ElicitationResult[ApprovalForm], Resolve(ask_human)],
         ttl_minutes: Annotated[int, PydanticField(ge=1, le=1440)] = 30,
     ) -> str:
-        """Ask the human at the client to approve exactly this plan hash (elicitation). Without a
-        human's accept nothing is approved; the approver's name is recorded on the ticket."""
+        """Ask the person at the client to approve exactly this plan hash (elicitation); only a
+        person's identity (scope `approver`) may, never an agent's. The hash is checked before
+        anything is asked. The typed name and the session's identity are recorded on the ticket."""
         if not isinstance(decision, AcceptedElicitation) or not decision.data.approve \
                 or not decision.data.approver.strip():
             return "not approved (declined or cancelled); nothing will run"
+        me = current_identity.get()
         approval = await services.repairs.approve(parse_uuid(plan_id, "plan id"), plan_hash,
-                                                  decision.data.approver, ttl_minutes=ttl_minutes)
-        return f"approved by {approval.approver} until {approval.expires_at.isoformat()}"
+                                                  decision.data.approver, by=me.name, ttl_minutes=ttl_minutes)
+        return (f"approved by {approval.approver} (identity {approval.approver_identity}) "
+                f"until {approval.expires_at.isoformat()}")
 
     # Real objects, not strings: the resolver is a local function the SDK cannot look up by name.
     approve_plan.__annotations__ = {
@@ -131,7 +148,7 @@ def _add_approval_tool(server: SupportMCPServer, services: Services, specs: dict
         "ttl_minutes": Annotated[int, PydanticField(ge=1, le=1440)],
         "return": str,
     }
-    spec = ToolSpec(scopes.PLANS_APPROVE, False, "Ask a human to approve a plan")
+    spec = ToolSpec(scopes.APPROVER, False, "Ask a human to approve a plan")
     specs["approve_plan"] = spec
     server.add_tool(_unwrap_errors(approve_plan), name="approve_plan", title=spec.title,
                     annotations=ToolAnnotations(title=spec.title, read_only_hint=False, destructive_hint=False,

@@ -20,7 +20,9 @@ KB_SUGGEST = "kb:suggest"
 RUNS_READ = "runs:read"
 RUNS_EXECUTE = "runs:execute"
 KB_REVIEW = "kb:review"  # accept or reject knowledge suggestions (playbook 7)
-PLANS_APPROVE = "plans:approve"  # the approval itself comes from a human through elicitation
+# Approve a repair plan: people only (the Tier-2 lead). No agent identity holds it, so an agent's
+# session is never asked to approve (MCP elicitation) and never approves a plan it drafted.
+APPROVER = "approver"
 # Guarded read-only SQL and rolled-back reproductions on the customer's Supabase database; only the
 # supabase-analyst-agent and the Tier-2 lead hold it (not part of ALL_SCOPES on purpose).
 SUPABASE_SQL = "supabase:sql"
@@ -30,10 +32,10 @@ HOST_DIAGNOSE = "host:diagnose"
 # Report a deployment (no ticket): what a CI pipeline holds, and nothing else.
 DEPLOYMENTS_WRITE = "deployments:write"
 
-ALL_SCOPES = frozenset({TICKETS_READ, TICKETS_WRITE, KB_READ, KB_SUGGEST, RUNS_READ, RUNS_EXECUTE, PLANS_APPROVE,
+ALL_SCOPES = frozenset({TICKETS_READ, TICKETS_WRITE, KB_READ, KB_SUGGEST, RUNS_READ, RUNS_EXECUTE, APPROVER,
                         KB_REVIEW})
-# Agents do not review knowledge changes they proposed themselves.
-_AGENT_SCOPES = ALL_SCOPES - {KB_REVIEW}
+# Agents do not review knowledge changes they proposed themselves, nor approve repairs.
+_AGENT_SCOPES = ALL_SCOPES - {KB_REVIEW, APPROVER}
 
 ROLE_SCOPES: Mapping[str, frozenset[str]] = {
     **{agent: _AGENT_SCOPES for agent in AGENTS},

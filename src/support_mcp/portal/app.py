@@ -150,19 +150,19 @@ def portal_app(services: Services) -> Starlette:
 
     async def plan(request: Request, who: tuple[Identity, str]) -> Response:
         p = await services.repairs.get(parse_uuid(request.path_params["plan_id"], "plan id"))
-        body = html.plan_detail(p, who[1], can_approve=who[0].allows(scopes.PLANS_APPROVE))
+        body = html.plan_detail(p, who[1], can_approve=who[0].allows(scopes.APPROVER))
         return HTMLResponse(html.page(p.title, body, identity=who[0].name, csrf=who[1]))
 
     async def approve(request: Request, who: tuple[Identity, str]) -> Response:
-        form = await checked_form(request, who, scopes.PLANS_APPROVE)
+        form = await checked_form(request, who, scopes.APPROVER)
         plan_id = parse_uuid(request.path_params["plan_id"], "plan id")
         try:
             ttl = int(str(form.get("ttl", "30")))
         except ValueError:
             raise InvalidInput("Gültigkeit in Minuten angeben") from None
         approver = str(form.get("approver", "")).strip()
-        await services.repairs.approve(plan_id, str(form.get("plan_hash", "")),
-                                       f"{approver} ({who[0].name})" if approver else "", ttl_minutes=ttl)
+        await services.repairs.approve(plan_id, str(form.get("plan_hash", "")), approver,
+                                       by=who[0].name, ttl_minutes=ttl)
         return RedirectResponse(f"/intern/plans/{plan_id}", status_code=303)
 
     return Starlette(routes=[

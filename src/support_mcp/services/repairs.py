@@ -6,6 +6,7 @@ a plan is refused when the state it was dry-run against has changed since.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import uuid
 from collections.abc import Callable, Sequence
@@ -16,7 +17,7 @@ from typing import Any
 from support_mcp.agents.base import Repair, RepairStep
 from support_mcp.domain.clock import Clock, utc_now
 from support_mcp.domain.errors import Conflict, InvalidInput, NotFound, PolicyViolation
-from support_mcp.domain.models import Approval, Finding, Plan, Run
+from support_mcp.domain.models import AGENTS, Approval, Finding, Plan, Run
 from support_mcp.policy.redaction import prepare_output
 from support_mcp.services import playbook
 from support_mcp.services.execution import ContextFactory
@@ -39,6 +40,14 @@ def plan_hash(plan: Plan, steps: Sequence[dict[str, Any]], fingerprint: str) -> 
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
+
+
+def check_hash(plan: Plan, given: str, error: type[Exception] = Conflict) -> None:
+    """`given` must be the plan's current hash (compared in constant time). The message does not
+    say what the hash is: whoever holds a plan id must not learn it from a failed approval."""
+    if not plan.plan_hash or not hmac.compare_digest(given.encode(), plan.plan_hash.encode()):
+        raise error(f"hash mismatch: that is not the hash of plan {plan.id}'s current dry-run; "
+                    "show_plan gives it to whoever may see the plan")
 
 class RepairService:
     def __init__(self, *, plans: PlanStore, runs: RunStore, journal: TicketJournal, contexts: ContextFactory,
@@ -117,10 +126,15 @@ class RepairService:
                                   agent=plan.agent, payload={"plan_id": str(plan.id), "plan_hash": digest})
         return plan
 
-    async def approve(self, plan_id: uuid.UUID, plan_hash_: str, approver: str, *, ttl_minutes: int = 30) -> Approval:
-        """A named human approves exactly this hash, for a limited time."""
+    async def approve(self, plan_id: uuid.UUID, plan_hash_: str, approver: str, *, by: str,
+                      ttl_minutes: int = 30) -> Approval:
+        """A named human approves exactly this hash, for a limited time. `by` is the identity the
+        approval comes through (the MCP session's, the portal login's, `cli:<user>`); an agent
+        identity never approves, least of all a plan it drafted."""
         if not approver.strip():
             raise InvalidInput("an approval needs the approver's name")
+        if by in AGENTS:
+            raise PolicyViolation(f"identity {by!r} is an agent; only a person approves a repair plan")
         if not 1 <= ttl_minutes <= MAX_APPROVAL_MINUTES:
             raise InvalidInput(f"approval expiry must be 1 to {MAX_APPROVAL_MINUTES} minutes")
         plan = await self._plans.get(plan_id)
@@ -128,21 +142,24 @@ class RepairService:
             raise Conflict(f"plan {plan.id} is {plan.status}; approve it after a successful dry-run")
         if not plan.dry_run_ok:
             raise Conflict(f"the dry-run of plan {plan.id} failed; fix the plan and dry-run it again")
-        if plan_hash_ != plan.plan_hash:
-            raise Conflict(f"hash mismatch: plan {plan.id} has hash {plan.plan_hash}, not {plan_hash_}")
+        check_hash(plan, plan_hash_)
+        if by == plan.agent:
+            raise PolicyViolation(f"plan {plan.id} was drafted by {by}; it cannot approve it")
         now = self._clock()
         approval = await self._plans.add_approval(plan.id, plan_hash_, approver.strip(), now,
-                                                  now + timedelta(minutes=ttl_minutes))
+                                                  now + timedelta(minutes=ttl_minutes), approver_identity=by)
         await self._plans.update(plan.id, expect_status=("dry_run", "approved"), status="approved")
         lang = self._contexts.language
         await self._journal.note(
             plan.ticket_id,
-            text("plan.approved", lang, title=plan.title, approver=approval.approver,
+            text("plan.approved", lang, title=plan.title, approver=f"{approval.approver} ({by})",
                  until=approval.expires_at.isoformat(timespec="minutes"), hash=plan_hash_),
-            agent=plan.agent, tags=["repair_approval"], metadata={"plan_id": str(plan.id), "approver": approver},
+            agent=plan.agent, tags=["repair_approval"],
+            metadata={"plan_id": str(plan.id), "approver": approver, "approver_identity": by},
         )
         await self._journal.event(plan.ticket_id, "repair_approved", status="done", agent=plan.agent,
-                                  payload={"plan_id": str(plan.id), "approver": approver, "plan_hash": plan_hash_})
+                                  payload={"plan_id": str(plan.id), "approver": approver, "approver_identity": by,
+                                           "plan_hash": plan_hash_})
         return approval
 
     async def apply(self, plan_id: uuid.UUID, plan_hash_: str) -> Plan:
@@ -150,15 +167,15 @@ class RepairService:
         plan = await self._plans.get(plan_id)
         if plan.status != "approved":
             raise PolicyViolation(f"plan {plan.id} is {plan.status}; it needs an approval before it can run")
-        if plan_hash_ != plan.plan_hash:
-            raise PolicyViolation(f"hash mismatch: approved plan {plan.id} has hash {plan.plan_hash}")
+        check_hash(plan, plan_hash_, PolicyViolation)
         repair = self._repair(plan.agent, plan.repair)
         steps = self._steps(plan)
         current = await repair.fingerprint(self._ctx(plan, "fingerprint"), steps)
         if current != plan.fingerprint:
             raise Conflict(f"the target changed since the dry-run of plan {plan.id}; dry-run it again")
-        if await self._plans.use_approval(plan.id, plan_hash_, self._clock()) is None:
-            raise PolicyViolation(f"no valid approval for plan {plan.id} (missing, expired or already used)")
+        if await self._plans.use_approval(plan.id, plan_hash_, self._clock(), not_by=AGENTS) is None:
+            raise PolicyViolation(f"no valid approval for plan {plan.id} (missing, expired, already used, "
+                                  "or given by an agent identity)")
         result = await repair.apply(self._ctx(plan, "apply"), steps)
         output, _ = prepare_output(result.output, self._cap)
         status = "applied" if result.ok else "failed"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ _PLAN_COLUMNS = (
     "id, ticket_id, run_id, agent, repair, title, params, steps, dry_run_ok, dry_run_output, fingerprint, "
     "plan_hash, status, apply_output, validation, created_at, updated_at"
 )
-_APPROVAL_COLUMNS = "id, plan_id, plan_hash, approver, approved_at, expires_at, used_at"
+_APPROVAL_COLUMNS = "id, plan_id, plan_hash, approver, approver_identity, approved_at, expires_at, used_at"
 _JSON_FIELDS = {"params", "steps", "validation"}
 _UPDATABLE = {"steps", "dry_run_ok", "dry_run_output", "fingerprint", "plan_hash", "status", "apply_output",
               "validation"}
@@ -68,25 +69,27 @@ class PlanStore:
         return Plan(**row)
 
     async def add_approval(self, plan_id: uuid.UUID, plan_hash: str, approver: str,
-                           approved_at: datetime, expires_at: datetime) -> Approval:
+                           approved_at: datetime, expires_at: datetime, *, approver_identity: str) -> Approval:
         row = await self._db.fetch_one(
-            f"""insert into plan_approvals (plan_id, plan_hash, approver, approved_at, expires_at)
-                values (%s, %s, %s, %s, %s) returning {_APPROVAL_COLUMNS}""",
-            (plan_id, plan_hash, approver, approved_at, expires_at),
+            f"""insert into plan_approvals (plan_id, plan_hash, approver, approver_identity, approved_at, expires_at)
+                values (%s, %s, %s, %s, %s, %s) returning {_APPROVAL_COLUMNS}""",
+            (plan_id, plan_hash, approver, approver_identity, approved_at, expires_at),
         )
         assert row is not None
         return Approval(**row)
 
-    async def use_approval(self, plan_id: uuid.UUID, plan_hash: str, now: datetime) -> Approval | None:
-        """Consume the newest valid approval of exactly this hash (once); None when there is none."""
+    async def use_approval(self, plan_id: uuid.UUID, plan_hash: str, now: datetime, *,
+                           not_by: Sequence[str]) -> Approval | None:
+        """Consume the newest valid approval of exactly this hash (once) given by none of the
+        identities `not_by` (the agents); None when there is none."""
         row = await self._db.fetch_one(
             f"""update plan_approvals set used_at = %(now)s
                 where id = (select id from plan_approvals
                             where plan_id = %(plan)s and plan_hash = %(hash)s and used_at is null
-                              and expires_at > %(now)s
+                              and expires_at > %(now)s and approver_identity <> all(%(not_by)s)
                             order by approved_at desc limit 1 for update skip locked)
                 returning {_APPROVAL_COLUMNS}""",
-            {"plan": plan_id, "hash": plan_hash, "now": now},
+            {"plan": plan_id, "hash": plan_hash, "now": now, "not_by": list(not_by)},
         )
         return Approval(**row) if row else None
 

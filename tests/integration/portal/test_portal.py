@@ -93,5 +93,5 @@ async def test_plan_approval_from_the_portal(services: Services) -> None:
                              data={"csrf": _csrf(page), "plan_hash": plan.plan_hash, "approver": "Max", "ttl": "10"})
         assert ok.status_code == 303
     approvals = await services.repairs._plans.approvals(plan.id)
-    assert [a.approver for a in approvals] == ["Max (tier2-lead)"]
+    assert [(a.approver, a.approver_identity) for a in approvals] == [("Max", "tier2-lead")]
     assert report.run_id == plan.run_id

@@ -60,7 +60,7 @@ async def test_approved_plan_applies_and_validates(services: Services, config: P
     assert plan.status == "dry_run" and plan.dry_run_ok and len(plan.plan_hash) == 64
     assert "-PORT=3001" in plan.dry_run_output and "+PORT=3000" in plan.dry_run_output
     assert config.read_text() == "NODE_ENV=production\nPORT=3001\n"  # the dry-run changed nothing
-    await services.repairs.approve(plan.id, plan.plan_hash, "Max Mustermann", ttl_minutes=15)
+    await services.repairs.approve(plan.id, plan.plan_hash, "Max Mustermann", by="tier2-lead", ttl_minutes=15)
     applied = await services.repairs.apply(plan.id, plan.plan_hash)
     assert applied.status == "applied" and "PORT=3000" in config.read_text()
     validated, findings = await services.repairs.validate(plan.id)
@@ -79,18 +79,18 @@ async def test_nothing_runs_without_approval(services: Services, config: Path) -
 async def test_approval_names_the_exact_hash(services: Services, config: Path) -> None:
     plan = await _dry_run_plan(services)
     with pytest.raises(Conflict, match="hash mismatch"):
-        await services.repairs.approve(plan.id, "0" * 64, "Max")
-    await services.repairs.approve(plan.id, plan.plan_hash, "Max")
+        await services.repairs.approve(plan.id, "0" * 64, "Max", by="tier2-lead")
+    await services.repairs.approve(plan.id, plan.plan_hash, "Max", by="tier2-lead")
     with pytest.raises(PolicyViolation, match="hash mismatch"):
         await services.repairs.apply(plan.id, "f" * 64)
     with pytest.raises(InvalidInput):
-        await services.repairs.approve(plan.id, plan.plan_hash, "  ")
+        await services.repairs.approve(plan.id, plan.plan_hash, "  ", by="tier2-lead")
     assert "PORT=3001" in config.read_text()
 
 
 async def test_expired_approval_is_refused(services: Services, config: Path, clock: Clock) -> None:
     plan = await _dry_run_plan(services)
-    await services.repairs.approve(plan.id, plan.plan_hash, "Max", ttl_minutes=5)
+    await services.repairs.approve(plan.id, plan.plan_hash, "Max", by="tier2-lead", ttl_minutes=5)
     clock.now += timedelta(minutes=6)
     with pytest.raises(PolicyViolation, match="no valid approval"):
         await services.repairs.apply(plan.id, plan.plan_hash)
@@ -99,7 +99,7 @@ async def test_expired_approval_is_refused(services: Services, config: Path, clo
 
 async def test_changed_target_since_dry_run_is_refused(services: Services, config: Path) -> None:
     plan = await _dry_run_plan(services)
-    await services.repairs.approve(plan.id, plan.plan_hash, "Max")
+    await services.repairs.approve(plan.id, plan.plan_hash, "Max", by="tier2-lead")
     config.write_text("NODE_ENV=production\nPORT=3001\nDEBUG=1\n")  # someone edited it meanwhile
     with pytest.raises(Conflict, match="changed since the dry-run"):
         await services.repairs.apply(plan.id, plan.plan_hash)
@@ -108,7 +108,7 @@ async def test_changed_target_since_dry_run_is_refused(services: Services, confi
 
 async def test_an_approval_is_used_once(services: Services, config: Path) -> None:
     plan = await _dry_run_plan(services)
-    await services.repairs.approve(plan.id, plan.plan_hash, "Max")
+    await services.repairs.approve(plan.id, plan.plan_hash, "Max", by="tier2-lead")
     await services.repairs.apply(plan.id, plan.plan_hash)
     with pytest.raises(PolicyViolation):
         await services.repairs.apply(plan.id, plan.plan_hash)
@@ -124,7 +124,7 @@ async def test_runner_drafts_and_dry_runs_a_proposed_plan(services: Services, co
     assert f"plans approve {plans[0].id} --hash {plans[0].plan_hash}" in notes
     assert "PORT=3001" in config.read_text()  # proposed and dry-run only
     assert report.checklist["Dienste gezielt neu gestartet?"] is False
-    await services.repairs.approve(plans[0].id, plans[0].plan_hash, "Max")
+    await services.repairs.approve(plans[0].id, plans[0].plan_hash, "Max", by="tier2-lead")
     await services.repairs.apply(plans[0].id, plans[0].plan_hash)
     run = await services.runs.get_run(report.run_id)
     assert run.checklist["Dienste gezielt neu gestartet?"] is True
