@@ -29,7 +29,7 @@ from support_mcp.mcp.server import build_server, http_app
 from support_mcp.mcp.tools import ToolBox, current_identity
 from support_mcp.policy.scopes import identity
 
-TOKEN = "bench-token-8c1e0f2a4b6d"
+TOKEN = "bench-token-8c1e0f2a4b6d9e3f7a1c5b0d"
 
 
 async def measure(paths: dict[str, Callable[[], Awaitable[object]]], n: int) -> list[dict[str, float | str]]:

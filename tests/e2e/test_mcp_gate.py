@@ -1,92 +1,39 @@
 """Issue 15 through the SDK client over streamable HTTP: the human gate an agent cannot pass.
 
-The server is this process's `http_app` under uvicorn on a loopback port — the real transport,
-bearer-token auth and elicitation — over services whose one repair is the small real
-`SetConfigValue` (tests/helpers/repairs.py), so that a plan can be drafted, approved and applied
-without an agent's lab.
+The server: `helpers.mcp_http.serve_http` (this process's `http_app` under uvicorn, loopback).
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import mcp_types as types
 import pytest
-import uvicorn
-from mcp.client import Client
-from mcp.client.streamable_http import streamable_http_client
 
-from helpers.processes import free_port
-from helpers.repairs import AGENT, DiskFull, SetConfigValue
-from support_mcp.bootstrap import Services, Settings, open_services
+from helpers.mcp_http import (
+    AGENT,
+    AGENT_TOKEN,
+    LEAD_TOKEN,
+    OTHER_AGENT_TOKEN,
+    TIER1_TOKEN,
+    Gate,
+    person,
+    serve_http,
+    session,
+)
 from support_mcp.domain.errors import PolicyViolation
-from support_mcp.mcp.server import http_app
 from support_mcp.store.plans import PlanStore
-
-AGENT_TOKEN = "hetzner-agent-token-5d0f3b8e2a7c4e1f9b6d"
-OTHER_AGENT_TOKEN = "supabase-agent-token-8e2c6a1f4b9d3e7a0c5b"
-LEAD_TOKEN = "lead-token-7c1e9a3f5b2d8e4a6c0f91b3"
-TIER1_TOKEN = "tier1-token-0b8c2e4f6a1d3c5e7f90a2d4"
-TOKENS = {AGENT_TOKEN: AGENT, OTHER_AGENT_TOKEN: "supabase-analyst-agent", LEAD_TOKEN: "tier2-lead",
-          TIER1_TOKEN: "tier1"}
-
-
-@dataclass
-class Gate:
-    url: str
-    services: Services
-    config: Path
 
 
 @pytest.fixture
 async def gate(fresh_dsn: str, tmp_path: Path) -> AsyncIterator[Gate]:
-    config = tmp_path / ".env.production"
-    config.write_text("NODE_ENV=production\nPORT=3001\n")
-    settings = Settings(database_url=fresh_dsn, http_tokens=TOKENS)
-    async with open_services(settings, checks=lambda agent: [DiskFull()],
-                             repairs=lambda agent: [SetConfigValue(config)] if agent == AGENT else []) as s:
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(http_app(s, settings, host="127.0.0.1", port=port), host="127.0.0.1",
-                                               port=port, log_level="warning", lifespan="on"))
-        task = asyncio.create_task(server.serve())
-        for _ in range(200):
-            if server.started:
-                break
-            await asyncio.sleep(0.05)
-        assert server.started
-        try:
-            yield Gate(f"http://127.0.0.1:{port}/mcp", s, config)
-        finally:
-            server.should_exit = True
-            await task
-
-
-def person(answer: dict[str, Any]) -> Any:
-    """An elicitation callback that accepts with `answer` and records what it was asked."""
-    asked: list[str] = []
-
-    async def callback(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
-        asked.append(params.message)
-        return types.ElicitResult(action="accept", content=answer)
-
-    callback.asked = asked  # type: ignore[attr-defined]
-    return callback
-
-
-@asynccontextmanager
-async def session(gate: Gate, token: str, answer: Any = None) -> AsyncIterator[Client]:
-    http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30)
-    async with http, Client(streamable_http_client(gate.url, http_client=http), elicitation_callback=answer) as client:
-        yield client
+    async with serve_http(fresh_dsn, tmp_path) as served:
+        yield served
 
 
 def _text(result: Any) -> str:

@@ -17,9 +17,9 @@ from helpers.processes import BIN, clean_env, serving
 from support_mcp.bootstrap import Settings, open_services
 from support_mcp.domain.models import AuthorKind
 
-TOKEN = "test-token-3f9a1c7e5b2d4f60a8e1"
+TOKEN = "test-token-3f9a1c7e5b2d4f60a8e1c7b9"
 TIER1_TOKEN = "tier1-token-0b8c2e4f6a1d3c5e7f90"
-LEAD_TOKEN = "lead-token-7c1e9a3f5b2d8e4a6c0f"
+LEAD_TOKEN = "lead-token-7c1e9a3f5b2d8e4a6c0f5d"
 
 
 def _env(dsn: str, **extra: str) -> dict[str, str]:

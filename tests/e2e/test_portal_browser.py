@@ -15,7 +15,7 @@ from support_mcp.bootstrap import Settings, open_services
 from support_mcp.domain.models import AuthorKind
 from support_mcp.executors.browser import CHROMIUM_ARGS
 
-LEAD = "lead-browser-token-2f6e9c1a7b"
+LEAD = "lead-browser-token-2f6e9c1a7b3d5e8f0a4c"
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package, installed by scripts/labs/frontend
 
 

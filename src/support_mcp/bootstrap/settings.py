@@ -57,7 +57,12 @@ class Settings:
             agent, sep, token = pair.partition("=")
             if not sep or not token.strip():
                 raise InvalidInput(f"{ENV_PREFIX}HTTP_TOKENS entries look like 'agent=token'")
-            tokens[token.strip()] = agent.strip()
+            token, agent = token.strip(), agent.strip()
+            if tokens.get(token, agent) != agent:
+                raise InvalidInput(f"{ENV_PREFIX}HTTP_TOKENS gives one token to both {tokens[token]!r} and "
+                                   f"{agent!r}; each identity needs its own token")
+            tokens[token] = agent
+        check_http_tokens(tokens)
         globs = tuple(g for g in (get("KNOWLEDGE_GLOBS") or "").split(os.pathsep) if g)
         hosts = get("HTTP_ALLOWED_HOSTS")
         return cls(
@@ -153,3 +158,15 @@ def _health_path(value: str) -> str:
     from support_mcp.policy.host_diagnostics import checked_health_path
 
     return checked_health_path(value)
+
+
+MIN_TOKEN_CHARS = 32
+
+
+def check_http_tokens(tokens: Mapping[str, str]) -> None:
+    """Refuse tokens a guess or a typo could reach: each at least MIN_TOKEN_CHARS characters
+    (`openssl rand -hex 24` gives 48). The message names the identity, never the token."""
+    for token, name in tokens.items():
+        if len(token) < MIN_TOKEN_CHARS:
+            raise InvalidInput(f"the HTTP token of {name!r} has {len(token)} characters; at least "
+                               f"{MIN_TOKEN_CHARS} are required (e.g. `openssl rand -hex 24`)")

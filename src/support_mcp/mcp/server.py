@@ -17,15 +17,18 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken, TokenVerifier
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
-from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp.server.mcpserver.resolve import Elicit, Resolve
 from mcp.server.transport_security import TransportSecuritySettings
+from mcp.shared.exceptions import MCPError
 from mcp_types import ListToolsResult, ToolAnnotations
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from pydantic import AnyHttpUrl, BaseModel, Field
 from pydantic import Field as PydanticField
 
 from support_mcp.bootstrap import Services, Settings, open_services
-from support_mcp.domain.errors import Conflict, PolicyViolation, SupportMCPError
+from support_mcp.bootstrap.settings import check_http_tokens
+from support_mcp.domain.errors import Conflict, InvalidInput, NotFound, PolicyViolation, SupportMCPError
 from support_mcp.domain.models import AGENTS, parse_uuid
 from support_mcp.mcp.tools import ToolBox, ToolSpec, current_identity, ticket_resource
 from support_mcp.policy import scopes
@@ -33,6 +36,9 @@ from support_mcp.policy.fencing import FENCE_NOTICE, fence
 from support_mcp.policy.scopes import Identity, identity
 from support_mcp.services.playbook import playbook_text, strategy_prompt
 from support_mcp.services.repairs import check_hash
+
+# "Resource not found" of the protocol versions up to 2025-11-25 (retired by 2026-07-28).
+RESOURCE_NOT_FOUND = -32002
 
 INSTRUCTIONS = (
     "Support MCP carries out the Tier-2 incident playbook on support tickets: secure the context, "
@@ -46,6 +52,7 @@ class StaticTokenVerifier(TokenVerifier):
     """Bearer tokens from configuration, each naming an identity; compared in constant time."""
 
     def __init__(self, tokens: Mapping[str, str]) -> None:
+        check_http_tokens(tokens)  # settings built in code, not from the environment, too
         self._tokens = {token: identity(name) for token, name in tokens.items()}
 
     async def verify_token(self, token: str) -> AccessToken | None:
@@ -79,6 +86,18 @@ class SupportMCPServer(MCPServer[Any]):
         me = self._identity()
         tools = await self.list_tools()
         return ListToolsResult(tools=[t for t in tools if me.allows(self._tool_scopes[t.name].scope)])
+
+    async def _handle_read_resource(self, ctx: Any, params: Any) -> Any:
+        """A resource that does not exist is "resource not found" in the client's protocol version:
+        -32002 for the handshake versions (2024-11-05 … 2025-11-25), -32602 for 2026-07-28, which
+        retired -32002 (SEP-2164; the SDK answers that). Never -32603, an internal error."""
+        try:
+            return await super()._handle_read_resource(ctx, params)
+        except MCPError as err:
+            missing = isinstance(err.__context__, ResourceNotFoundError)
+            if missing and getattr(ctx, "protocol_version", None) in HANDSHAKE_PROTOCOL_VERSIONS:
+                raise MCPError(code=RESOURCE_NOT_FOUND, message=err.message, data=err.data) from None
+            raise
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         try:
@@ -201,6 +220,8 @@ def build_server(services: Services, *, default_identity: Identity | None,
     async def knowledge_resource(document: str, anchor: str) -> str:
         try:
             sec = await services.knowledge.get_section_by_anchor(document, anchor)
+        except NotFound as exc:
+            raise ResourceNotFoundError(str(exc)) from None
         except SupportMCPError as exc:
             raise ResourceError(str(exc)) from None
         return f"# {sec.breadcrumb}\n{fence(sec.body, 'knowledge-section')}"
@@ -210,6 +231,8 @@ def build_server(services: Services, *, default_identity: Identity | None,
     async def ticket(ticket_id: str) -> str:
         try:
             return await ticket_resource(services, ticket_id)
+        except (NotFound, InvalidInput) as exc:  # a malformed id names no ticket either
+            raise ResourceNotFoundError(str(exc)) from None
         except SupportMCPError as exc:
             raise ResourceError(str(exc)) from None
 

@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from support_mcp.bootstrap import Services
+from support_mcp.bootstrap.settings import check_http_tokens
 from support_mcp.domain.errors import InvalidInput, NotFound, SupportMCPError
 from support_mcp.domain.models import parse_uuid
 from support_mcp.policy import scopes
@@ -64,6 +65,7 @@ class Sessions:
 
 def portal_app(services: Services) -> Starlette:
     """The Starlette app of the portal over opened services."""
+    check_http_tokens(services.settings.http_tokens)
     sessions = Sessions(dict(services.settings.http_tokens))
 
     def current(request: Request) -> tuple[Identity, str] | None:

@@ -32,6 +32,53 @@ def _connection_lost(exc: psycopg.OperationalError) -> bool:
     return state is None or state.startswith(("08", "57P"))
 
 
+# What a client is told when the database fails it: a reason by SQLSTATE, never the server's own
+# text (it names the database, the user, the host: parts of the DSN).
+_REASONS = (
+    ("57P01", "the database server shut the connection down (administrator command)"),
+    ("57P02", "the database server crashed and is restarting"),
+    ("57P03", "the database server is starting or shutting down and refuses connections"),
+    ("55000", "the database refuses connections"),
+    ("53300", "the database has no free connection slots"),
+    ("3D000", "the configured database does not exist"),
+    ("28", "the database refuses the configured credentials"),
+    ("08", "the database server cannot be reached"),
+)
+
+
+_CONNECT_PHRASES = (
+    ("not currently accepting connections", "the database refuses connections"),
+    ("the database system is starting up", "the database server is starting and refuses connections"),
+    ("the database system is shutting down", "the database server is shutting down and refuses connections"),
+    ("too many clients", "the database has no free connection slots"),
+    ("does not exist", "the configured database or role does not exist"),
+    ("password authentication failed", "the database refuses the configured credentials"),
+    ("no pg_hba.conf entry", "the database refuses connections from this host or user"),
+)
+
+
+def fault_reason(exc: BaseException) -> str:
+    """The reason of a connection fault, for people and clients: no DSN, no server message."""
+    state = getattr(exc, "sqlstate", None) or ""
+    for prefix, reason in _REASONS:
+        if state.startswith(prefix):
+            return f"{reason} (SQLSTATE {state})"
+    text = str(exc).lower()
+    # A failed connection attempt carries no SQLSTATE (libpq has no result): its FATAL line does.
+    for phrase, reason in _CONNECT_PHRASES:
+        if phrase in text:
+            return reason
+    if "administrator command" in text:
+        return "the database server shut the connection down (administrator command)"
+    if "closed" in text:
+        return "the database server closed the connection"
+    if "connection refused" in text or "could not connect" in text or "no such file" in text:
+        return "the database server cannot be reached (connection refused)"
+    if "timeout" in text or "timed out" in text:
+        return "the database server does not answer (timeout)"
+    return f"the database connection failed ({type(exc).__name__})"
+
+
 class Database:
     """An async connection pool over one DSN, opened explicitly (never at import time)."""
 
@@ -68,13 +115,22 @@ class Database:
         try:
             async with self._pool.connection() as conn:
                 yield conn  # type: ignore[misc]  # rows are dicts: the pool sets row_factory=dict_row
-        except PoolTimeout as exc:
-            raise StoreUnavailable(f"no database connection within {self._timeout}s: {exc}") from None
+        except PoolTimeout:
+            raise StoreUnavailable(f"no database connection within {self._timeout:g} s: "
+                                   f"{await self._probe()}; retry later") from None
         except psycopg.OperationalError as exc:
             if not _connection_lost(exc):
                 raise
-            lines = str(exc).strip().splitlines()
-            raise StoreUnavailable(f"database connection lost: {lines[0] if lines else type(exc).__name__}") from None
+            raise StoreUnavailable(f"database connection lost: {fault_reason(exc)}; retry later") from None
+
+    async def _probe(self) -> str:
+        """Why the pool has no connection: one direct attempt, its failure classified."""
+        try:
+            conn = await psycopg.AsyncConnection.connect(self.dsn, connect_timeout=2)
+        except psycopg.Error as exc:
+            return fault_reason(exc)
+        await conn.close()
+        return "every pooled connection is busy"
 
     @asynccontextmanager
     async def advisory_lock(self, class_id: int, key: str, *, wait: bool = True) -> AsyncIterator[bool]:

@@ -15,7 +15,7 @@ from support_mcp.bootstrap import Services, Settings, open_services
 from support_mcp.domain.models import AuthorKind
 from support_mcp.portal.app import portal_app
 
-LEAD, TIER1 = "lead-token-5e1f0a2b3c4d", "tier1-token-9a8b7c6d5e4f"
+LEAD, TIER1 = "lead-token-5e1f0a2b3c4d7e8f9a0b1c2d", "tier1-token-9a8b7c6d5e4f3a2b1c0d9e8f"
 
 
 @pytest.fixture
