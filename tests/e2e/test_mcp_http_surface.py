@@ -7,11 +7,14 @@ real `support-mcp serve --http` process where the test is about the process (sta
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import httpx
 import mcp_types as types
 import psycopg
 import pytest
@@ -19,6 +22,7 @@ from mcp.shared.exceptions import MCPError
 
 from helpers.mcp_http import LEAD_TOKEN, TIER1_TOKEN, Gate, serve_http, session
 from helpers.processes import BIN, clean_env, free_port
+from support_mcp.bootstrap import Settings
 from support_mcp.store.database import redact_dsn
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -97,3 +101,46 @@ async def test_a_lost_database_is_store_unavailable_with_a_reason_and_no_dsn(ser
                 admin.execute(f'alter database "{name}" allow_connections true')
         back = await client.call_tool("ticket_context", {"ticket_id": str(ticket.id)})
         assert not back.is_error, _text(back)  # the pool reconnects; nothing to restart
+
+
+# -- sessions per identity ---------------------------------------------------------------------
+
+_INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+    "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}}
+
+
+async def _open_raw(gate: Gate, token: str) -> httpx.Response:
+    async with httpx.AsyncClient(timeout=10) as http:
+        return await http.post(gate.url, json=_INITIALIZE, headers={
+            "Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream"})
+
+
+async def test_one_identity_at_its_session_limit_does_not_lock_out_another(fresh_dsn: str, tmp_path: Path) -> None:
+    """Two sessions per identity, three idle seconds (SUPPORT_MCP_HTTP_SESSIONS_PER_IDENTITY,
+    SUPPORT_MCP_HTTP_SESSION_IDLE_SECONDS). Before: one global limit of 10,000, 30 idle minutes."""
+    def tune(settings: Settings) -> Settings:
+        return replace(settings, http_sessions_per_identity=2, http_session_idle_seconds=3)
+
+    async with serve_http(fresh_dsn, tmp_path, tune) as gate:
+        async with session(gate, TIER1_TOKEN, mode="legacy") as first, \
+                session(gate, TIER1_TOKEN, mode="legacy") as second:
+            refused = await _open_raw(gate, TIER1_TOKEN)
+            assert refused.status_code == 429, refused.text
+            assert "'tier1' has 2 open sessions" in refused.json()["error"]["message"]
+            async with session(gate, LEAD_TOKEN, mode="legacy") as lead:  # another identity: not affected
+                assert (await lead.list_tools()).tools
+            assert (await first.list_tools()).tools and (await second.list_tools()).tools
+        async with session(gate, TIER1_TOKEN, mode="legacy") as again:  # both ended (DELETE): room again
+            assert (await again.list_tools()).tools
+            idle = await _open_raw(gate, TIER1_TOKEN)  # a second one that is then left alone
+            assert idle.status_code == 200, idle.text
+            assert (await _open_raw(gate, TIER1_TOKEN)).status_code == 429
+            await asyncio.sleep(4)  # idle past 3 s: the SDK ended it, and the count forgot it
+            async with httpx.AsyncClient(timeout=10) as http:
+                gone = await http.post(gate.url, json={"jsonrpc": "2.0", "id": 2, "method": "tools/list"}, headers={
+                    "Authorization": f"Bearer {TIER1_TOKEN}", "Accept": "application/json, text/event-stream",
+                    "mcp-session-id": idle.headers["mcp-session-id"], "mcp-protocol-version": "2025-11-25"})
+            assert gone.status_code == 404, gone.text
+            fresh = await _open_raw(gate, TIER1_TOKEN)
+            assert fresh.status_code == 200, fresh.text
+            assert (await again.list_tools()).tools  # its event stream is open: not idle, not ended

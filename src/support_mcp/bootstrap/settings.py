@@ -37,6 +37,10 @@ class Settings:
     stdio_identity: str = "tier2-lead"
     http_tokens: Mapping[str, str] = field(default_factory=dict)
     http_allowed_hosts: tuple[str, ...] = ("127.0.0.1:*", "localhost:*", "[::1]:*")
+    # stateful HTTP sessions: how many one identity may hold open, and after how many idle seconds
+    # one ends (the SDK's defaults were 10,000 for everyone together and 30 minutes)
+    http_sessions_per_identity: int = 16
+    http_session_idle_seconds: float = 600.0
     targets: Targets = field(default_factory=Targets)
 
     @classmethod
@@ -75,6 +79,8 @@ class Settings:
             stdio_identity=get("IDENTITY") or "tier2-lead",
             http_tokens=tokens,
             http_allowed_hosts=tuple(hosts.split(",")) if hosts else cls.http_allowed_hosts,
+            http_sessions_per_identity=_positive(get, "HTTP_SESSIONS_PER_IDENTITY", cls.http_sessions_per_identity),
+            http_session_idle_seconds=float(_positive(get, "HTTP_SESSION_IDLE_SECONDS", cls.http_session_idle_seconds)),
             targets=Targets(supabase=supabase_target_from_env(get), hosts=host_targets_from_env(get),
                             frontend=frontend_target_from_env(get, Path(get("DATA_DIR") or default_data_dir()))),
         )
@@ -170,3 +176,16 @@ def check_http_tokens(tokens: Mapping[str, str]) -> None:
         if len(token) < MIN_TOKEN_CHARS:
             raise InvalidInput(f"the HTTP token of {name!r} has {len(token)} characters; at least "
                                f"{MIN_TOKEN_CHARS} are required (e.g. `openssl rand -hex 24`)")
+
+
+def _positive(get: Callable[[str], str | None], name: str, default: float) -> int:
+    raw = get(name)
+    if raw is None:
+        return int(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInput(f"{ENV_PREFIX}{name} must be a whole number, not {raw!r}") from None
+    if value < 1:
+        raise InvalidInput(f"{ENV_PREFIX}{name} must be at least 1")
+    return value

@@ -30,6 +30,7 @@ from support_mcp.bootstrap import Services, Settings, open_services
 from support_mcp.bootstrap.settings import check_http_tokens
 from support_mcp.domain.errors import Conflict, InvalidInput, NotFound, PolicyViolation, SupportMCPError
 from support_mcp.domain.models import AGENTS, parse_uuid
+from support_mcp.mcp.sessions import SessionsPerIdentity
 from support_mcp.mcp.tools import ToolBox, ToolSpec, current_identity, ticket_resource
 from support_mcp.policy import scopes
 from support_mcp.policy.fencing import FENCE_NOTICE, fence
@@ -274,13 +275,19 @@ def http_app(services: Services, settings: Settings, *, host: str, port: int) ->
         auth=AuthSettings(issuer_url=AnyHttpUrl(url), resource_server_url=AnyHttpUrl(f"{url}/mcp"),
                           validate_token_resource=False),
     )
-    return server.streamable_http_app(
+    identities = len(set(settings.http_tokens.values()))
+    app = server.streamable_http_app(
         transport_security=TransportSecuritySettings(
             enable_dns_rebinding_protection=True, allowed_hosts=list(settings.http_allowed_hosts),
             allowed_origins=[f"http://{h}" for h in settings.http_allowed_hosts],
         ),
         host=host,
+        session_idle_timeout=settings.http_session_idle_seconds,
+        # never the binding limit: every identity can hold its own share at once
+        max_sessions=settings.http_sessions_per_identity * identities,
     )
+    return SessionsPerIdentity(app, settings.http_tokens, limit=settings.http_sessions_per_identity,
+                               idle=settings.http_session_idle_seconds)
 
 
 def serve_http(settings: Settings, *, host: str, port: int) -> None:
