@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import mcp_types as types
@@ -20,8 +21,8 @@ import psycopg
 import pytest
 from mcp.shared.exceptions import MCPError
 
-from helpers.mcp_http import LEAD_TOKEN, TIER1_TOKEN, Gate, serve_http, session
-from helpers.processes import BIN, clean_env, free_port
+from helpers.mcp_http import AGENT_TOKEN, LEAD_TOKEN, TIER1_TOKEN, Gate, serve_http, session
+from helpers.processes import BIN, clean_env, free_port, serving
 from support_mcp.bootstrap import Settings
 from support_mcp.store.database import redact_dsn
 
@@ -144,3 +145,62 @@ async def test_one_identity_at_its_session_limit_does_not_lock_out_another(fresh
             fresh = await _open_raw(gate, TIER1_TOKEN)
             assert fresh.status_code == 200, fresh.text
             assert (await again.list_tools()).tools  # its event stream is open: not idle, not ended
+
+
+# -- retried writes ----------------------------------------------------------------------------
+
+_WRITES: dict[str, Any] = {
+    "add_internal_note": lambda t: {"ticket_id": t, "body": "Neustart geprüft", "tags": ["analysis"]},
+    "log_command": lambda t: {"ticket_id": t, "target": "hetzner-prod", "command": "pm2 jlist", "exit_code": 0,
+                              "duration_ms": 12.0, "output": "[]"},
+    "record_hypothesis": lambda t: {"ticket_id": t, "symptom": "502 nach Deploy", "suspected_cause": "PM2 gestoppt",
+                                    "tools": ["ssh", "pm2"]},
+    "write_automation_event": lambda t: {"ticket_id": t, "event_type": "restart_planned", "status": "open"},
+    "escalate": lambda t: {"ticket_id": t, "blocker": "Benötigt Zugriff auf den Meta Business Manager"},
+}
+
+
+async def _call_http(url: str, tool: str, arguments: dict[str, Any]) -> tuple[bool, str]:
+    async with session(Gate(url, None, Path()), AGENT_TOKEN) as client:  # type: ignore[arg-type]
+        result = await client.call_tool(tool, arguments)
+        return result.is_error, _text(result)
+
+
+@pytest.mark.parametrize("point", ["after_commit", "before_reply"])
+async def test_a_write_retried_after_a_kill_between_commit_and_reply_is_stored_once(
+    fresh_dsn: str, point: str
+) -> None:
+    """The real `support-mcp serve --http` ends itself (os._exit, as kill -9) after the tool's
+    writes were committed: `after_commit` before its answer was recorded, `before_reply` after.
+    The client retries with the same idempotency key against a restarted server."""
+    from support_mcp.bootstrap import open_services
+
+    async with open_services(Settings(database_url=fresh_dsn)) as s:
+        ticket = await s.tickets.create_ticket(subject="502 nach Deployment")
+    tokens = f"hetzner-ops-agent={AGENT_TOKEN},tier2-lead={LEAD_TOKEN}"
+    for tool, arguments in _WRITES.items():
+        call = {**arguments(str(ticket.id)), "idempotency_key": f"retry-{tool}-{point}"}
+        dying = clean_env(SUPPORT_MCP_DATABASE_URL=fresh_dsn, SUPPORT_MCP_HTTP_TOKENS=tokens,
+                          SUPPORT_MCP_FAILPOINT=f"{point}:{tool}")
+        with serving(["serve", "--http"], dying) as port:
+            with pytest.raises(Exception):  # noqa: B017 - the connection dies with the server, however the SDK says it
+                await _call_http(f"http://127.0.0.1:{port}/mcp", tool, call)
+        healthy = clean_env(SUPPORT_MCP_DATABASE_URL=fresh_dsn, SUPPORT_MCP_HTTP_TOKENS=tokens)
+        with serving(["serve", "--http"], healthy) as port:
+            failed, first = await _call_http(f"http://127.0.0.1:{port}/mcp", tool, call)
+            assert not failed, first
+            again = await _call_http(f"http://127.0.0.1:{port}/mcp", tool, call)
+            assert again == (False, first)  # a third try: the recorded answer, word for word
+            reused = await _call_http(f"http://127.0.0.1:{port}/mcp", tool, {**call, "ticket_id": str(uuid4())})
+            assert reused[0] and "was used for another call" in reused[1]
+    async with open_services(Settings(database_url=fresh_dsn)) as s:
+        notes = await s.tickets.messages(ticket.id, limit=500)
+        events = await s.tickets.events(ticket.id, limit=500)
+        after = await s.tickets.get_ticket(ticket.id)
+    assert len([m for m in notes if "analysis" in m.tags]) == 1
+    assert len([m for m in notes if m.metadata.get("kind") == "command"]) == 1
+    assert len([m for m in notes if "hypothesis" in m.tags]) == 1
+    assert len([e for e in events if e.event_type == "restart_planned"]) == 1
+    assert len([m for m in notes if "manual_followup" in m.tags]) == 1
+    assert len([e for e in events if e.event_type == "manual_followup"]) == 1
+    assert after.escalation_path.count("hetzner-ops-agent") <= 1, after.escalation_path

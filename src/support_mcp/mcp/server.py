@@ -8,6 +8,7 @@ only the tools of its scopes.
 from __future__ import annotations
 
 import hmac
+import os
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -37,6 +38,7 @@ from support_mcp.policy.fencing import FENCE_NOTICE, fence
 from support_mcp.policy.scopes import Identity, identity
 from support_mcp.services.playbook import playbook_text, strategy_prompt
 from support_mcp.services.repairs import check_hash
+from support_mcp.store.idempotency import ToolCallStore, idempotent_writes
 
 # "Resource not found" of the protocol versions up to 2025-11-25 (retired by 2026-07-28).
 RESOURCE_NOT_FOUND = -32002
@@ -120,7 +122,8 @@ class ApprovalForm(BaseModel):
     approve: bool = Field(description="Approve exactly this plan hash")
 
 
-def _add_approval_tool(server: SupportMCPServer, services: Services, specs: dict[str, ToolSpec]) -> None:
+def _add_approval_tool(server: SupportMCPServer, services: Services, specs: dict[str, ToolSpec],
+                       calls: ToolCallStore) -> None:
     """`approve_plan` asks the human at the client (MCP elicitation); the model cannot answer it."""
 
     async def ask_human(plan_id: str, plan_hash: str) -> Elicit[ApprovalForm]:
@@ -168,12 +171,69 @@ def _add_approval_tool(server: SupportMCPServer, services: Services, specs: dict
         "ttl_minutes": Annotated[int, PydanticField(ge=1, le=1440)],
         "return": str,
     }
+    approve = _idempotent(approve_plan, "approve_plan", calls)
     spec = ToolSpec(scopes.APPROVER, False, "Ask a human to approve a plan")
     specs["approve_plan"] = spec
-    server.add_tool(_unwrap_errors(approve_plan), name="approve_plan", title=spec.title,
+    server.add_tool(_unwrap_errors(approve), name="approve_plan", title=spec.title,
                     annotations=ToolAnnotations(title=spec.title, read_only_hint=False, destructive_hint=False,
                                                 open_world_hint=False),
                     structured_output=False)
+
+
+IdempotencyKey = Annotated[str | None, PydanticField(
+    description="Optional. The same key on a retry of this exact call returns the first call's answer and "
+                "writes nothing twice (per identity; up to 200 characters).", min_length=1, max_length=200)]
+
+
+def _failpoint(point: str, tool: str) -> None:
+    """Test instrumentation: `SUPPORT_MCP_FAILPOINT=<point>:<tool>` ends the process there as a
+    kill -9 would (tests/e2e/test_mcp_http_surface.py kills between commit and reply)."""
+    if os.environ.get("SUPPORT_MCP_FAILPOINT") == f"{point}:{tool}":
+        os._exit(137)
+
+
+def _idempotent(fn: Any, name: str, calls: ToolCallStore) -> Any:
+    """A writing tool with an optional `idempotency_key`: the first call's answer is kept per
+    identity and key; a retry gets it again, or — when the first call died before answering —
+    runs again with every note and event keyed from the call, so none is written twice."""
+    import functools
+    import hashlib
+    import inspect
+    import json
+    import typing
+
+    # The tool modules' annotations are strings (postponed evaluation); resolved here, in the
+    # tool's own module, because the SDK would resolve the wrapper's in this one.
+    hints = typing.get_type_hints(fn, include_extras=True)
+    signature = inspect.signature(fn)
+    if "idempotency_key" in signature.parameters:
+        return fn  # the tool keys its one write itself (record_deployment)
+    signature = signature.replace(
+        parameters=[p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values()],
+        return_annotation=hints.get("return", signature.return_annotation))
+
+    @functools.wraps(fn)
+    async def wrapper(*args: Any, idempotency_key: str | None = None, **kwargs: Any) -> Any:
+        if idempotency_key is None:
+            return await fn(*args, **kwargs)
+        who = current_identity.get().name
+        digest = hashlib.sha256(json.dumps(kwargs, sort_keys=True, default=str).encode()).hexdigest()
+        earlier = await calls.begin(who, idempotency_key, name, digest)
+        if earlier is not None and earlier.result is not None:
+            return earlier.result
+        with idempotent_writes(f"mcp:{who}:{name}:{idempotency_key}"):
+            result = await fn(*args, **kwargs)
+        _failpoint("after_commit", name)
+        await calls.finish(who, idempotency_key, result if isinstance(result, str) else json.dumps(result))
+        _failpoint("before_reply", name)
+        return result
+
+    key = inspect.Parameter("idempotency_key", inspect.Parameter.KEYWORD_ONLY, default=None,
+                            annotation=IdempotencyKey)
+    params = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    wrapper.__signature__ = signature.replace(parameters=[*params, key])  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {**hints, "idempotency_key": IdempotencyKey}
+    return wrapper
 
 
 def _unwrap_errors(fn: Any) -> Any:
@@ -200,16 +260,18 @@ def build_server(services: Services, *, default_identity: Identity | None,
         token_verifier=token_verifier, auth=auth,
         default_identity=default_identity, tool_scopes=specs,
     )
+    calls = ToolCallStore(services.db)
     for fn, spec in box.tool_methods():
         specs[fn.__name__] = spec
         server.add_tool(
-            _unwrap_errors(fn), name=fn.__name__, title=spec.title,
+            _unwrap_errors(fn if spec.read_only else _idempotent(fn, fn.__name__, calls)), name=fn.__name__,
+            title=spec.title,
             annotations=ToolAnnotations(title=spec.title, read_only_hint=spec.read_only,
                                         destructive_hint=False, open_world_hint=False),
             structured_output=False,
         )
 
-    _add_approval_tool(server, services, specs)
+    _add_approval_tool(server, services, specs, calls)
 
     @server.resource("playbook://tier2-incident-playbook", name="tier2-incident-playbook",
                      title="Tier-2 Incident Playbook", mime_type="text/markdown")

@@ -11,6 +11,7 @@ from psycopg.types.json import Jsonb
 from support_mcp.domain.errors import InvalidInput, NotFound
 from support_mcp.domain.models import AuthorKind, AutomationEvent, Message, Ticket
 from support_mcp.store.database import Database, Row
+from support_mcp.store.idempotency import write_key
 
 # On a customer's existing Supabase tables, columns this tool did not create may hold NULLs;
 # the coalesces turn them into the defaults our migration gives new rows. ORDER BY clauses name
@@ -152,9 +153,11 @@ class TicketStore:
     async def append_escalation(self, ticket_id: uuid.UUID, hop: str) -> Ticket:
         row = await self._db.fetch_one(
             f"""update support_tickets
-                set escalation_path = array_append(escalation_path, %s), updated_at = now()
+                set escalation_path = case when escalation_path[cardinality(escalation_path)] = %s
+                                           then escalation_path else array_append(escalation_path, %s) end,
+                    updated_at = now()
                 where id = %s returning {_TICKET_COLUMNS}""",
-            (hop, ticket_id),
+            (hop, hop, ticket_id),
         )
         if row is None:
             raise NotFound(f"ticket {ticket_id} does not exist")
@@ -174,6 +177,7 @@ class TicketStore:
         idempotency_key: str | None = None,
     ) -> Message:
         """Insert a message; with an idempotency key a repeated call returns the first message."""
+        idempotency_key = write_key(idempotency_key)
         await self.get_ticket(ticket_id)
         row = await self._db.fetch_one(
             f"""insert into support_ticket_messages
@@ -229,6 +233,7 @@ class TicketStore:
         idempotency_key: str | None = None,
     ) -> AutomationEvent:
         await self.get_ticket(ticket_id)
+        idempotency_key = write_key(idempotency_key)
         row = await self._db.fetch_one(
             f"""insert into support_automation_events
                   (ticket_id, agent, event_type, status, payload, resolves_event_id, idempotency_key)
