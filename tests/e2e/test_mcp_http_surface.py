@@ -8,6 +8,7 @@ real `support-mcp serve --http` process where the test is about the process (sta
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -24,6 +25,7 @@ from mcp.shared.exceptions import MCPError
 from helpers.mcp_http import AGENT_TOKEN, LEAD_TOKEN, TIER1_TOKEN, Gate, serve_http, session
 from helpers.processes import BIN, clean_env, free_port, serving
 from support_mcp.bootstrap import Settings
+from support_mcp.domain.models import AuthorKind
 from support_mcp.store.database import redact_dsn
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -204,3 +206,28 @@ async def test_a_write_retried_after_a_kill_between_commit_and_reply_is_stored_o
     assert len([m for m in notes if "manual_followup" in m.tags]) == 1
     assert len([e for e in events if e.event_type == "manual_followup"]) == 1
     assert after.escalation_path.count("hetzner-ops-agent") <= 1, after.escalation_path
+
+
+# -- structured results ------------------------------------------------------------------------
+
+async def test_json_tools_publish_an_output_schema_and_answer_with_structured_content(served: Gate) -> None:
+    ticket = await served.services.tickets.create_ticket(subject="Server langsam, Festplatte voll")
+    await served.services.tickets.add_message(ticket.id, body="Die Seite ist sehr langsam, df zeigt 100%.",
+                                             author_kind=AuthorKind.CUSTOMER, internal_only=False)
+    async with session(served, AGENT_TOKEN) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        for name in ("triage_ticket", "start_run", "list_repairs", "validate_plan"):
+            schema = tools[name].output_schema
+            assert schema is not None and schema["type"] == "object", (name, schema)
+        assert set(tools["triage_ticket"].output_schema["properties"]) == {"primary", "ranking", "scores", "reason"}
+        assert tools["add_internal_note"].output_schema is None  # a sentence, not JSON
+
+        triage = await client.call_tool("triage_ticket", {"ticket_id": str(ticket.id)})
+        assert triage.structured_content == json.loads(_text(triage))
+        assert triage.structured_content["primary"] == "hetzner-ops-agent"
+        run = await client.call_tool("start_run", {"ticket_id": str(ticket.id)})
+        assert not run.is_error, _text(run)
+        assert run.structured_content == {"result": json.loads(_text(run))}
+        assert run.structured_content["result"]["agent"] == "hetzner-ops-agent"
+        repairs = await client.call_tool("list_repairs", {})
+        assert repairs.structured_content == {"result": json.loads(_text(repairs))}

@@ -21,6 +21,7 @@ from support_mcp.policy import scopes
 from support_mcp.policy.fencing import fence
 from support_mcp.policy.redaction import prepare_output
 
+from . import outputs
 from .tooling import TicketId, dump, me, tool
 
 _MAX_OUTPUT = 65_536
@@ -98,7 +99,7 @@ class HostTools:
         head = {"url": answer.url, "status": answer.status, "error": answer.error}
         return dump(head) + "\n" + fence(prepare_output(answer.body, _MAX_OUTPUT)[0], "http-body")
 
-    @tool(scopes.HOST_DIAGNOSE, "Where a path really leads", read_only=True)
+    @tool(scopes.HOST_DIAGNOSE, "Where a path really leads", read_only=True, output=outputs.ResolvedPath)
     async def host_resolve_path(
         self, ticket_id: TicketId,
         path: Annotated[str, Field(description="An absolute path under the deploy folder or the Caddyfile.")],

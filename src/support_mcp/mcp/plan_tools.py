@@ -12,13 +12,14 @@ from support_mcp.domain.models import Plan, parse_uuid
 from support_mcp.policy import scopes
 from support_mcp.policy.fencing import fence
 
+from . import outputs
 from .tooling import AgentArg, TicketId, acting_agent, dump, tool
 
 
 class PlanTools:
     s: Services
 
-    @tool(scopes.RUNS_READ, "List repairs", read_only=True)
+    @tool(scopes.RUNS_READ, "List repairs", read_only=True, output=outputs.RepairList)
     async def list_repairs(self, agent: AgentArg = None) -> str:
         """The repairs an agent can plan (each runs only through an approved plan)."""
         who = acting_agent(agent)
@@ -50,7 +51,7 @@ class PlanTools:
         plan = await self.s.repairs.apply(parse_uuid(plan_id, "plan id"), plan_hash)
         return plan_text(plan)
 
-    @tool(scopes.RUNS_EXECUTE, "Validate an applied plan")
+    @tool(scopes.RUNS_EXECUTE, "Validate an applied plan", output=outputs.ValidationOutput)
     async def validate_plan(self, plan_id: Annotated[str, Field(description="Plan id (UUID).")]) -> str:
         """Re-run the reproduction after a repair; reports whether it now passes."""
         plan, findings = await self.s.repairs.validate(parse_uuid(plan_id, "plan id"))

@@ -7,12 +7,18 @@ only the tools of its scopes.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import hmac
+import inspect
+import json
 import os
+import typing
 from collections.abc import Mapping
 from typing import Annotated, Any
 
 import anyio
+import typing_extensions
 from mcp.server import MCPServer
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken, TokenVerifier
@@ -22,7 +28,7 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.server.mcpserver.resolve import Elicit, Resolve
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
-from mcp_types import ListToolsResult, ToolAnnotations
+from mcp_types import CallToolResult, ListToolsResult, TextContent, ToolAnnotations
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from pydantic import AnyHttpUrl, BaseModel, Field
 from pydantic import Field as PydanticField
@@ -185,6 +191,38 @@ IdempotencyKey = Annotated[str | None, PydanticField(
                 "writes nothing twice (per identity; up to 200 characters).", min_length=1, max_length=200)]
 
 
+def _resolved(fn: Any) -> tuple[inspect.Signature, dict[str, Any]]:
+    """The signature with its annotations as objects. The tool modules' annotations are strings
+    (postponed evaluation); resolved here, in the tool's own module, because the SDK would resolve
+    a wrapper's in this one."""
+    hints = typing.get_type_hints(fn, include_extras=True)
+    signature = inspect.signature(fn)
+    signature = signature.replace(
+        parameters=[p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values()],
+        return_annotation=hints.get("return", signature.return_annotation))
+    return signature, hints
+
+
+def _structured(fn: Any, output: Any) -> Any:
+    """A tool whose answer is JSON text of type `output`: the same text, and the parsed value as
+    structuredContent, validated by the SDK against the published outputSchema (a list or a union
+    under "result": a schema must describe an object)."""
+    wrap = not (typing_extensions.is_typeddict(output) or (isinstance(output, type) and issubclass(output, BaseModel)))
+    returns = Annotated[CallToolResult, output]
+
+    @functools.wraps(fn)
+    async def wrapper(*args: Any, **kwargs: Any) -> CallToolResult:
+        text = await fn(*args, **kwargs)
+        data = json.loads(text)
+        return CallToolResult(content=[TextContent(type="text", text=text)],
+                              structured_content={"result": data} if wrap else data)
+
+    signature, hints = _resolved(fn)
+    wrapper.__signature__ = signature.replace(return_annotation=returns)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {**hints, "return": returns}
+    return wrapper
+
+
 def _failpoint(point: str, tool: str) -> None:
     """Test instrumentation: `SUPPORT_MCP_FAILPOINT=<point>:<tool>` ends the process there as a
     kill -9 would (tests/e2e/test_mcp_http_surface.py kills between commit and reply)."""
@@ -196,21 +234,9 @@ def _idempotent(fn: Any, name: str, calls: ToolCallStore) -> Any:
     """A writing tool with an optional `idempotency_key`: the first call's answer is kept per
     identity and key; a retry gets it again, or — when the first call died before answering —
     runs again with every note and event keyed from the call, so none is written twice."""
-    import functools
-    import hashlib
-    import inspect
-    import json
-    import typing
-
-    # The tool modules' annotations are strings (postponed evaluation); resolved here, in the
-    # tool's own module, because the SDK would resolve the wrapper's in this one.
-    hints = typing.get_type_hints(fn, include_extras=True)
-    signature = inspect.signature(fn)
+    signature, hints = _resolved(fn)
     if "idempotency_key" in signature.parameters:
         return fn  # the tool keys its one write itself (record_deployment)
-    signature = signature.replace(
-        parameters=[p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values()],
-        return_annotation=hints.get("return", signature.return_annotation))
 
     @functools.wraps(fn)
     async def wrapper(*args: Any, idempotency_key: str | None = None, **kwargs: Any) -> Any:
@@ -238,7 +264,6 @@ def _idempotent(fn: Any, name: str, calls: ToolCallStore) -> Any:
 
 def _unwrap_errors(fn: Any) -> Any:
     """Our errors become ToolError: a message the model can act on, not an 'unexpected' crash."""
-    import functools
 
     @functools.wraps(fn)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -263,12 +288,13 @@ def build_server(services: Services, *, default_identity: Identity | None,
     calls = ToolCallStore(services.db)
     for fn, spec in box.tool_methods():
         specs[fn.__name__] = spec
+        handler = fn if spec.read_only else _idempotent(fn, fn.__name__, calls)
         server.add_tool(
-            _unwrap_errors(fn if spec.read_only else _idempotent(fn, fn.__name__, calls)), name=fn.__name__,
-            title=spec.title,
+            _unwrap_errors(handler if spec.output is None else _structured(handler, spec.output)),
+            name=fn.__name__, title=spec.title,
             annotations=ToolAnnotations(title=spec.title, read_only_hint=spec.read_only,
                                         destructive_hint=False, open_world_hint=False),
-            structured_output=False,
+            structured_output=spec.output is not None,
         )
 
     _add_approval_tool(server, services, specs, calls)

@@ -15,6 +15,7 @@ from support_mcp.policy import scopes
 from support_mcp.policy.fencing import fence
 from support_mcp.policy.redaction import redact
 
+from . import outputs
 from .tooling import TicketId, dump, me, tool
 
 
@@ -50,7 +51,7 @@ class SupabaseTools:
         # secret columns and hashes were masked in the executor; secrets inside text values here
         return dump(head) + "\n" + fence(redact(result.render(max_rows=max_rows)), "sql-rows")
 
-    @tool(scopes.SUPABASE_SQL, "Supabase diagnosis checks", read_only=True)
+    @tool(scopes.SUPABASE_SQL, "Supabase diagnosis checks", read_only=True, output=outputs.SupabaseFindings)
     async def supabase_diagnose(
         self, ticket_id: TicketId,
         checks: Annotated[list[str] | None, Field(description="Check names (health, auth_consistency, functions, "
@@ -62,7 +63,8 @@ class SupabaseTools:
         findings = await run_checks(self._supabase_ctx(ticket_id), checks or ())
         return _supabase_findings(findings)
 
-    @tool(scopes.SUPABASE_SQL, "Reproduce an RPC or a table read as a user", read_only=True)
+    @tool(scopes.SUPABASE_SQL, "Reproduce an RPC or a table read as a user", read_only=True,
+          output=outputs.SupabaseFindings)
     async def supabase_reproduce(
         self, ticket_id: TicketId,
         rpc: Annotated[str | None, Field(description="Function as supabase.rpc names it, e.g. "

@@ -24,13 +24,15 @@ class ToolSpec:
     scope: str
     read_only: bool
     title: str
+    output: Any = None  # the type of a JSON answer (mcp/outputs.py): published as outputSchema
 
 
-def tool(scope: str, title: str, *, read_only: bool = False) -> Callable[[F], F]:
-    """Mark a ToolBox method as an MCP tool needing `scope`."""
+def tool(scope: str, title: str, *, read_only: bool = False, output: Any = None) -> Callable[[F], F]:
+    """Mark a ToolBox method as an MCP tool needing `scope`; `output`: its answer is JSON of
+    that type, returned as structuredContent too."""
 
     def mark(fn: F) -> F:
-        fn.__support_mcp_tool__ = ToolSpec(scope, read_only, title)  # type: ignore[attr-defined]
+        fn.__support_mcp_tool__ = ToolSpec(scope, read_only, title, output)  # type: ignore[attr-defined]
         return fn
 
     return mark

@@ -32,6 +32,7 @@ from support_mcp.services.journal import Blocker, HumanHandover
 from support_mcp.services.playbook import checklist_for
 from support_mcp.services.runner import RunReport
 
+from . import outputs
 from .host_tools import HostTools
 from .plan_tools import PlanTools, plan_text
 from .supabase_tools import SupabaseTools
@@ -102,7 +103,7 @@ class ToolBox(PlanTools, SupabaseTools, HostTools):
                 f"{fence(dump(e.payload), 'event-payload')}" for e in bundle.open_events]
         return "\n".join(out)
 
-    @tool(scopes.TICKETS_READ, "Triage ticket", read_only=True)
+    @tool(scopes.TICKETS_READ, "Triage ticket", read_only=True, output=outputs.TriageOutput)
     async def triage_ticket(self, ticket_id: TicketId) -> str:
         """Which Tier-2 agent fits the ticket, with the reason (symptoms matched, knowledge hits).
         Read-only: a run records its own triage."""
@@ -312,7 +313,7 @@ class ToolBox(PlanTools, SupabaseTools, HostTools):
         return f"suggestion {sug.id} registered (status {sug.status})"
 
     # --- runs and checklists ----------------------------------------------------------------------
-    @tool(scopes.RUNS_EXECUTE, "Start playbook run")
+    @tool(scopes.RUNS_EXECUTE, "Start playbook run", output=outputs.StartRunOutput)
     async def start_run(
         self, ticket_id: TicketId,
         agent: Annotated[str | None, Field(description=(
