@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 
 import pytest
 from mcp.client import Client
 
+from helpers.mcp_http import Gate, serve_http
 from helpers.replay import PRESSURE, ReplayExecutor
 from support_mcp.bootstrap import Services, Settings, open_services
 from support_mcp.mcp.server import build_server
@@ -35,3 +37,10 @@ def connect(services: Services) -> ClientFactory:
             yield client
 
     return _connect
+
+
+@pytest.fixture
+async def served(fresh_dsn: str, tmp_path: Path) -> AsyncIterator[Gate]:
+    """The HTTP server of helpers.mcp_http on a fresh database (the SDK's client over HTTP)."""
+    async with serve_http(fresh_dsn, tmp_path) as gate:
+        yield gate

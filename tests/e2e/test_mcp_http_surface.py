@@ -10,35 +10,23 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import httpx
-import mcp_types as types
 import psycopg
 import pytest
 from mcp.shared.exceptions import MCPError
 
-from helpers.mcp_http import AGENT_TOKEN, LEAD_TOKEN, TIER1_TOKEN, Gate, serve_http, session
+from helpers.mcp_http import AGENT_TOKEN, LEAD_TOKEN, TIER1_TOKEN, Gate, serve_http, session, text_of
 from helpers.processes import BIN, clean_env, free_port, serving
 from support_mcp.bootstrap import Settings
 from support_mcp.domain.models import AuthorKind
 from support_mcp.store.database import redact_dsn
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-@pytest.fixture
-async def served(fresh_dsn: str, tmp_path: Path) -> AsyncIterator[Gate]:
-    async with serve_http(fresh_dsn, tmp_path) as gate:
-        yield gate
-
-
-def _text(result: Any) -> str:
-    return "\n".join(c.text for c in result.content if isinstance(c, types.TextContent))
 
 
 # -- tokens ------------------------------------------------------------------------------------
@@ -91,7 +79,7 @@ async def test_a_lost_database_is_store_unavailable_with_a_reason_and_no_dsn(ser
             seen = []
             for _ in range(10):
                 result = await client.call_tool("ticket_context", {"ticket_id": str(ticket.id)})
-                text = _text(result)
+                text = text_of(result)
                 assert result.is_error and "StoreUnavailable: " in text and (lost in text or refused in text), text
                 for secret in (fresh_dsn, name, redact_dsn(fresh_dsn), "postgresql://", "127.0.0.1"):
                     assert secret not in text, text
@@ -103,7 +91,7 @@ async def test_a_lost_database_is_store_unavailable_with_a_reason_and_no_dsn(ser
             with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
                 admin.execute(f'alter database "{name}" allow_connections true')
         back = await client.call_tool("ticket_context", {"ticket_id": str(ticket.id)})
-        assert not back.is_error, _text(back)  # the pool reconnects; nothing to restart
+        assert not back.is_error, text_of(back)  # the pool reconnects; nothing to restart
 
 
 # -- sessions per identity ---------------------------------------------------------------------
@@ -165,7 +153,7 @@ _WRITES: dict[str, Any] = {
 async def _call_http(url: str, tool: str, arguments: dict[str, Any]) -> tuple[bool, str]:
     async with session(Gate(url, None, Path()), AGENT_TOKEN) as client:  # type: ignore[arg-type]
         result = await client.call_tool(tool, arguments)
-        return result.is_error, _text(result)
+        return result.is_error, text_of(result)
 
 
 @pytest.mark.parametrize("point", ["after_commit", "before_reply"])
@@ -223,11 +211,11 @@ async def test_json_tools_publish_an_output_schema_and_answer_with_structured_co
         assert tools["add_internal_note"].output_schema is None  # a sentence, not JSON
 
         triage = await client.call_tool("triage_ticket", {"ticket_id": str(ticket.id)})
-        assert triage.structured_content == json.loads(_text(triage))
+        assert triage.structured_content == json.loads(text_of(triage))
         assert triage.structured_content["primary"] == "hetzner-ops-agent"
         run = await client.call_tool("start_run", {"ticket_id": str(ticket.id)})
-        assert not run.is_error, _text(run)
-        assert run.structured_content == {"result": json.loads(_text(run))}
+        assert not run.is_error, text_of(run)
+        assert run.structured_content == {"result": json.loads(text_of(run))}
         assert run.structured_content["result"]["agent"] == "hetzner-ops-agent"
         repairs = await client.call_tool("list_repairs", {})
-        assert repairs.structured_content == {"result": json.loads(_text(repairs))}
+        assert repairs.structured_content == {"result": json.loads(text_of(repairs))}

@@ -86,3 +86,8 @@ async def session(gate: Gate, token: str, answer: Any = None, *, mode: Any = "au
         yield client
 
 
+
+
+def text_of(result: Any) -> str:
+    """The text blocks of a tool result."""
+    return "\n".join(c.text for c in result.content if isinstance(c, types.TextContent))

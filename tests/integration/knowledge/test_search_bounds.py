@@ -23,6 +23,13 @@ def _write(folder: Path, name: str, text: str, *, authority: float | None = None
     (folder / name).write_text(f"---\ntitle: {name}\nlanguage: en\n{meta}---\n{text}", encoding="utf-8")
 
 
+def _capped_body_matches(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cap of four candidates, and twelve sections with "zeppelin" in their body, stored first."""
+    monkeypatch.setattr(store_module, "_CANDIDATE_CAP", 4)
+    for number in range(12):
+        _write(folder, f"a_body_{number:02d}.md", "## Notes\nThe zeppelin landed late.\n")
+
+
 async def _sync(db: Database, folder: Path) -> KnowledgeService:
     service = KnowledgeService(KnowledgeStore(db))
     report = await service.sync([str(folder / "*.md")], include_playbook=False)
@@ -75,9 +82,7 @@ async def test_a_capped_round_takes_sections_with_the_word_in_their_heading_firs
 ) -> None:
     # Twelve sections with the word in their body are stored (and indexed) before the two with
     # it in their heading; the cap lets four through.
-    monkeypatch.setattr(store_module, "_CANDIDATE_CAP", 4)
-    for number in range(12):
-        _write(tmp_path, f"a_body_{number:02d}.md", "## Notes\nThe zeppelin landed late.\n")
+    _capped_body_matches(tmp_path, monkeypatch)
     _write(tmp_path, "z_heading.md", "## Zeppelin landing\nCheck the mast.\n## Zeppelin mooring\nCheck ropes.\n")
     service = await _sync(db, tmp_path)
 
@@ -90,9 +95,7 @@ async def test_the_cap_can_miss_the_best_body_match_and_the_exhaustive_ranking_d
 ) -> None:
     # What the cap costs (the benchmark measures it at 100,000): among body matches, those past
     # the cap are not ranked, whatever their score. The exhaustive store ranks every match.
-    monkeypatch.setattr(store_module, "_CANDIDATE_CAP", 4)
-    for number in range(12):
-        _write(tmp_path, f"a_body_{number:02d}.md", "## Notes\nThe zeppelin landed late.\n")
+    _capped_body_matches(tmp_path, monkeypatch)
     _write(tmp_path, "z_best.md", "## Notes\nZeppelin, zeppelin, zeppelin: the zeppelin mast log.\n")
     service = await _sync(db, tmp_path)
     exhaustive = KnowledgeService(KnowledgeStore(db, exhaustive=True))
