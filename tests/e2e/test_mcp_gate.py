@@ -100,3 +100,33 @@ async def test_apply_refuses_an_approval_given_by_an_agent_identity(served: Gate
         refused = await client.call_tool("apply_plan", {"plan_id": plan_id, "plan_hash": plan_hash})
     assert refused.is_error and "given by an agent identity" in text_of(refused), text_of(refused)
     assert "PORT=3001" in served.config.read_text()
+
+
+async def test_a_draft_an_approval_and_a_suggestion_rerun_after_a_lost_answer_are_stored_once(served: Gate) -> None:
+    """The first calls wrote, then their answers were lost (the record's answer is cleared, as a
+    kill before it was stored leaves it); the retries run again and find their first rows."""
+    ticket = await served.services.tickets.create_ticket(subject="Port falsch")
+    draft = {"ticket_id": str(ticket.id), "repair": "set_config_value", "params": {"key": "PORT", "value": "3000"},
+             "idempotency_key": "draft-1"}
+    suggestion = {"title": "PM2-Neustart dokumentieren", "body": "Nach dem Neustart pm2 status prüfen.",
+                  "ticket_id": str(ticket.id), "idempotency_key": "suggest-1"}
+    lead = person({"approver": "Erika Muster", "approve": True})
+
+    async def lose_answers() -> None:
+        await served.services.db.execute("update mcp_tool_calls set result = null, completed_at = null")
+
+    async with session(served, AGENT_TOKEN) as agent, session(served, LEAD_TOKEN, lead) as person_at_client:
+        first = text_of(await agent.call_tool("draft_repair_plan", draft))
+        plan_id = re.search(r"plan ([0-9a-f-]{36})", first).group(1)  # type: ignore[union-attr]
+        plan_hash = re.search(r"plan_hash: ([0-9a-f]{64})", first).group(1)  # type: ignore[union-attr]
+        approve = {"plan_id": plan_id, "plan_hash": plan_hash, "idempotency_key": "approve-1"}
+        assert not (await person_at_client.call_tool("approve_plan", approve)).is_error
+        assert not (await agent.call_tool("register_knowledge_suggestion", suggestion)).is_error
+        await lose_answers()
+        again = text_of(await agent.call_tool("draft_repair_plan", draft))
+        assert f"plan {plan_id}" in again
+        assert not (await person_at_client.call_tool("approve_plan", approve)).is_error
+        assert not (await agent.call_tool("register_knowledge_suggestion", suggestion)).is_error
+    assert [str(p.id) for p in await served.services.repairs.list_plans(ticket.id)] == [plan_id]
+    assert len(await PlanStore(served.services.db).approvals(uuid.UUID(plan_id))) == 1
+    assert len(await served.services.suggestions.list_suggestions(limit=50)) == 1

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from support_mcp.domain.errors import Conflict
-from support_mcp.store.database import Database
+from support_mcp.store.database import Database, Row
 
 
 @dataclass
@@ -42,6 +43,19 @@ def write_key(explicit: str | None) -> str | None:
         return explicit
     scope.written += 1
     return f"{scope.prefix}:{scope.written}"
+
+
+async def insert_once(db: Database, insert: str, params: tuple[Any, ...], *, table: str, columns: str) -> Row:
+    """Run `insert` (an `insert into table (…, idempotency_key) values (…, %s)` whose last
+    parameter is the key) with the key of the current scope; a second write with that key
+    returns the first row instead of adding one."""
+    key = write_key(None)
+    row = await db.fetch_one(f"{insert} on conflict (idempotency_key) where idempotency_key is not null "
+                             f"do nothing returning {columns}", (*params, key))
+    if row is None:
+        row = await db.fetch_one(f"select {columns} from {table} where idempotency_key = %s", (key,))
+    assert row is not None
+    return row
 
 
 @dataclass(frozen=True)

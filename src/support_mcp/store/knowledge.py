@@ -20,6 +20,7 @@ from psycopg.types.json import Jsonb
 
 from support_mcp.domain.errors import NotFound
 from support_mcp.store.database import Database, Row
+from support_mcp.store.idempotency import insert_once
 
 if TYPE_CHECKING:
     from support_mcp.domain.models import Suggestion
@@ -572,13 +573,12 @@ class KnowledgeStore:
         target_document: str | None,
         target_section: str | None,
     ) -> Suggestion:
-        row = await self._db.fetch_one(
-            f"""insert into knowledge_suggestions
-                  (ticket_id, agent, title, body, target_document, target_section)
-                values (%s, %s, %s, %s, %s, %s) returning {_SUGGESTION_COLUMNS}""",
+        row = await insert_once(
+            self._db, """insert into knowledge_suggestions
+                           (ticket_id, agent, title, body, target_document, target_section, idempotency_key)
+                         values (%s, %s, %s, %s, %s, %s, %s)""",
             (ticket_id, agent, title, body, target_document, target_section),
-        )
-        assert row is not None
+            table="knowledge_suggestions", columns=_SUGGESTION_COLUMNS)
         return _suggestion(row)
 
     async def get_suggestion(self, suggestion_id: uuid.UUID) -> Suggestion:

@@ -12,6 +12,7 @@ from psycopg.types.json import Jsonb
 from support_mcp.domain.errors import Conflict, NotFound
 from support_mcp.domain.models import Approval, Plan
 from support_mcp.store.database import Database
+from support_mcp.store.idempotency import insert_once
 
 _PLAN_COLUMNS = (
     "id, ticket_id, run_id, agent, repair, title, params, steps, dry_run_ok, dry_run_output, fingerprint, "
@@ -29,12 +30,11 @@ class PlanStore:
 
     async def create(self, *, ticket_id: uuid.UUID, run_id: uuid.UUID | None, agent: str, repair: str, title: str,
                      params: dict[str, Any], steps: list[dict[str, Any]]) -> Plan:
-        row = await self._db.fetch_one(
-            f"""insert into repair_plans (ticket_id, run_id, agent, repair, title, params, steps)
-                values (%s, %s, %s, %s, %s, %s, %s) returning {_PLAN_COLUMNS}""",
+        row = await insert_once(
+            self._db, """insert into repair_plans (ticket_id, run_id, agent, repair, title, params, steps, idempotency_key)
+                         values (%s, %s, %s, %s, %s, %s, %s, %s)""",
             (ticket_id, run_id, agent, repair, title, Jsonb(params), Jsonb(steps)),
-        )
-        assert row is not None
+            table="repair_plans", columns=_PLAN_COLUMNS)
         return Plan(**row)
 
     async def get(self, plan_id: uuid.UUID) -> Plan:
@@ -70,12 +70,12 @@ class PlanStore:
 
     async def add_approval(self, plan_id: uuid.UUID, plan_hash: str, approver: str,
                            approved_at: datetime, expires_at: datetime, *, approver_identity: str) -> Approval:
-        row = await self._db.fetch_one(
-            f"""insert into plan_approvals (plan_id, plan_hash, approver, approver_identity, approved_at, expires_at)
-                values (%s, %s, %s, %s, %s, %s) returning {_APPROVAL_COLUMNS}""",
+        row = await insert_once(
+            self._db, """insert into plan_approvals
+                           (plan_id, plan_hash, approver, approver_identity, approved_at, expires_at, idempotency_key)
+                         values (%s, %s, %s, %s, %s, %s, %s)""",
             (plan_id, plan_hash, approver, approver_identity, approved_at, expires_at),
-        )
-        assert row is not None
+            table="plan_approvals", columns=_APPROVAL_COLUMNS)
         return Approval(**row)
 
     async def use_approval(self, plan_id: uuid.UUID, plan_hash: str, now: datetime, *,

@@ -12,3 +12,15 @@ create table if not exists mcp_tool_calls (
     completed_at timestamptz,
     primary key (identity, idempotency_key)
 );
+
+-- The other rows a tool call writes get the call's derived key too: a re-run draft, approval or
+-- knowledge suggestion finds the first one instead of adding a second.
+alter table repair_plans add column if not exists idempotency_key text;
+create unique index if not exists repair_plans_idempotency_key_idx
+    on repair_plans (idempotency_key) where idempotency_key is not null;
+alter table plan_approvals add column if not exists idempotency_key text;
+create unique index if not exists plan_approvals_idempotency_key_idx
+    on plan_approvals (idempotency_key) where idempotency_key is not null;
+alter table knowledge_suggestions add column if not exists idempotency_key text;
+create unique index if not exists knowledge_suggestions_idempotency_key_idx
+    on knowledge_suggestions (idempotency_key) where idempotency_key is not null;
