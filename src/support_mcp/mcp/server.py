@@ -35,7 +35,7 @@ from pydantic import Field as PydanticField
 
 from support_mcp.bootstrap import Services, Settings, open_services
 from support_mcp.bootstrap.settings import check_http_tokens
-from support_mcp.domain.errors import Conflict, InvalidInput, NotFound, PolicyViolation, SupportMCPError
+from support_mcp.domain.errors import InvalidInput, NotFound, PolicyViolation, SupportMCPError
 from support_mcp.domain.models import AGENTS, parse_uuid
 from support_mcp.mcp.sessions import SessionsPerIdentity
 from support_mcp.mcp.tools import ToolBox, ToolSpec, current_identity, ticket_resource
@@ -43,7 +43,6 @@ from support_mcp.policy import scopes
 from support_mcp.policy.fencing import FENCE_NOTICE, fence
 from support_mcp.policy.scopes import Identity, identity
 from support_mcp.services.playbook import playbook_text, strategy_prompt
-from support_mcp.services.repairs import check_hash
 from support_mcp.store.idempotency import ToolCallStore, idempotent_writes
 
 # "Resource not found" of the protocol versions up to 2025-11-25 (retired by 2026-07-28).
@@ -135,16 +134,9 @@ def _add_approval_tool(server: SupportMCPServer, services: Services, specs: dict
     async def ask_human(plan_id: str, plan_hash: str) -> Elicit[ApprovalForm]:
         # Nothing is asked unless a person's session asks for a plan that can be approved, with
         # exactly its current hash (the scope keeps agents out before this; this is the rest).
-        me = current_identity.get()
         try:
-            if me.is_agent:
-                raise PolicyViolation(f"identity {me.name!r} is an agent; only a person approves a repair plan")
-            plan = await services.repairs.get(parse_uuid(plan_id, "plan id"))
-            if plan.status not in ("dry_run", "approved") or not plan.dry_run_ok:
-                raise Conflict(f"plan {plan.id} is {plan.status}; approve it after a successful dry-run")
-            check_hash(plan, plan_hash)
-            if me.name == plan.agent:
-                raise PolicyViolation(f"plan {plan.id} was drafted by {me.name}; it cannot approve it")
+            plan = await services.repairs.approvable(parse_uuid(plan_id, "plan id"), plan_hash,
+                                                     by=current_identity.get().name)
         except SupportMCPError as exc:
             raise ToolError(f"{type(exc).__name__}: {exc} — nobody was asked, nothing approved") from None
         steps = "\n".join(f"{i}. [{s['target']}] {s['display']}" for i, s in enumerate(plan.steps, 1))

@@ -126,17 +126,11 @@ class RepairService:
                                   agent=plan.agent, payload={"plan_id": str(plan.id), "plan_hash": digest})
         return plan
 
-    async def approve(self, plan_id: uuid.UUID, plan_hash_: str, approver: str, *, by: str,
-                      ttl_minutes: int = 30) -> Approval:
-        """A named human approves exactly this hash, for a limited time. `by` is the identity the
-        approval comes through (the MCP session's, the portal login's, `cli:<user>`); an agent
-        identity never approves, least of all a plan it drafted."""
-        if not approver.strip():
-            raise InvalidInput("an approval needs the approver's name")
+    async def approvable(self, plan_id: uuid.UUID, plan_hash_: str, *, by: str) -> Plan:
+        """The plan, if `by` may approve exactly this hash of it now; raises otherwise. MCP calls
+        it before it asks anyone (elicitation), `approve` before it records anything."""
         if by in AGENTS:
             raise PolicyViolation(f"identity {by!r} is an agent; only a person approves a repair plan")
-        if not 1 <= ttl_minutes <= MAX_APPROVAL_MINUTES:
-            raise InvalidInput(f"approval expiry must be 1 to {MAX_APPROVAL_MINUTES} minutes")
         plan = await self._plans.get(plan_id)
         if plan.status not in ("dry_run", "approved"):
             raise Conflict(f"plan {plan.id} is {plan.status}; approve it after a successful dry-run")
@@ -145,6 +139,18 @@ class RepairService:
         check_hash(plan, plan_hash_)
         if by == plan.agent:
             raise PolicyViolation(f"plan {plan.id} was drafted by {by}; it cannot approve it")
+        return plan
+
+    async def approve(self, plan_id: uuid.UUID, plan_hash_: str, approver: str, *, by: str,
+                      ttl_minutes: int = 30) -> Approval:
+        """A named human approves exactly this hash, for a limited time. `by` is the identity the
+        approval comes through (the MCP session's, the portal login's, `cli:<user>`); an agent
+        identity never approves, least of all a plan it drafted."""
+        if not approver.strip():
+            raise InvalidInput("an approval needs the approver's name")
+        if not 1 <= ttl_minutes <= MAX_APPROVAL_MINUTES:
+            raise InvalidInput(f"approval expiry must be 1 to {MAX_APPROVAL_MINUTES} minutes")
+        plan = await self.approvable(plan_id, plan_hash_, by=by)
         now = self._clock()
         approval = await self._plans.add_approval(plan.id, plan_hash_, approver.strip(), now,
                                                   now + timedelta(minutes=ttl_minutes), approver_identity=by)
