@@ -13,6 +13,7 @@ import fcntl
 import json
 import os
 import pwd
+import random
 import re
 import shutil
 import signal
@@ -52,7 +53,23 @@ _lock_users = 0
 
 
 def free_port() -> int:
-    with socket.socket() as s:
+    """A free loopback port below the kernel's ephemeral range: a port the kernel hands out
+    (bind to 0) can be handed out again to any outgoing connection before the lab's Caddy binds
+    it (seen: Caddy's admin port taken, "address already in use", a whole lab module lost)."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    top = max(low, 11000)
+    for _ in range(200):
+        port = random.randrange(10000, top)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as s:  # a crowded range: fall back to what the kernel gives
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
